@@ -1,0 +1,26 @@
+"""A small, generic actor runtime on trio: one owner task per actor, a bounded mailbox.
+
+It knows nothing about memory; ``engine`` builds shards on it.
+"""
+
+from actors._actor import Actor as Actor
+from actors._actor import ActorRef as ActorRef
+from actors._actor import open_actor as open_actor
+from actors._actor import start_actor as start_actor
+from actors._behaviour import Behaviour as Behaviour
+from actors._errors import ActorClosed as ActorClosed
+from actors._gather import gather as gather
+from actors._reply import Reply as Reply
+from actors._statistics import ActorStatistics as ActorStatistics
+
+__all__ = [
+    "Actor",
+    "ActorClosed",
+    "ActorRef",
+    "ActorStatistics",
+    "Behaviour",
+    "Reply",
+    "gather",
+    "open_actor",
+    "start_actor",
+]

@@ -1,0 +1,288 @@
+"""The actor: one owner task, a bounded mailbox, and the client handle.
+
+The owner loop (design §3): wait until a request arrives *or* the behaviour's next
+deadline passes; drain every request already queued and serve the batch; run due
+timers in bounded batches with a checkpoint between them, so that a mass expiry
+cannot starve clients. Closing the mailbox ends the owner after it has served what
+was queued.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+
+from actors._behaviour import Behaviour
+from actors._errors import ActorClosed
+from actors._reply import Reply
+from actors._statistics import ActorStatistics
+
+__all__ = ["Actor", "ActorRef", "open_actor", "start_actor"]
+
+DEFAULT_MAILBOX_SIZE = 1024
+DEFAULT_TIMER_BATCH = 256
+
+_Envelope = tuple[object, Reply[Any]]
+
+
+@attrs.define(eq=False)
+class _Counters:
+    """Mutable counters written only by the owner task."""
+
+    peak: int = 0
+    requests: int = 0
+    batches: int = 0
+    max_batch: int = 0
+    errors: int = 0
+    dropped: int = 0
+    timers: int = 0
+    timer_batches: int = 0
+
+
+@attrs.define(eq=False)
+class ActorRef:
+    """The client handle of an actor: send requests, await replies, close the mailbox.
+
+    Any number of tasks may share one handle. Requests from one task are served in the
+    order that task sent them.
+    """
+
+    _send: trio.MemorySendChannel[_Envelope]
+    _receive: trio.MemoryReceiveChannel[_Envelope]
+    _counters: _Counters
+    _capacity: int
+    _closed: bool = False
+
+    async def ask(self, message: object) -> Any:
+        """Send ``message`` and wait for the owner's result.
+
+        Waits for mailbox space when the mailbox is full (backpressure).
+
+        Cancellation: cancelled before the request is queued, it is never applied;
+        cancelled after, it may still be applied and its reply is dropped.
+
+        Raises:
+            ActorClosed: if the mailbox is closed, or the owner has stopped.
+            Exception: whatever the behaviour's handler raised for this request.
+        """
+        reply = await self.send(message)
+        return await reply.wait()
+
+    async def send(self, message: object) -> Reply[Any]:
+        """Queue ``message``, waiting for mailbox space if needed; return its reply.
+
+        Always a checkpoint (the wait on the reply, or this call when it blocks). A
+        request is queued only if the calling task was not already cancelled.
+
+        Raises:
+            ActorClosed: if the mailbox is closed.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        reply: Reply[Any] = Reply()
+        try:
+            try:
+                self._send.send_nowait((message, reply))
+            except trio.WouldBlock:
+                await self._send.send((message, reply))
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise ActorClosed("the actor's mailbox is closed") from None
+        return reply
+
+    def send_nowait(self, message: object) -> Reply[Any]:
+        """Queue ``message`` if the mailbox has room; return its reply. Never blocks.
+
+        Raises:
+            trio.WouldBlock: if the mailbox is full.
+            ActorClosed: if the mailbox is closed.
+        """
+        reply: Reply[Any] = Reply()
+        try:
+            self._send.send_nowait((message, reply))
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise ActorClosed("the actor's mailbox is closed") from None
+        return reply
+
+    def close(self) -> None:
+        """Close the mailbox: no new requests; the owner serves what is queued, then ends.
+
+        Idempotent. Clients waiting for mailbox space get :class:`ActorClosed`.
+        """
+        self._closed = True
+        self._send.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def statistics(self) -> ActorStatistics:
+        """A frozen snapshot of the mailbox and the owner's counters. O(1)."""
+        c = self._counters
+        return ActorStatistics(
+            mailbox_capacity=self._capacity,
+            mailbox_depth=self._receive.statistics().current_buffer_used,
+            mailbox_peak=c.peak,
+            requests=c.requests,
+            batches=c.batches,
+            max_batch=c.max_batch,
+            errors=c.errors,
+            dropped_replies=c.dropped,
+            timers_fired=c.timers,
+            timer_batches=c.timer_batches,
+            closed=self._closed,
+        )
+
+    def __del__(self) -> None:
+        if not self._closed:
+            warnings.warn(
+                f"unclosed {type(self).__name__}: close it, or use open_actor()",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
+
+
+@attrs.define(eq=False)
+class Actor:
+    """An actor: a :class:`Behaviour`, its bounded mailbox, and the owner loop.
+
+    Args:
+        behaviour: the state the owner task drives.
+        mailbox_size: the mailbox bound in requests (> 0); senders wait beyond it.
+        timer_batch: the most timers fired between two checkpoints (> 0).
+
+    Raises:
+        ValueError: if ``mailbox_size`` or ``timer_batch`` is not a positive int.
+    """
+
+    behaviour: Behaviour
+    mailbox_size: int = attrs.field(default=DEFAULT_MAILBOX_SIZE, kw_only=True)
+    timer_batch: int = attrs.field(default=DEFAULT_TIMER_BATCH, kw_only=True)
+    ref: ActorRef = attrs.field(init=False)
+    _receive: trio.MemoryReceiveChannel[_Envelope] = attrs.field(init=False)
+    _counters: _Counters = attrs.field(init=False, factory=_Counters)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("mailbox_size", "timer_batch"):
+            value = getattr(self, name)
+            if type(value) is not int or value <= 0:
+                raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        send, receive = trio.open_memory_channel[_Envelope](self.mailbox_size)
+        self._receive = receive
+        self.ref = ActorRef(send, receive, self._counters, self.mailbox_size)
+
+    async def serve(
+        self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Run the owner loop until the mailbox is closed and drained.
+
+        Reports :attr:`ref` through ``task_status`` (use ``nursery.start``). Requests
+        still queued if the loop is cancelled get :class:`ActorClosed`. An exception
+        escaping the behaviour's timers (a bug) propagates: it is not swallowed.
+        """
+        receive = self._receive
+        behaviour = self.behaviour
+        handle = behaviour.handle
+        counters = self._counters
+        receive_nowait = receive.receive_nowait
+        timer_batch = self.timer_batch
+        task_status.started(self.ref)
+        try:
+            while True:
+                try:
+                    first: _Envelope | None = receive_nowait()
+                except trio.WouldBlock:
+                    first = None
+                    deadline = behaviour.next_deadline()
+                    if deadline == math.inf:
+                        first = await receive.receive()
+                    elif deadline > trio.current_time():
+                        with trio.move_on_at(deadline):
+                            first = await receive.receive()
+                if first is not None:
+                    batch = [first]
+                    try:
+                        while True:
+                            batch.append(receive_nowait())
+                    except (trio.WouldBlock, trio.EndOfChannel):
+                        pass
+                    size = len(batch)
+                    counters.requests += size
+                    counters.batches += 1
+                    if size > counters.peak:
+                        counters.peak = size
+                    if size > counters.max_batch:
+                        counters.max_batch = size
+                    for message, reply in batch:
+                        try:
+                            result = handle(message)
+                        except Exception as exc:
+                            counters.errors += 1
+                            delivered = reply.set_error(exc)
+                        else:
+                            delivered = reply.set_value(result)
+                        if not delivered:
+                            counters.dropped += 1
+                now = trio.current_time()
+                if behaviour.next_deadline() <= now:
+                    counters.timers += behaviour.fire_timers(now, timer_batch)
+                    counters.timer_batches += 1
+                    await trio.lowlevel.checkpoint()
+        except trio.EndOfChannel:
+            pass
+        finally:
+            receive.close()
+            self._fail_queued()
+
+    def _fail_queued(self) -> None:
+        while True:
+            try:
+                _, reply = self._receive.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                return
+            reply.set_error(ActorClosed("the actor stopped before serving this request"))
+
+
+async def start_actor(
+    nursery: trio.Nursery,
+    behaviour: Behaviour,
+    *,
+    mailbox_size: int = DEFAULT_MAILBOX_SIZE,
+    timer_batch: int = DEFAULT_TIMER_BATCH,
+) -> ActorRef:
+    """Start an actor's owner task in ``nursery`` and return its handle.
+
+    The caller must :meth:`ActorRef.close` the handle; the owner then ends after
+    serving what was queued, and the nursery can exit.
+    """
+    actor = Actor(behaviour, mailbox_size=mailbox_size, timer_batch=timer_batch)
+    ref: ActorRef = await nursery.start(actor.serve)
+    return ref
+
+
+@asynccontextmanager
+async def open_actor(
+    behaviour: Behaviour,
+    *,
+    mailbox_size: int = DEFAULT_MAILBOX_SIZE,
+    timer_batch: int = DEFAULT_TIMER_BATCH,
+) -> AsyncIterator[ActorRef]:
+    """Run an actor for the duration of an ``async with`` block.
+
+    On exit the mailbox is closed and the block waits until the owner has served every
+    queued request (graceful stop).
+    """
+    async with trio.open_nursery() as nursery:
+        ref = await start_actor(
+            nursery, behaviour, mailbox_size=mailbox_size, timer_batch=timer_batch
+        )
+        try:
+            yield ref
+        finally:
+            ref.close()

@@ -1,0 +1,68 @@
+"""shardmem's memory engine: sharded, actor-owned, in-memory agent memory on trio.
+
+Start with :func:`open_memory_engine`.
+"""
+
+from engine._codec import FrozenDict as FrozenDict
+from engine._codec import thaw as thaw
+from engine._config import EngineConfig as EngineConfig
+from engine._config import KindPolicy as KindPolicy
+from engine._engine import MemoryEngine as MemoryEngine
+from engine._engine import open_memory_engine as open_memory_engine
+from engine._errors import EngineClosed as EngineClosed
+from engine._errors import EngineError as EngineError
+from engine._errors import InvalidArgument as InvalidArgument
+from engine._errors import NotFound as NotFound
+from engine._errors import Overloaded as Overloaded
+from engine._errors import OwnershipError as OwnershipError
+from engine._expiry import ExpiryIndex as ExpiryIndex
+from engine._knowledge_api import Knowledge as Knowledge
+from engine._memories_api import Memories as Memories
+from engine._records import KnowledgeDoc as KnowledgeDoc
+from engine._records import Message as Message
+from engine._records import Run as Run
+from engine._records import Session as Session
+from engine._records import SessionSummary as SessionSummary
+from engine._records import UserMemory as UserMemory
+from engine._records import WorkingMemory as WorkingMemory
+from engine._routing import shard_of as shard_of
+from engine._sessions_api import Sessions as Sessions
+from engine._statistics import EngineStatistics as EngineStatistics
+from engine._statistics import ShardStatistics as ShardStatistics
+from engine._statistics import StoreCounts as StoreCounts
+from engine._store import ShardStore as ShardStore
+from engine._validate import DEFAULT as DEFAULT
+from engine._working_api import Working as Working
+
+__all__ = [
+    "DEFAULT",
+    "EngineClosed",
+    "EngineConfig",
+    "EngineError",
+    "EngineStatistics",
+    "ExpiryIndex",
+    "FrozenDict",
+    "InvalidArgument",
+    "Knowledge",
+    "KindPolicy",
+    "KnowledgeDoc",
+    "Memories",
+    "MemoryEngine",
+    "Message",
+    "NotFound",
+    "Overloaded",
+    "OwnershipError",
+    "Run",
+    "Session",
+    "SessionSummary",
+    "ShardStatistics",
+    "ShardStore",
+    "Sessions",
+    "StoreCounts",
+    "UserMemory",
+    "Working",
+    "WorkingMemory",
+    "open_memory_engine",
+    "shard_of",
+    "thaw",
+]

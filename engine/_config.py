@@ -1,0 +1,83 @@
+"""Validated engine configuration."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import attrs
+
+from engine._errors import InvalidArgument
+from engine._validate import check_choice, check_ttl
+
+__all__ = ["KIND_NAMES", "EngineConfig", "KindPolicy"]
+
+KIND_NAMES: Final = ("sessions", "memories", "working", "knowledge")
+WORKING_MEMORY_TTL: Final = 12 * 3600.0  # seconds; Arshai's working-memory default
+
+
+def _ttl(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    check_ttl(f"{type(instance).__name__}.{attribute.name}", value)
+
+
+def _bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is not bool:
+        raise TypeError(f"{type(instance).__name__}.{attribute.name}: expected bool, got {value!r}")
+
+
+def _positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    name = f"{type(instance).__name__}.{attribute.name}"
+    if type(value) is not int:
+        raise TypeError(f"{name}: expected a positive int, got {type(value).__name__} {value!r}")
+    if value <= 0:
+        raise InvalidArgument(f"{name}: expected a positive int, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class KindPolicy:
+    """The TTL policy of one record kind.
+
+    Attributes:
+        default_ttl: seconds a write lives when it passes no ``ttl=``; ``None`` = never.
+        refresh_on_read: a successful read restarts the record's TTL (sliding expiry).
+        refresh_on_update: a partial update (append a run, rename, set a summary,
+            ``working.update``) restarts the record's TTL. A full write (upsert,
+            ``working.store``) always sets a new TTL.
+
+    A restarted TTL runs for the TTL the record was last written with.
+    """
+
+    default_ttl: float | None = attrs.field(default=None, validator=_ttl)
+    refresh_on_read: bool = attrs.field(default=False, validator=_bool)
+    refresh_on_update: bool = attrs.field(default=True, validator=_bool)
+
+
+@attrs.frozen(kw_only=True)
+class EngineConfig:
+    """Engine settings. Every field is validated at construction.
+
+    Attributes:
+        shards: number of shards (owner tasks), >= 1.
+        mailbox_size: each shard's mailbox bound, in requests.
+        timer_batch: most expiries a shard runs between two checkpoints.
+        when_full: ``"wait"`` (backpressure: a request waits for mailbox space) or
+            ``"reject"`` (raise ``Overloaded`` at once).
+        sessions, memories, working, knowledge: the :class:`KindPolicy` of each kind.
+            Working memory defaults to a 12 h TTL (as Arshai), the others to never.
+    """
+
+    shards: int = attrs.field(default=4, validator=_positive_int)
+    mailbox_size: int = attrs.field(default=1024, validator=_positive_int)
+    timer_batch: int = attrs.field(default=256, validator=_positive_int)
+    when_full: str = attrs.field(
+        default="wait",
+        validator=lambda i, a, v: check_choice("EngineConfig.when_full", v, ("wait", "reject")),
+    )
+    sessions: KindPolicy = attrs.field(factory=KindPolicy)
+    memories: KindPolicy = attrs.field(factory=KindPolicy)
+    working: KindPolicy = attrs.field(factory=lambda: KindPolicy(default_ttl=WORKING_MEMORY_TTL))
+    knowledge: KindPolicy = attrs.field(factory=KindPolicy)
+
+    def policy(self, kind: str) -> KindPolicy:
+        """The :class:`KindPolicy` of ``kind`` (one of ``KIND_NAMES``)."""
+        policy: KindPolicy = getattr(self, check_choice("kind", kind, KIND_NAMES))
+        return policy

@@ -1,0 +1,243 @@
+"""The engine: shards on actors, the four facades, and ``open_memory_engine``."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from operator import itemgetter
+from typing import Any
+
+import attrs
+import trio
+
+from actors import Actor, ActorClosed, ActorRef, gather
+from engine._clock import EngineClock
+from engine._config import EngineConfig
+from engine._errors import EngineClosed, Overloaded
+from engine._knowledge_api import Knowledge
+from engine._memories_api import Memories
+from engine._routing import shard_of
+from engine._sessions_api import Sessions
+from engine._shard import ShardBehaviour
+from engine._snapshot import build_snapshot, parse_snapshot, routing_key
+from engine._statistics import EngineStatistics, ShardStatistics
+from engine._store import ShardStore
+from engine._validate import DEFAULT, check_ttl
+from engine._working_api import Working
+
+__all__ = ["MemoryEngine", "open_memory_engine"]
+
+_first = itemgetter(0)
+
+
+class MemoryEngine:
+    """A running engine. Get one from :func:`open_memory_engine`.
+
+    Attributes:
+        sessions: :class:`Sessions` — sessions, runs, messages, summaries.
+        memories: :class:`Memories` — user memories with topics and search.
+        working: :class:`Working` — working memory with a TTL.
+        knowledge: :class:`Knowledge` — the knowledge registry.
+        config: the :class:`EngineConfig` in force.
+    """
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        clock: EngineClock,
+        stores: list[ShardStore],
+        refs: list[ActorRef],
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._stores = stores
+        self._refs = refs
+        self._reject = config.when_full == "reject"
+        self._closed = False
+        self.sessions = Sessions(self)
+        self.memories = Memories(self)
+        self.working = Working(self)
+        self.knowledge = Knowledge(self)
+
+    # ------------------------------------------------------- plumbing for facades
+
+    def _ttl(self, kind: str, ttl: object) -> float | None:
+        """Resolve ``ttl=`` of a write: ``DEFAULT`` -> the kind's default; validated."""
+        if ttl is DEFAULT:
+            return self.config.policy(kind).default_ttl
+        return check_ttl("ttl", ttl)
+
+    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
+        """Send ``method(store, now, *args)`` to the shard owning ``key``; await it."""
+        return await self._ask(self._refs[shard_of(key, len(self._refs))], (method, args))
+
+    async def _ask(self, ref: ActorRef, message: tuple[Any, ...]) -> Any:
+        if self._closed:
+            raise EngineClosed("the engine is closed")
+        try:
+            if self._reject:
+                await trio.lowlevel.checkpoint_if_cancelled()
+                try:
+                    reply = ref.send_nowait(message)
+                except trio.WouldBlock:
+                    raise Overloaded(
+                        f"shard mailbox full ({ref.statistics().mailbox_capacity} requests)"
+                    ) from None
+                return await reply.wait()
+            return await ref.ask(message)
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+
+    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
+        """Send ``method`` to every shard; return the results in shard order."""
+        if self._closed:
+            raise EngineClosed("the engine is closed")
+        try:
+            return await gather((ref, (method, args)) for ref in self._refs)
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+
+    async def _merged(
+        self,
+        method: Callable[..., Any],
+        query: Any,
+        limit: int | None,
+        offset: int,
+    ) -> list[Any]:
+        """Scatter a list query; merge the shards' sorted top-k; apply offset/limit."""
+        k = None if limit is None else offset + limit
+        parts = await self._scatter(method, query, k)
+        merged = heapq.merge(*parts, key=_first, reverse=query.descending)
+        stop = None if limit is None else offset + limit
+        return [record for _, record in itertools.islice(merged, offset, stop)]
+
+    # ---------------------------------------------------------------- public API
+
+    @property
+    def shards(self) -> int:
+        """The number of shards."""
+        return len(self._refs)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the engine is closed."""
+        return self._closed
+
+    def now(self) -> float:
+        """The engine clock: epoch seconds advancing with trio's clock."""
+        return self._clock.now()
+
+    async def drop(self) -> int:
+        """Delete every record of every kind. Returns how many live records there were.
+
+        Raises:
+            EngineClosed: if the engine is closed.
+        """
+        counts = await self._scatter(ShardStore.clear)
+        return sum(counts)
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Every live record as one JSON-safe dict (see ``open_memory_engine(snapshot=)``).
+
+        Each shard dumps its records in one request, so each shard's part is
+        consistent; shards are not frozen together (writes to other shards may land
+        between two shards' dumps). Cost: O(records).
+
+        Raises:
+            EngineClosed: if the engine is closed.
+        """
+        dumps = await self._scatter(ShardStore.dump)
+        return build_snapshot(dumps, self._clock.now())
+
+    def statistics(self) -> EngineStatistics:
+        """A frozen snapshot of every shard's counts and mailbox. Never blocks.
+
+        It reads counters only (atomic under trio's single thread). O(shards).
+        """
+        shards = []
+        for index, (store, ref) in enumerate(zip(self._stores, self._refs, strict=True)):
+            mailbox = ref.statistics()
+            shards.append(
+                ShardStatistics(
+                    shard=index,
+                    store=store.counts(),
+                    mailbox_capacity=mailbox.mailbox_capacity,
+                    mailbox_depth=mailbox.mailbox_depth,
+                    mailbox_peak=mailbox.mailbox_peak,
+                    requests=mailbox.requests,
+                    batches=mailbox.batches,
+                    errors=mailbox.errors,
+                    dropped_replies=mailbox.dropped_replies,
+                    timers_fired=mailbox.timers_fired,
+                )
+            )
+        return EngineStatistics(shards=tuple(shards), closed=self._closed)
+
+    def _close(self) -> None:
+        self._closed = True
+        for ref in self._refs:
+            ref.close()
+
+
+@asynccontextmanager
+async def open_memory_engine(
+    shards: int | None = None,
+    *,
+    config: EngineConfig | None = None,
+    snapshot: Mapping[str, Any] | None = None,
+    start_time: float | None = None,
+) -> AsyncIterator[MemoryEngine]:
+    """Run a memory engine for the duration of an ``async with`` block.
+
+    Starts one owner task per shard. On exit, new calls raise :class:`EngineClosed`
+    and the block waits until every shard has served the requests already queued.
+
+    Args:
+        shards: number of shards (>= 1); overrides ``config.shards``. Default 4.
+        config: an :class:`EngineConfig`; default ``EngineConfig()``.
+        snapshot: a dict from :meth:`MemoryEngine.snapshot` to restore before serving.
+            Records are re-routed, so the shard count may differ; records already
+            expired are dropped.
+        start_time: the engine clock's reading at start (epoch seconds); default
+            ``time.time()``. Tests pin it for exact timestamps.
+
+    Raises:
+        TypeError, InvalidArgument: for a bad ``shards``, ``config`` or ``snapshot``
+            (checked before any task starts).
+    """
+    if config is None:
+        config = EngineConfig()
+    elif not isinstance(config, EngineConfig):
+        raise TypeError(f"config: expected EngineConfig, got {type(config).__name__}")
+    if shards is not None:
+        config = attrs.evolve(config, shards=shards)
+    if start_time is not None and (
+        isinstance(start_time, bool) or not isinstance(start_time, int | float)
+    ):
+        raise TypeError(f"start_time: expected epoch seconds, got {type(start_time).__name__}")
+    records = [] if snapshot is None else parse_snapshot(snapshot)
+    clock = EngineClock.start(start_time)
+    stores = [ShardStore(config) for _ in range(config.shards)]
+    now = clock.now()
+    for record in records:
+        stores[shard_of(routing_key(record), config.shards)].load(now, record)
+    async with trio.open_nursery() as nursery:
+        refs: list[ActorRef] = []
+        engine: MemoryEngine | None = None
+        try:
+            for store in stores:
+                actor = Actor(
+                    ShardBehaviour(store, clock),
+                    mailbox_size=config.mailbox_size,
+                    timer_batch=config.timer_batch,
+                )
+                refs.append(await nursery.start(actor.serve))
+            engine = MemoryEngine(config, clock, stores, refs)
+            yield engine
+        finally:
+            if engine is not None:
+                engine._close()
+            for ref in refs:
+                ref.close()

@@ -1,0 +1,36 @@
+"""The engine's error hierarchy. Each error also subclasses the matching builtin."""
+
+from __future__ import annotations
+
+__all__ = [
+    "EngineClosed",
+    "EngineError",
+    "InvalidArgument",
+    "NotFound",
+    "Overloaded",
+    "OwnershipError",
+]
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class NotFound(EngineError, LookupError):
+    """The record does not exist, has expired, or belongs to another user."""
+
+
+class OwnershipError(EngineError, PermissionError):
+    """A write would take over a record owned by another user."""
+
+
+class InvalidArgument(EngineError, ValueError):
+    """An argument has the right type but a value outside what is allowed."""
+
+
+class Overloaded(EngineError, RuntimeError):
+    """A shard's mailbox is full and the engine was configured to reject, not wait."""
+
+
+class EngineClosed(EngineError, RuntimeError):
+    """The engine was closed (its ``async with`` block has exited)."""

@@ -1,0 +1,97 @@
+"""The expiry index: every record's deadline, in deadline order.
+
+A :class:`sortedcontainers.SortedList` of ``(deadline, kind, key)`` plus a
+``{(kind, key): deadline}`` map. A deadline moves by remove-then-add, never in place,
+so the sorted list's keys never change while stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from sortedcontainers import SortedList
+
+__all__ = ["ExpiryIndex"]
+
+Entry = tuple[float, int, Hashable]
+
+
+class ExpiryIndex:
+    """Deadlines (epoch seconds) of records, keyed by ``(kind, key)``.
+
+    ``kind`` is a small int naming the record kind; keys of one kind must be mutually
+    comparable (all ``str``, or all tuples of ``str``).
+
+    Complexity (n entries): :meth:`set` and :meth:`discard` O(log n); :meth:`next_deadline`
+    O(1); :meth:`pop_due` O(k log n) for k entries returned.
+    """
+
+    __slots__ = ("_by_deadline", "_deadlines")
+
+    def __init__(self) -> None:
+        self._by_deadline: SortedList = SortedList()
+        self._deadlines: dict[tuple[int, Hashable], float] = {}
+
+    def __len__(self) -> int:
+        return len(self._deadlines)
+
+    def set(self, kind: int, key: Hashable, deadline: float | None) -> None:
+        """Set, move or (with ``None``) remove the deadline of ``(kind, key)``."""
+        ident = (kind, key)
+        old = self._deadlines.get(ident)
+        if old == deadline:
+            return
+        if old is not None:
+            self._by_deadline.remove((old, kind, key))
+        if deadline is None:
+            if old is not None:
+                del self._deadlines[ident]
+            return
+        self._deadlines[ident] = deadline
+        self._by_deadline.add((deadline, kind, key))
+
+    def discard(self, kind: int, key: Hashable) -> None:
+        """Remove the deadline of ``(kind, key)`` if it has one."""
+        old = self._deadlines.pop((kind, key), None)
+        if old is not None:
+            self._by_deadline.remove((old, kind, key))
+
+    def deadline(self, kind: int, key: Hashable) -> float | None:
+        """The deadline of ``(kind, key)``, or ``None``. O(1)."""
+        return self._deadlines.get((kind, key))
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline, or ``None`` when empty. O(1)."""
+        if not self._by_deadline:
+            return None
+        deadline: float = self._by_deadline[0][0]
+        return deadline
+
+    def pop_due(self, now: float, limit: int) -> list[tuple[int, Hashable]]:
+        """Remove and return up to ``limit`` ``(kind, key)`` whose deadline is <= ``now``.
+
+        Earliest first.
+        """
+        due: list[tuple[int, Hashable]] = []
+        by_deadline = self._by_deadline
+        deadlines = self._deadlines
+        while by_deadline and len(due) < limit:
+            deadline, kind, key = by_deadline[0]
+            if deadline > now:
+                break
+            del by_deadline[0]
+            del deadlines[(kind, key)]
+            due.append((kind, key))
+        return due
+
+    def clear(self) -> None:
+        """Remove every deadline."""
+        self._by_deadline.clear()
+        self._deadlines.clear()
+
+    def _check(self) -> None:
+        """Assert the internal invariants (for tests). O(n)."""
+        self._by_deadline._check()
+        assert len(self._by_deadline) == len(self._deadlines)
+        for deadline, kind, key in self._by_deadline:
+            assert self._deadlines[(kind, key)] == deadline

@@ -1,0 +1,128 @@
+"""Ranked keyword search over a user's memories: an inverted index scored by BM25.
+
+Score of a memory d for query q (Robertson & Zaragoza, "The Probabilistic Relevance
+Framework: BM25 and Beyond", 2009, eq. 3.15, with the Lucene idf ``log(1 + (N - n +
+0.5) / (n + 0.5))`` that is never negative):
+
+    sum over distinct terms t of q present in d of
+        idf(t) * tf(t, d) * (k1 + 1) / (tf(t, d) + k1 * (1 - b + b * |d| / avgdl))
+
+N, n, avgdl are taken per user (a user's memories are their own corpus), k1 = 1.2,
+b = 0.75. A memory's terms are the tokens of its text plus its topics' tokens counted
+twice (topics are what the memory is *about*).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+from collections.abc import Hashable, Iterable
+
+__all__ = ["KeywordIndex", "tokenize"]
+
+K1 = 1.2
+B = 0.75
+TOPIC_WEIGHT = 2
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens (Unicode ``\\w+`` runs) of ``text``. O(len(text))."""
+    return _TOKEN.findall(text.lower())
+
+
+def memory_terms(text: str, topics: Iterable[str]) -> Counter[str]:
+    """Term frequencies of a memory: its text's tokens plus its topics' tokens, weighted."""
+    terms = Counter(tokenize(text))
+    for topic in topics:
+        for token in tokenize(topic):
+            terms[token] += TOPIC_WEIGHT
+    return terms
+
+
+class KeywordIndex:
+    """Per-user inverted index ``(user, term) -> {doc: tf}`` with BM25 ranking.
+
+    Complexity: add/remove O(terms of the document); search O(sum of the posting
+    sizes of the query's terms + k log k).
+    """
+
+    __slots__ = ("_doc_terms", "_postings", "_user_docs", "_user_length")
+
+    def __init__(self) -> None:
+        self._postings: dict[tuple[str, str], dict[Hashable, int]] = {}
+        self._doc_terms: dict[tuple[str, Hashable], tuple[Counter[str], int]] = {}
+        self._user_docs: Counter[str] = Counter()
+        self._user_length: Counter[str] = Counter()
+
+    def add(self, user: str, doc: Hashable, terms: Counter[str]) -> None:
+        """Index ``doc`` of ``user`` with term frequencies ``terms`` (replacing any old)."""
+        self.remove(user, doc)
+        length = sum(terms.values())
+        self._doc_terms[(user, doc)] = (terms, length)
+        self._user_docs[user] += 1
+        self._user_length[user] += length
+        postings = self._postings
+        for term, frequency in terms.items():
+            posting = postings.get((user, term))
+            if posting is None:
+                posting = postings[(user, term)] = {}
+            posting[doc] = frequency
+
+    def remove(self, user: str, doc: Hashable) -> None:
+        """Forget ``doc`` of ``user`` if indexed."""
+        entry = self._doc_terms.pop((user, doc), None)
+        if entry is None:
+            return
+        terms, length = entry
+        self._user_docs[user] -= 1
+        self._user_length[user] -= length
+        if not self._user_docs[user]:
+            del self._user_docs[user]
+            del self._user_length[user]
+        for term in terms:
+            posting = self._postings[(user, term)]
+            del posting[doc]
+            if not posting:
+                del self._postings[(user, term)]
+
+    def search(self, user: str, query: str, limit: int) -> list[tuple[float, Hashable]]:
+        """The ``limit`` best ``(score, doc)`` of ``user`` for ``query``, best first.
+
+        Only documents sharing at least one term with the query are returned.
+        """
+        docs = self._user_docs.get(user, 0)
+        if not docs or limit <= 0:
+            return []
+        average = self._user_length[user] / docs
+        scores: dict[Hashable, float] = {}
+        for term in set(tokenize(query)):
+            posting = self._postings.get((user, term))
+            if posting is None:
+                continue
+            idf = math.log(1.0 + (docs - len(posting) + 0.5) / (len(posting) + 0.5))
+            for doc, frequency in posting.items():
+                length = self._doc_terms[(user, doc)][1]
+                norm = K1 * (1.0 - B + B * length / average)
+                scores[doc] = scores.get(doc, 0.0) + idf * frequency * (K1 + 1.0) / (
+                    frequency + norm
+                )
+        return heapq.nlargest(limit, ((score, doc) for doc, score in scores.items()))
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._postings.clear()
+        self._doc_terms.clear()
+        self._user_docs.clear()
+        self._user_length.clear()
+
+    def _check(self) -> None:
+        """Assert invariants (for tests). O(size)."""
+        for (user, doc), (terms, length) in self._doc_terms.items():
+            assert sum(terms.values()) == length
+            for term, frequency in terms.items():
+                assert self._postings[(user, term)][doc] == frequency
+        total = sum(len(posting) for posting in self._postings.values())
+        assert total == sum(len(terms) for terms, _ in self._doc_terms.values())

@@ -1,0 +1,162 @@
+"""The user memories of one shard: ordered per user, by topic, and keyword-searchable."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterator
+
+from engine._keyword import KeywordIndex, memory_terms
+from engine._ordered import OrderedGroups
+from engine._queries import MemoryQuery
+from engine._records import UserMemory
+
+__all__ = ["MemoryTable"]
+
+_ALL = ("all",)
+MemoryKey = tuple[str, str]  # (user_id, memory_id)
+
+
+class MemoryTable:
+    """User memories keyed by ``(user_id, memory_id)`` with their indexes:
+
+    - ordered by ``updated_at`` and ``created_at``, per user and over all users;
+    - per ``(user, topic)``, the set of memory ids; per user, a topic count;
+    - a BM25 keyword index per user (:class:`KeywordIndex`).
+
+    Complexity: put/remove O(log n + terms + topics).
+    """
+
+    __slots__ = (
+        "all_topics",
+        "by_created",
+        "by_topic",
+        "by_updated",
+        "keywords",
+        "records",
+        "topic_counts",
+    )
+
+    def __init__(self) -> None:
+        self.records: dict[MemoryKey, UserMemory] = {}
+        self.by_updated = OrderedGroups()
+        self.by_created = OrderedGroups()
+        self.by_topic: dict[tuple[str, str], set[str]] = {}
+        self.topic_counts: dict[str, Counter[str]] = {}
+        self.all_topics: Counter[str] = Counter()
+        self.keywords = KeywordIndex()
+
+    def put(self, memory: UserMemory) -> None:
+        """Insert or replace ``memory`` (``memory_id`` and timestamps must be set)."""
+        user, mid = memory.user_id, memory.memory_id
+        assert mid is not None
+        key = (user, mid)
+        if key in self.records:
+            self.remove(key)
+        self.records[key] = memory
+        for group in (_ALL, ("user", user)):
+            self.by_updated.add(group, memory.updated_at, key)  # type: ignore[arg-type]
+            self.by_created.add(group, memory.created_at, key)  # type: ignore[arg-type]
+        topics = set(memory.topics)
+        if topics:
+            counts = self.topic_counts.setdefault(user, Counter())
+            for topic in topics:
+                self.by_topic.setdefault((user, topic), set()).add(mid)
+                counts[topic] += 1
+                self.all_topics[topic] += 1
+        self.keywords.add(user, mid, memory_terms(memory.memory, memory.topics))
+
+    def remove(self, key: MemoryKey) -> UserMemory | None:
+        """Remove and return the memory at ``(user_id, memory_id)``, or ``None``."""
+        memory = self.records.pop(key, None)
+        if memory is None:
+            return None
+        user, mid = key
+        for group in (_ALL, ("user", user)):
+            self.by_updated.remove(group, memory.updated_at, key)  # type: ignore[arg-type]
+            self.by_created.remove(group, memory.created_at, key)  # type: ignore[arg-type]
+        topics = set(memory.topics)
+        if topics:
+            counts = self.topic_counts[user]
+            for topic in topics:
+                ids = self.by_topic[(user, topic)]
+                ids.discard(mid)
+                if not ids:
+                    del self.by_topic[(user, topic)]
+                counts[topic] -= 1
+                if not counts[topic]:
+                    del counts[topic]
+                self.all_topics[topic] -= 1
+                if not self.all_topics[topic]:
+                    del self.all_topics[topic]
+            if not counts:
+                del self.topic_counts[user]
+        self.keywords.remove(user, mid)
+        return memory
+
+    def user_keys(self, user: str) -> list[MemoryKey]:
+        """Every ``(user, memory_id)`` of ``user``, oldest update first. O(k)."""
+        return [key for _, key in self.by_updated.scan(("user", user), descending=False)]
+
+    def scan(self, query: MemoryQuery) -> Iterator[tuple[float, MemoryKey, UserMemory]]:
+        """Memories matching ``query`` in its order, as ``(timestamp, key, memory)``.
+
+        With a user and topics, the candidates come from the topic sets and are
+        sorted (O(c log c) for c candidates); otherwise the ordered index of the user
+        (or of all users) is walked lazily and filtered. Expired memories are
+        included; the caller filters them.
+        """
+        by_created = query.order_by == "created_at"
+        group: Hashable = _ALL if query.user_id is None else ("user", query.user_id)
+        if query.user_id is not None and query.topics is not None:
+            ids: set[str] = set()
+            for topic in query.topics:
+                ids |= self.by_topic.get((query.user_id, topic), set())
+            candidates = [self.records[(query.user_id, mid)] for mid in ids]
+            candidates.sort(
+                key=lambda m: (m.created_at if by_created else m.updated_at, m.memory_id),
+                reverse=query.descending,
+            )
+            entries: Iterator[tuple[float, MemoryKey]] = (
+                (m.created_at if by_created else m.updated_at, (m.user_id, m.memory_id))  # type: ignore[misc]
+                for m in candidates
+            )
+        else:
+            index = self.by_created if by_created else self.by_updated
+            entries = index.scan(group, descending=query.descending)
+        needle = None if query.text is None else query.text.casefold()
+        wanted = None if query.topics is None else set(query.topics)
+        for timestamp, key in entries:
+            memory = self.records[key]
+            if wanted is not None and wanted.isdisjoint(memory.topics):
+                continue
+            if query.agent_id is not None and memory.agent_id != query.agent_id:
+                continue
+            if query.team_id is not None and memory.team_id != query.team_id:
+                continue
+            if needle is not None and needle not in memory.memory.casefold():
+                continue
+            yield timestamp, key, memory
+
+    def clear(self) -> None:
+        """Remove every memory."""
+        self.records.clear()
+        self.by_updated.clear()
+        self.by_created.clear()
+        self.by_topic.clear()
+        self.topic_counts.clear()
+        self.all_topics.clear()
+        self.keywords.clear()
+
+    def _check(self) -> None:
+        """Assert invariants (for tests)."""
+        self.by_updated._check()
+        self.by_created._check()
+        self.keywords._check()
+        assert self.by_updated.size(_ALL) == len(self.records)
+        topic_total = sum(len(ids) for ids in self.by_topic.values())
+        assert topic_total == sum(len(set(m.topics)) for m in self.records.values())
+        assert topic_total == sum(self.all_topics.values())
+        for (user, mid), memory in self.records.items():
+            assert memory.user_id == user and memory.memory_id == mid
+            for topic in memory.topics:
+                assert mid in self.by_topic[(user, topic)]

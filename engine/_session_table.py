@@ -1,0 +1,142 @@
+"""The sessions of one shard and their secondary indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+
+from engine._ordered import OrderedGroups
+from engine._queries import SessionQuery
+from engine._records import Session
+
+__all__ = ["SessionTable"]
+
+_ALL = ("all",)
+
+
+def _groups(session: Session) -> list[Hashable]:
+    groups: list[Hashable] = [_ALL]
+    if session.user_id is not None:
+        groups.append(("user", session.user_id))
+    if session.agent_id is not None:
+        groups.append(("agent", session.agent_id))
+    if session.team_id is not None:
+        groups.append(("team", session.team_id))
+    if session.workflow_id is not None:
+        groups.append(("workflow", session.workflow_id))
+    return groups
+
+
+class SessionTable:
+    """Sessions by id, ordered by ``updated_at`` and ``created_at`` within each of:
+    all sessions, each user, each agent, team and workflow.
+
+    It stores what it is given (timestamps already filled); liveness and TTL are the
+    store's business. Complexity: put/remove O(g log n) for g <= 5 index groups.
+    """
+
+    __slots__ = ("by_created", "by_updated", "records", "runs")
+
+    def __init__(self) -> None:
+        self.records: dict[str, Session] = {}
+        self.by_updated = OrderedGroups()
+        self.by_created = OrderedGroups()
+        self.runs = 0
+
+    def put(self, session: Session) -> None:
+        """Insert or replace ``session`` (its timestamps must be set)."""
+        old = self.records.get(session.session_id)
+        if old is not None:
+            self.remove(old.session_id)
+        self.records[session.session_id] = session
+        self.runs += len(session.runs)
+        sid = session.session_id
+        for group in _groups(session):
+            self.by_updated.add(group, session.updated_at, sid)  # type: ignore[arg-type]
+            self.by_created.add(group, session.created_at, sid)  # type: ignore[arg-type]
+
+    def remove(self, session_id: str) -> Session | None:
+        """Remove and return the session, or ``None`` if absent."""
+        session = self.records.pop(session_id, None)
+        if session is None:
+            return None
+        self.runs -= len(session.runs)
+        for group in _groups(session):
+            self.by_updated.remove(group, session.updated_at, session_id)  # type: ignore[arg-type]
+            self.by_created.remove(group, session.created_at, session_id)  # type: ignore[arg-type]
+        return session
+
+    def scan(self, query: SessionQuery) -> Iterator[tuple[float, str, Session]]:
+        """Sessions matching ``query``, in its order, as ``(timestamp, id, session)``.
+
+        Walks the narrowest ordered index (user, then agent, team, workflow, else all)
+        and filters the rest; a ``created_at`` range on ``created_at`` order is a range
+        scan. Lazily: stop iterating when you have enough. Expired sessions are
+        included; the caller filters them.
+        """
+        if query.user_id is not None:
+            group: Hashable = ("user", query.user_id)
+        elif query.agent_id is not None:
+            group = ("agent", query.agent_id)
+        elif query.team_id is not None:
+            group = ("team", query.team_id)
+        elif query.workflow_id is not None:
+            group = ("workflow", query.workflow_id)
+        else:
+            group = _ALL
+        by_created = query.order_by == "created_at"
+        index = self.by_created if by_created else self.by_updated
+        if by_created:
+            entries = index.scan(
+                group,
+                descending=query.descending,
+                since=query.created_after,
+                until=query.created_before,
+            )
+        else:
+            entries = index.scan(group, descending=query.descending)
+        needle = None if query.name_contains is None else query.name_contains.casefold()
+        records = self.records
+        for timestamp, sid in entries:
+            session = records[sid]
+            if not _matches(session, query, needle):
+                continue
+            yield timestamp, sid, session
+
+    def clear(self) -> None:
+        """Remove every session."""
+        self.records.clear()
+        self.by_updated.clear()
+        self.by_created.clear()
+        self.runs = 0
+
+    def _check(self) -> None:
+        """Assert invariants (for tests). O(n log n)."""
+        self.by_updated._check()
+        self.by_created._check()
+        assert self.runs == sum(len(s.runs) for s in self.records.values())
+        for group_size in (self.by_updated.size(_ALL), self.by_created.size(_ALL)):
+            assert group_size == len(self.records)
+        for session in self.records.values():
+            for group in _groups(session):
+                assert (session.updated_at, session.session_id) in self.by_updated._groups[group]
+                assert (session.created_at, session.session_id) in self.by_created._groups[group]
+
+
+def _matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
+    if query.user_id is not None and session.user_id != query.user_id:
+        return False
+    if query.session_type is not None and session.session_type != query.session_type:
+        return False
+    if query.agent_id is not None and session.agent_id != query.agent_id:
+        return False
+    if query.team_id is not None and session.team_id != query.team_id:
+        return False
+    if query.workflow_id is not None and session.workflow_id != query.workflow_id:
+        return False
+    if needle is not None and (session.name is None or needle not in session.name.casefold()):
+        return False
+    created = session.created_at
+    assert created is not None
+    if query.created_after is not None and created < query.created_after:
+        return False
+    return query.created_before is None or created < query.created_before
