@@ -91,11 +91,59 @@ class KeywordIndex:
     def search(self, user: str, query: str, limit: int) -> list[tuple[float, Hashable]]:
         """The ``limit`` best ``(score, doc)`` of ``user`` for ``query``, best first.
 
-        Only documents sharing at least one term with the query are returned.
+        Only documents sharing at least one term with the query are returned. Exact
+        top-k with MaxScore pruning (Turtle & Flood, "Query evaluation: strategies and
+        optimizations", 1995): terms are scored rarest first; once the best score the
+        remaining terms could still give (the sum of their ``idf * (k1 + 1)``) cannot
+        lift a new document above the current k-th score, those terms only update the
+        candidates that can still make the top k, by O(1) posting lookups, instead of
+        walking their (long, common-word) postings.
         """
         docs = self._user_docs.get(user, 0)
-        if not docs or limit <= 0:
-            return []
+        if not docs or limit <= 0 or not self._user_length[user]:
+            return []  # no documents, or none with a single term
+        average = self._user_length[user] / docs
+        terms = []
+        for term in set(tokenize(query)):
+            posting = self._postings.get((user, term))
+            if posting is not None:
+                df = len(posting)
+                terms.append((math.log(1.0 + (docs - df + 0.5) / (df + 0.5)), posting))
+        terms.sort(key=lambda item: item[0], reverse=True)
+        remaining = [0.0] * (len(terms) + 1)  # remaining[i]: max score from terms[i:]
+        for i in range(len(terms) - 1, -1, -1):
+            remaining[i] = remaining[i + 1] + terms[i][0] * (K1 + 1.0)
+        lengths = self._doc_terms
+        k1b, k1_b = K1 * B / average, K1 * (1.0 - B)
+        scores: dict[Hashable, float] = {}
+        threshold = -1.0
+        for i, (idf, posting) in enumerate(terms):
+            if len(scores) >= limit:
+                threshold = heapq.nlargest(limit, scores.values())[-1]
+            if remaining[i] <= threshold:
+                # No new document can enter the top k: update the live candidates only.
+                bound = threshold - remaining[i]
+                live = [doc for doc, score in scores.items() if score > bound]
+                for j in range(i, len(terms)):
+                    idf_j, posting_j = terms[j]
+                    for doc in live:
+                        frequency = posting_j.get(doc)
+                        if frequency is not None:
+                            norm = k1_b + k1b * lengths[(user, doc)][1]
+                            scores[doc] += idf_j * frequency * (K1 + 1.0) / (frequency + norm)
+                break
+            for doc, frequency in posting.items():
+                norm = k1_b + k1b * lengths[(user, doc)][1]
+                scores[doc] = scores.get(doc, 0.0) + idf * frequency * (K1 + 1.0) / (
+                    frequency + norm
+                )
+        return heapq.nlargest(limit, ((score, doc) for doc, score in scores.items()))
+
+    def search_exhaustive(self, user: str, query: str, limit: int) -> list[tuple[float, Hashable]]:
+        """The same ranking as :meth:`search` by scoring every posting (for tests)."""
+        docs = self._user_docs.get(user, 0)
+        if not docs or limit <= 0 or not self._user_length[user]:
+            return []  # no documents, or none with a single term
         average = self._user_length[user] / docs
         scores: dict[Hashable, float] = {}
         for term in set(tokenize(query)):

@@ -43,16 +43,34 @@ class SessionTable:
         self.runs = 0
 
     def put(self, session: Session) -> None:
-        """Insert or replace ``session`` (its timestamps must be set)."""
-        old = self.records.get(session.session_id)
-        if old is not None:
-            self.remove(old.session_id)
-        self.records[session.session_id] = session
-        self.runs += len(session.runs)
+        """Insert or replace ``session`` (its timestamps must be set).
+
+        A replacement touches only the index entries whose key changed (an update
+        keeps ``created_at``, so only the ``updated_at`` entries move).
+        """
         sid = session.session_id
-        for group in _groups(session):
-            self.by_updated.add(group, session.updated_at, sid)  # type: ignore[arg-type]
-            self.by_created.add(group, session.created_at, sid)  # type: ignore[arg-type]
+        old = self.records.get(sid)
+        self.records[sid] = session
+        self.runs += len(session.runs)
+        new_groups = _groups(session)
+        if old is None:
+            for group in new_groups:
+                self.by_updated.add(group, session.updated_at, sid)  # type: ignore[arg-type]
+                self.by_created.add(group, session.created_at, sid)  # type: ignore[arg-type]
+            return
+        self.runs -= len(old.runs)
+        old_groups = _groups(old)
+        same_groups = old_groups == new_groups
+        if not same_groups or old.updated_at != session.updated_at:
+            for group in old_groups:
+                self.by_updated.remove(group, old.updated_at, sid)  # type: ignore[arg-type]
+            for group in new_groups:
+                self.by_updated.add(group, session.updated_at, sid)  # type: ignore[arg-type]
+        if not same_groups or old.created_at != session.created_at:
+            for group in old_groups:
+                self.by_created.remove(group, old.created_at, sid)  # type: ignore[arg-type]
+            for group in new_groups:
+                self.by_created.add(group, session.created_at, sid)  # type: ignore[arg-type]
 
     def remove(self, session_id: str) -> Session | None:
         """Remove and return the session, or ``None`` if absent."""

@@ -11,8 +11,6 @@ import math
 from collections.abc import Hashable, Iterator
 from typing import Any, Final, TypeVar
 
-import attrs
-
 from engine._config import KIND_NAMES, EngineConfig
 from engine._errors import NotFound, OwnershipError
 from engine._expiry import ExpiryIndex
@@ -27,6 +25,7 @@ from engine._records import (
     SessionSummary,
     UserMemory,
     WorkingMemory,
+    replace,
 )
 from engine._session_table import SessionTable
 from engine._statistics import StoreCounts
@@ -56,12 +55,12 @@ def _stamp_run(run: Run, now: float) -> Run:
     messages = run.messages
     if any(m.created_at is None for m in messages):
         messages = tuple(
-            m if m.created_at is not None else attrs.evolve(m, created_at=now) for m in messages
+            m if m.created_at is not None else replace(m, created_at=now) for m in messages
         )
     created = now if run.created_at is None else run.created_at
     if messages is run.messages and created == run.created_at:
         return run
-    return attrs.evolve(run, messages=messages, created_at=created)
+    return replace(run, messages=messages, created_at=created)
 
 
 def _take(
@@ -134,7 +133,7 @@ class ShardStore:
         if ttl is None or not self._policies[kind].refresh_on_read:
             return record
         expires = now + ttl
-        record = attrs.evolve(record, expires_at=expires)  # type: ignore[misc]
+        record = replace(record, expires_at=expires)  # type: ignore[misc]
         self.expiry.set(kind, key, expires)
         table: Any = self._records_of(kind)
         table[key] = record  # sort keys (created/updated) unchanged: no reindexing
@@ -221,9 +220,9 @@ class ShardStore:
             created = now if session.created_at is None else session.created_at
         summary = session.summary
         if summary is not None and summary.updated_at is None:
-            summary = attrs.evolve(summary, updated_at=now)
+            summary = replace(summary, updated_at=now)
         expires = self._deadline(now, ttl)
-        stored = attrs.evolve(
+        stored = replace(
             session,
             runs=_stamp_runs(session.runs, now),
             summary=summary,
@@ -238,7 +237,7 @@ class ShardStore:
     def _update_session(self, now: float, old: Session, **changes: Any) -> Session:
         sid = old.session_id
         expires = self._refreshed(SESSION, sid, now, old.expires_at)
-        new = attrs.evolve(old, updated_at=now, expires_at=expires, **changes)
+        new = replace(old, updated_at=now, expires_at=expires, **changes)
         self.sessions.put(new)
         if expires != old.expires_at:
             self.expiry.set(SESSION, sid, expires)
@@ -254,7 +253,7 @@ class ShardStore:
         session = self._touch(SESSION, session_id, session, now)
         if runs_limit is not None and runs_limit < len(session.runs):
             runs = session.runs[len(session.runs) - runs_limit :]
-            session = attrs.evolve(session, runs=runs)
+            session = replace(session, runs=runs)
         return session
 
     def list_sessions(self, now: float, query: SessionQuery, k: int | None) -> Ranked[Session]:
@@ -326,7 +325,7 @@ class ShardStore:
     ) -> SessionSummary:
         """Set the session's summary (``updated_at`` = now). Raises ``NotFound``."""
         session = self._session_for(now, session_id, user_id)
-        summary = attrs.evolve(summary, updated_at=now)
+        summary = replace(summary, updated_at=now)
         self._update_session(now, session, summary=summary)
         return summary
 
@@ -349,7 +348,7 @@ class ShardStore:
         else:
             created = now if memory.created_at is None else memory.created_at
         expires = self._deadline(now, ttl)
-        stored = attrs.evolve(memory, created_at=created, updated_at=now, expires_at=expires)
+        stored = replace(memory, created_at=created, updated_at=now, expires_at=expires)
         self.memories.put(stored)
         self._set_deadline(MEMORY, key, ttl, expires)
         return stored
@@ -420,7 +419,7 @@ class ShardStore:
         old: WorkingMemory | None = self._live(WORKING, key, now)
         created = old.created_at if old is not None else now
         expires = self._deadline(now, ttl)
-        stored = attrs.evolve(record, created_at=created, updated_at=now, expires_at=expires)
+        stored = replace(record, created_at=created, updated_at=now, expires_at=expires)
         self.working[key] = stored
         self._set_deadline(WORKING, key, ttl, expires)
         return stored
@@ -459,12 +458,12 @@ class ShardStore:
             changes["metadata"] = metadata
         if ttl is DEFAULT:
             expires = self._refreshed(WORKING, key, now, old.expires_at)
-            new = attrs.evolve(old, expires_at=expires, **changes)
+            new = replace(old, expires_at=expires, **changes)
             self.expiry.set(WORKING, key, expires)
         else:
             assert not isinstance(ttl, Default)
             expires = self._deadline(now, ttl)
-            new = attrs.evolve(old, expires_at=expires, **changes)
+            new = replace(old, expires_at=expires, **changes)
             self._set_deadline(WORKING, key, ttl, expires)
         self.working[key] = new
         return new
@@ -487,7 +486,7 @@ class ShardStore:
         else:
             created = now if doc.created_at is None else doc.created_at
         expires = self._deadline(now, ttl)
-        stored = attrs.evolve(doc, created_at=created, updated_at=now, expires_at=expires)
+        stored = replace(doc, created_at=created, updated_at=now, expires_at=expires)
         self.knowledge.put(stored)
         self._set_deadline(KNOWLEDGE, doc.doc_id, ttl, expires)
         return stored
