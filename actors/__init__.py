@@ -9,6 +9,7 @@ from actors._actor import open_actor as open_actor
 from actors._actor import start_actor as start_actor
 from actors._behaviour import Behaviour as Behaviour
 from actors._errors import ActorClosed as ActorClosed
+from actors._errors import unwrap_single_error as unwrap_single_error
 from actors._gather import gather as gather
 from actors._reply import Reply as Reply
 from actors._statistics import ActorStatistics as ActorStatistics
@@ -23,4 +24,5 @@ __all__ = [
     "gather",
     "open_actor",
     "start_actor",
+    "unwrap_single_error",
 ]

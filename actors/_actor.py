@@ -19,7 +19,7 @@ import attrs
 import trio
 
 from actors._behaviour import Behaviour
-from actors._errors import ActorClosed
+from actors._errors import ActorClosed, unwrap_single_error
 from actors._reply import Reply
 from actors._statistics import ActorStatistics
 
@@ -77,8 +77,9 @@ class ActorRef:
     async def send(self, message: object) -> Reply[Any]:
         """Queue ``message``, waiting for mailbox space if needed; return its reply.
 
-        Always a checkpoint (the wait on the reply, or this call when it blocks). A
-        request is queued only if the calling task was not already cancelled.
+        Yields only when it must wait for mailbox space (``ask`` always yields, when it
+        waits for the reply). A request is queued only if the calling task was not
+        already cancelled.
 
         Raises:
             ActorClosed: if the mailbox is closed.
@@ -167,6 +168,7 @@ class Actor:
     ref: ActorRef = attrs.field(init=False)
     _receive: trio.MemoryReceiveChannel[_Envelope] = attrs.field(init=False)
     _counters: _Counters = attrs.field(init=False, factory=_Counters)
+    _served: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         for name in ("mailbox_size", "timer_batch"):
@@ -186,6 +188,9 @@ class Actor:
         still queued if the loop is cancelled get :class:`ActorClosed`. An exception
         escaping the behaviour's timers (a bug) propagates: it is not swallowed.
         """
+        if self._served:
+            raise RuntimeError("this actor is already served (an actor has one owner task)")
+        self._served = True
         receive = self._receive
         behaviour = self.behaviour
         handle = behaviour.handle
@@ -219,16 +224,23 @@ class Actor:
                         counters.peak = size
                     if size > counters.max_batch:
                         counters.max_batch = size
-                    for message, reply in batch:
-                        try:
-                            result = handle(message)
-                        except Exception as exc:
-                            counters.errors += 1
-                            delivered = reply.set_error(exc)
-                        else:
-                            delivered = reply.set_value(result)
-                        if not delivered:
-                            counters.dropped += 1
+                    served = 0
+                    try:
+                        for message, reply in batch:
+                            try:
+                                result = handle(message)
+                            except Exception as exc:
+                                counters.errors += 1
+                                delivered = reply.set_error(exc)
+                            else:
+                                delivered = reply.set_value(result)
+                            if not delivered:
+                                counters.dropped += 1
+                            served += 1
+                    except BaseException:
+                        for _, reply in batch[served:]:  # drained, so _fail_queued can't see them
+                            reply.set_error(_stopped())
+                        raise
                 now = trio.current_time()
                 if behaviour.next_deadline() <= now:
                     counters.timers += behaviour.fire_timers(now, timer_batch)
@@ -237,8 +249,9 @@ class Actor:
         except trio.EndOfChannel:
             pass
         finally:
+            self._fail_queued()  # before close(): closing the last receiver clears the buffer
             receive.close()
-            self._fail_queued()
+            self.ref.close()
 
     def _fail_queued(self) -> None:
         while True:
@@ -246,7 +259,11 @@ class Actor:
                 _, reply = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 return
-            reply.set_error(ActorClosed("the actor stopped before serving this request"))
+            reply.set_error(_stopped())
+
+
+def _stopped() -> ActorClosed:
+    return ActorClosed("the actor stopped before serving this request")
 
 
 async def start_actor(
@@ -276,13 +293,15 @@ async def open_actor(
     """Run an actor for the duration of an ``async with`` block.
 
     On exit the mailbox is closed and the block waits until the owner has served every
-    queued request (graceful stop).
+    queued request (graceful stop). An exception raised in the block reaches the
+    caller as itself, not wrapped in an ``ExceptionGroup``.
     """
-    async with trio.open_nursery() as nursery:
-        ref = await start_actor(
-            nursery, behaviour, mailbox_size=mailbox_size, timer_batch=timer_batch
-        )
-        try:
-            yield ref
-        finally:
-            ref.close()
+    with unwrap_single_error():
+        async with trio.open_nursery() as nursery:
+            ref = await start_actor(
+                nursery, behaviour, mailbox_size=mailbox_size, timer_batch=timer_batch
+            )
+            try:
+                yield ref
+            finally:
+                ref.close()

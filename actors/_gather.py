@@ -21,8 +21,8 @@ async def gather(requests: Iterable[tuple[ActorRef, object]]) -> list[Any]:
         The results, in the order of ``requests``.
 
     Raises:
-        Exception: the first error among the replies (in request order); the remaining
-            replies are abandoned.
+        Exception: the first error among the replies (in request order); the replies
+            after it are not awaited (the actors still serve those requests).
         ActorClosed: if an actor's mailbox is closed.
     """
     replies: list[Reply[Any]] = [await ref.send(message) for ref, message in requests]

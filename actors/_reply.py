@@ -29,13 +29,14 @@ class Reply(Generic[T]):
     twice raises :class:`RuntimeError`; resolving an abandoned reply is a no-op.
     """
 
-    __slots__ = ("_abandoned", "_outcome", "_resolved", "_task")
+    __slots__ = ("_abandoned", "_outcome", "_resolved", "_task", "_waited")
 
     def __init__(self) -> None:
         self._outcome: outcome.Outcome[T] | None = None
         self._task: trio.lowlevel.Task | None = None
         self._resolved = False
         self._abandoned = False
+        self._waited = False
 
     @property
     def abandoned(self) -> bool:
@@ -94,13 +95,14 @@ class Reply(Generic[T]):
             RuntimeError: if another task is already waiting on this reply.
             BaseException: whatever the owner resolved the reply with.
         """
+        if self._waited:
+            raise RuntimeError("only one task may wait on a Reply, and only once")
+        self._waited = True
         result = self._outcome
         if result is not None:
             self._outcome = None
             await trio.lowlevel.checkpoint()
             return result.unwrap()
-        if self._task is not None or self._abandoned:
-            raise RuntimeError("only one task may wait on a Reply")
         self._task = trio.lowlevel.current_task()
 
         def abort(_: Any) -> trio.lowlevel.Abort:
