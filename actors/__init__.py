@@ -8,6 +8,7 @@ from actors._actor import ActorRef as ActorRef
 from actors._actor import open_actor as open_actor
 from actors._actor import start_actor as start_actor
 from actors._behaviour import Behaviour as Behaviour
+from actors._behaviour import CommittingBehaviour as CommittingBehaviour
 from actors._errors import ActorClosed as ActorClosed
 from actors._errors import unwrap_single_error as unwrap_single_error
 from actors._gather import gather as gather
@@ -20,6 +21,7 @@ __all__ = [
     "ActorRef",
     "ActorStatistics",
     "Behaviour",
+    "CommittingBehaviour",
     "Reply",
     "gather",
     "open_actor",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
+import outcome
 import trio
 
 from actors._behaviour import Behaviour
@@ -43,6 +44,7 @@ class _Counters:
     dropped: int = 0
     timers: int = 0
     timer_batches: int = 0
+    commits: int = 0
 
 
 @attrs.define(eq=False)
@@ -136,6 +138,7 @@ class ActorRef:
             dropped_replies=c.dropped,
             timers_fired=c.timers,
             timer_batches=c.timer_batches,
+            commits=c.commits,
             closed=self._closed,
         )
 
@@ -157,22 +160,32 @@ class Actor:
         behaviour: the state the owner task drives.
         mailbox_size: the mailbox bound in requests (> 0); senders wait beyond it.
         timer_batch: the most timers fired between two checkpoints (> 0).
+        max_batch: the most requests served per wake-up (``None``: all queued). With
+            a committing behaviour, ``1`` means one commit per request (no group
+            commit) — a baseline for benchmarks.
+
+    If the behaviour has an ``async def commit()`` (see :class:`CommittingBehaviour`),
+    the owner awaits it after each batch and only then resolves the batch's replies.
 
     Raises:
-        ValueError: if ``mailbox_size`` or ``timer_batch`` is not a positive int.
+        ValueError: if ``mailbox_size``, ``timer_batch`` or ``max_batch`` is not a
+            positive int.
     """
 
     behaviour: Behaviour
     mailbox_size: int = attrs.field(default=DEFAULT_MAILBOX_SIZE, kw_only=True)
     timer_batch: int = attrs.field(default=DEFAULT_TIMER_BATCH, kw_only=True)
+    max_batch: int | None = attrs.field(default=None, kw_only=True)
     ref: ActorRef = attrs.field(init=False)
     _receive: trio.MemoryReceiveChannel[_Envelope] = attrs.field(init=False)
     _counters: _Counters = attrs.field(init=False, factory=_Counters)
     _served: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
-        for name in ("mailbox_size", "timer_batch"):
+        for name in ("mailbox_size", "timer_batch", "max_batch"):
             value = getattr(self, name)
+            if name == "max_batch" and value is None:
+                continue
             if type(value) is not int or value <= 0:
                 raise ValueError(f"{name}: expected a positive int, got {value!r}")
         send, receive = trio.open_memory_channel[_Envelope](self.mailbox_size)
@@ -193,10 +206,11 @@ class Actor:
         self._served = True
         receive = self._receive
         behaviour = self.behaviour
-        handle = behaviour.handle
         counters = self._counters
         receive_nowait = receive.receive_nowait
         timer_batch = self.timer_batch
+        max_batch = math.inf if self.max_batch is None else self.max_batch
+        commit = getattr(behaviour, "commit", None)
         task_status.started(self.ref)
         try:
             while True:
@@ -213,7 +227,7 @@ class Actor:
                 if first is not None:
                     batch = [first]
                     try:
-                        while True:
+                        while len(batch) < max_batch:
                             batch.append(receive_nowait())
                     except (trio.WouldBlock, trio.EndOfChannel):
                         pass
@@ -224,23 +238,10 @@ class Actor:
                         counters.peak = size
                     if size > counters.max_batch:
                         counters.max_batch = size
-                    served = 0
-                    try:
-                        for message, reply in batch:
-                            try:
-                                result = handle(message)
-                            except Exception as exc:
-                                counters.errors += 1
-                                delivered = reply.set_error(exc)
-                            else:
-                                delivered = reply.set_value(result)
-                            if not delivered:
-                                counters.dropped += 1
-                            served += 1
-                    except BaseException:
-                        for _, reply in batch[served:]:  # drained, so _fail_queued can't see them
-                            reply.set_error(_stopped())
-                        raise
+                    if commit is None:
+                        self._serve(batch)
+                    else:
+                        await self._serve_committed(batch, commit)
                 now = trio.current_time()
                 if behaviour.next_deadline() <= now:
                     counters.timers += behaviour.fire_timers(now, timer_batch)
@@ -252,6 +253,58 @@ class Actor:
             self._fail_queued()  # before close(): closing the last receiver clears the buffer
             receive.close()
             self.ref.close()
+
+    def _serve(self, batch: list[_Envelope]) -> None:
+        """Serve a batch, resolving each reply as soon as its request is handled."""
+        counters = self._counters
+        handle = self.behaviour.handle
+        served = 0
+        try:
+            for message, reply in batch:
+                try:
+                    result = handle(message)
+                except Exception as exc:
+                    counters.errors += 1
+                    delivered = reply.set_error(exc)
+                else:
+                    delivered = reply.set_value(result)
+                if not delivered:
+                    counters.dropped += 1
+                served += 1
+        except BaseException:
+            for _, reply in batch[served:]:  # drained, so _fail_queued can't see them
+                reply.set_error(_stopped())
+            raise
+
+    async def _serve_committed(
+        self, batch: list[_Envelope], commit: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Serve a batch, await the behaviour's ``commit()``, then resolve the replies.
+
+        Group commit: one commit covers every request of the batch, and no client hears
+        of its request before the commit returned. If the commit fails, every reply of
+        the batch gets that error and the error propagates (the owner stops).
+        """
+        counters = self._counters
+        handle = self.behaviour.handle
+        results: list[outcome.Outcome[Any]] = []
+        try:
+            for message, _ in batch:
+                try:
+                    results.append(outcome.Value(handle(message)))
+                except Exception as exc:
+                    counters.errors += 1
+                    results.append(outcome.Error(exc))
+            await commit()
+        except BaseException as exc:
+            error = exc if isinstance(exc, Exception) else _stopped()
+            for _, reply in batch:
+                reply.set_error(error)
+            raise
+        counters.commits += 1
+        for (_, reply), result in zip(batch, results, strict=True):
+            if not reply.set_outcome(result):
+                counters.dropped += 1
 
     def _fail_queued(self) -> None:
         while True:
@@ -272,13 +325,16 @@ async def start_actor(
     *,
     mailbox_size: int = DEFAULT_MAILBOX_SIZE,
     timer_batch: int = DEFAULT_TIMER_BATCH,
+    max_batch: int | None = None,
 ) -> ActorRef:
     """Start an actor's owner task in ``nursery`` and return its handle.
 
     The caller must :meth:`ActorRef.close` the handle; the owner then ends after
     serving what was queued, and the nursery can exit.
     """
-    actor = Actor(behaviour, mailbox_size=mailbox_size, timer_batch=timer_batch)
+    actor = Actor(
+        behaviour, mailbox_size=mailbox_size, timer_batch=timer_batch, max_batch=max_batch
+    )
     ref: ActorRef = await nursery.start(actor.serve)
     return ref
 
@@ -289,6 +345,7 @@ async def open_actor(
     *,
     mailbox_size: int = DEFAULT_MAILBOX_SIZE,
     timer_batch: int = DEFAULT_TIMER_BATCH,
+    max_batch: int | None = None,
 ) -> AsyncIterator[ActorRef]:
     """Run an actor for the duration of an ``async with`` block.
 
@@ -299,7 +356,11 @@ async def open_actor(
     with unwrap_single_error():
         async with trio.open_nursery() as nursery:
             ref = await start_actor(
-                nursery, behaviour, mailbox_size=mailbox_size, timer_batch=timer_batch
+                nursery,
+                behaviour,
+                mailbox_size=mailbox_size,
+                timer_batch=timer_batch,
+                max_batch=max_batch,
             )
             try:
                 yield ref

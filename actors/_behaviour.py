@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Behaviour"]
+__all__ = ["Behaviour", "CommittingBehaviour"]
 
 
 @runtime_checkable
@@ -30,4 +30,17 @@ class Behaviour(Protocol):
 
     def fire_timers(self, now: float, limit: int) -> int:
         """Run at most ``limit`` timers due at or before ``now``; return how many ran."""
+        ...
+
+
+@runtime_checkable
+class CommittingBehaviour(Behaviour, Protocol):
+    """A behaviour that must make each batch durable before its replies go out."""
+
+    async def commit(self) -> None:
+        """Called after every served batch, before any of its replies is resolved.
+
+        One call covers the whole batch (group commit). Raising fails every request
+        of the batch with that error and stops the owner.
+        """
         ...

@@ -70,6 +70,17 @@ class Reply(Generic[T]):
         """
         return self._resolve(outcome.Error(error))
 
+    def set_outcome(self, result: outcome.Outcome[T]) -> bool:
+        """Resolve with an :class:`outcome.Outcome` (a value or an error). O(1).
+
+        Returns:
+            ``True`` if a client will see it, ``False`` if the client already left.
+
+        Raises:
+            RuntimeError: if the reply was already resolved.
+        """
+        return self._resolve(result)
+
     def _resolve(self, result: outcome.Outcome[T]) -> bool:
         if self._resolved:
             raise RuntimeError("a Reply can be resolved only once")

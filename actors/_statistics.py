@@ -24,6 +24,7 @@ class ActorStatistics:
         dropped_replies: replies resolved after their client had been cancelled.
         timers_fired: timers run.
         timer_batches: bounded timer batches run (each followed by a checkpoint).
+        commits: batches committed (only with a committing behaviour).
         closed: whether the mailbox has been closed for new requests.
     """
 
@@ -37,4 +38,5 @@ class ActorStatistics:
     dropped_replies: int
     timers_fired: int
     timer_batches: int
+    commits: int
     closed: bool

@@ -25,6 +25,7 @@ def test_a_fresh_actor_reports_zeros() -> None:
             dropped_replies=0,
             timers_fired=0,
             timer_batches=0,
+            commits=0,
             closed=False,
         )
     finally:
