@@ -32,13 +32,27 @@ def _positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         raise InvalidArgument(f"{name}: expected a positive int, got {value!r}")
 
 
+def _compact_factor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"EngineConfig.compact_factor: expected a number > 1, got {value!r}")
+    if not value > 1 or value != value or value == float("inf"):
+        raise InvalidArgument(f"EngineConfig.compact_factor: expected a number > 1, got {value!r}")
+
+
+def _optional_positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _positive_int(instance, attribute, value)
+
+
 @attrs.frozen(kw_only=True)
 class KindPolicy:
     """The TTL policy of one record kind.
 
     Attributes:
         default_ttl: seconds a write lives when it passes no ``ttl=``; ``None`` = never.
-        refresh_on_read: a successful read restarts the record's TTL (sliding expiry).
+        refresh_on_read: a successful point read (``get``, ``retrieve``, ``runs``,
+            ``messages``, ``get_summary``, and the memories a ``search`` returns)
+            restarts the record's TTL (sliding expiry). Lists never refresh.
         refresh_on_update: a partial update (append a run, rename, set a summary,
             ``working.update``) restarts the record's TTL. A full write (upsert,
             ``working.store``) always sets a new TTL.
@@ -59,8 +73,17 @@ class EngineConfig:
         shards: number of shards (owner tasks), >= 1.
         mailbox_size: each shard's mailbox bound, in requests.
         timer_batch: most expiries a shard runs between two checkpoints.
+        max_batch: most requests a shard serves per wake-up (``None``: all queued).
+            With a ``data_dir``, ``1`` disables group commit (one fsync per write) —
+            a benchmark baseline, not a setting for production.
         when_full: ``"wait"`` (backpressure: a request waits for mailbox space) or
             ``"reject"`` (raise ``Overloaded`` at once).
+        fsync: with a ``data_dir``, when the journal is fsynced: ``"always"`` (before
+            a write is acknowledged), ``"everysec"`` (once a second) or ``"no"`` (by
+            the OS) — Redis' ``appendfsync``. Ignored without a ``data_dir``.
+        compact_factor: compact a shard's journal into a snapshot when it grows past
+            this many times the snapshot's size (> 1)...
+        compact_min_bytes: ...and past this many bytes.
         sessions, memories, working, knowledge: the :class:`KindPolicy` of each kind.
             Working memory defaults to a 12 h TTL (as Arshai), the others to never.
     """
@@ -68,10 +91,19 @@ class EngineConfig:
     shards: int = attrs.field(default=4, validator=_positive_int)
     mailbox_size: int = attrs.field(default=1024, validator=_positive_int)
     timer_batch: int = attrs.field(default=256, validator=_positive_int)
+    max_batch: int | None = attrs.field(default=None, validator=_optional_positive_int)
     when_full: str = attrs.field(
         default="wait",
         validator=lambda i, a, v: check_choice("EngineConfig.when_full", v, ("wait", "reject")),
     )
+    fsync: str = attrs.field(
+        default="everysec",
+        validator=lambda i, a, v: check_choice(
+            "EngineConfig.fsync", v, ("always", "everysec", "no")
+        ),
+    )
+    compact_factor: float = attrs.field(default=2.0, validator=_compact_factor)
+    compact_min_bytes: int = attrs.field(default=1 << 20, validator=_positive_int)
     sessions: KindPolicy = attrs.field(factory=KindPolicy)
     memories: KindPolicy = attrs.field(factory=KindPolicy)
     working: KindPolicy = attrs.field(factory=lambda: KindPolicy(default_ttl=WORKING_MEMORY_TTL))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from operator import itemgetter
@@ -12,10 +13,12 @@ from typing import Any
 import attrs
 import trio
 
-from actors import Actor, ActorClosed, ActorRef, gather
+from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
 from engine._clock import EngineClock
 from engine._config import EngineConfig
-from engine._errors import EngineClosed, Overloaded
+from engine._data_dir import DataDir, recover
+from engine._errors import EngineClosed, InvalidArgument, Overloaded
+from engine._journal import DurableShard, ShardJournal
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
 from engine._routing import shard_of
@@ -188,24 +191,34 @@ async def open_memory_engine(
     config: EngineConfig | None = None,
     snapshot: Mapping[str, Any] | None = None,
     start_time: float | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    fsync: str | None = None,
 ) -> AsyncIterator[MemoryEngine]:
     """Run a memory engine for the duration of an ``async with`` block.
 
     Starts one owner task per shard. On exit, new calls raise :class:`EngineClosed`
     and the block waits until every shard has served the requests already queued.
+    An exception raised in the block reaches the caller as itself (not wrapped in an
+    ``ExceptionGroup``).
 
     Args:
         shards: number of shards (>= 1); overrides ``config.shards``. Default 4.
         config: an :class:`EngineConfig`; default ``EngineConfig()``.
         snapshot: a dict from :meth:`MemoryEngine.snapshot` to restore before serving.
             Records are re-routed, so the shard count may differ; records already
-            expired are dropped.
+            expired are dropped. With a ``data_dir`` it must be empty.
         start_time: the engine clock's reading at start (epoch seconds); default
             ``time.time()``. Tests pin it for exact timestamps.
+        data_dir: make the engine durable: each shard journals its writes there and
+            the engine recovers from it (snapshot + journal replay) before serving.
+            See ``docs/durability.md``.
+        fsync: ``"always"``, ``"everysec"`` or ``"no"``; overrides ``config.fsync``.
 
     Raises:
-        TypeError, InvalidArgument: for a bad ``shards``, ``config`` or ``snapshot``
-            (checked before any task starts).
+        TypeError, InvalidArgument: for a bad ``shards``, ``config``, ``snapshot`` or
+            ``fsync`` (checked before any task starts).
+        JournalCorrupt: if the data directory is damaged beyond a torn tail.
+        BlockingIOError: if another engine holds ``data_dir``.
     """
     if config is None:
         config = EngineConfig()
@@ -213,31 +226,111 @@ async def open_memory_engine(
         raise TypeError(f"config: expected EngineConfig, got {type(config).__name__}")
     if shards is not None:
         config = attrs.evolve(config, shards=shards)
+    if fsync is not None:
+        config = attrs.evolve(config, fsync=fsync)
     if start_time is not None and (
         isinstance(start_time, bool) or not isinstance(start_time, int | float)
     ):
         raise TypeError(f"start_time: expected epoch seconds, got {type(start_time).__name__}")
     records = [] if snapshot is None else parse_snapshot(snapshot)
     clock = EngineClock.start(start_time)
-    stores = [ShardStore(config) for _ in range(config.shards)]
-    now = clock.now()
-    for record in records:
-        stores[shard_of(routing_key(record), config.shards)].load(now, record)
-    async with trio.open_nursery() as nursery:
-        refs: list[ActorRef] = []
-        engine: MemoryEngine | None = None
-        try:
-            for store in stores:
-                actor = Actor(
-                    ShardBehaviour(store, clock),
-                    mailbox_size=config.mailbox_size,
-                    timer_batch=config.timer_batch,
-                )
-                refs.append(await nursery.start(actor.serve))
-            engine = MemoryEngine(config, clock, stores, refs)
+    if data_dir is None:
+        stores = [ShardStore(config) for _ in range(config.shards)]
+        _load(stores, records, clock.now())
+        async with _serve(config, clock, stores, None) as engine:
             yield engine
-        finally:
-            if engine is not None:
-                engine._close()
-            for ref in refs:
-                ref.close()
+        return
+    directory = await trio.to_thread.run_sync(DataDir.open, data_dir)
+    try:
+        generation, recovered = await trio.to_thread.run_sync(
+            recover, directory, config, clock.now()
+        )
+        stores = [shard.store for shard in recovered]
+        if records:
+            if any(store.counts().records for store in stores):
+                raise InvalidArgument(
+                    "snapshot: data_dir already holds records; restore into an empty one"
+                )
+            _load(stores, records, clock.now())
+        async with _serve(
+            config, clock, stores, (directory, generation, recovered, bool(records))
+        ) as engine:
+            yield engine
+    finally:
+        directory.close()
+
+
+def _load(stores: list[ShardStore], records: list[Any], now: float) -> None:
+    for record in records:
+        stores[shard_of(routing_key(record), len(stores))].load(now, record)
+
+
+@asynccontextmanager
+async def _serve(
+    config: EngineConfig,
+    clock: EngineClock,
+    stores: list[ShardStore],
+    durable: tuple[DataDir, int, list[Any], bool] | None,
+) -> AsyncIterator[MemoryEngine]:
+    """Start one owner per store (journaled if ``durable``), yield the engine, stop."""
+    with unwrap_single_error():
+        async with trio.open_nursery() as background:
+            journals: list[ShardJournal] = []
+            async with trio.open_nursery() as nursery:
+                refs: list[ActorRef] = []
+                engine: MemoryEngine | None = None
+                try:
+                    for index, store in enumerate(stores):
+                        behaviour: ShardBehaviour
+                        if durable is None:
+                            behaviour = ShardBehaviour(store, clock)
+                        else:
+                            journal = await _open_journal(config, durable, index)
+                            journals.append(journal)
+                            if config.fsync == "everysec":
+                                await background.start(journal.run_everysec)
+                            behaviour = DurableShard(
+                                store,
+                                clock,
+                                journal,
+                                nursery.start_soon,
+                                compact_factor=config.compact_factor,
+                                compact_min_bytes=config.compact_min_bytes,
+                            )
+                            if durable[3]:  # restored a snapshot: make it durable now
+                                await behaviour.start_compaction()
+                        actor = Actor(
+                            behaviour,
+                            mailbox_size=config.mailbox_size,
+                            timer_batch=config.timer_batch,
+                            max_batch=config.max_batch,
+                        )
+                        refs.append(await nursery.start(actor.serve))
+                    engine = MemoryEngine(config, clock, stores, refs)
+                    yield engine
+                finally:
+                    if engine is not None:
+                        engine._close()
+                    for ref in refs:
+                        ref.close()
+            for journal in journals:
+                await journal.close()
+            background.cancel_scope.cancel()
+
+
+async def _open_journal(
+    config: EngineConfig, durable: tuple[DataDir, int, list[Any], bool], index: int
+) -> ShardJournal:
+    directory, generation, recovered, _ = durable
+    shard = recovered[index]
+    journal = ShardJournal(
+        directory.files(generation, index),
+        shards=config.shards,
+        seq=shard.seq,
+        segment=shard.next_segment,
+        fsync=config.fsync,
+        journal_bytes=shard.journal_bytes,
+        snapshot_bytes=shard.snapshot_bytes,
+    )
+    await journal.open()
+    return journal

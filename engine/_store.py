@@ -104,6 +104,8 @@ class ShardStore:
         self.expiry = ExpiryIndex()
         self._ttls: dict[tuple[int, Hashable], float] = {}
         self._expired = [0, 0, 0, 0]
+        #: Reads that restarted a TTL (refresh_on_read): state changes to journal.
+        self.touches = 0
 
     # ----------------------------------------------------------------- TTL plumbing
 
@@ -133,8 +135,9 @@ class ShardStore:
         if ttl is None or not self._policies[kind].refresh_on_read:
             return record
         expires = now + ttl
-        record = replace(record, expires_at=expires)  # type: ignore[misc]
+        record = replace(record, expires_at=expires)
         self.expiry.set(kind, key, expires)
+        self.touches += 1
         table: Any = self._records_of(kind)
         table[key] = record  # sort keys (created/updated) unchanged: no reindexing
         return record
@@ -161,6 +164,11 @@ class ShardStore:
     def _expire(self, kind: int, key: Any) -> None:
         if self._remove(kind, key) is not None:
             self._expired[kind] += 1
+
+    @staticmethod
+    def _alive(record: Any, now: float) -> bool:
+        expires = record.expires_at
+        return expires is None or expires > now
 
     def _live(self, kind: int, key: Any, now: float) -> Any:
         record = self._records_of(kind).get(key)
@@ -388,11 +396,27 @@ class ShardStore:
         return [self._touch(MEMORY, (user_id, m.memory_id), m, now) for m in memories]
 
     def memory_topics(self, now: float, user_id: str | None) -> list[str]:
-        """The topics of live memories (of one user, or all), sorted."""
-        self.expire_due(now)
+        """The topics of live memories (of one user, or all), sorted.
+
+        A topic counts if one of its memories is live (checked with an early exit,
+        so usually one look-up per topic); nothing is swept here. O(t) for t
+        ``(user, topic)`` pairs considered.
+        """
+        memories = self.memories
         if user_id is None:
-            return sorted(self.memories.all_topics)
-        return sorted(self.memories.topic_counts.get(user_id, ()))
+            pairs: Iterator[tuple[str, str]] = iter(memories.by_topic)
+        else:
+            pairs = ((user_id, topic) for topic in memories.topic_counts.get(user_id, ()))
+        found = set()
+        for user, topic in pairs:
+            if topic in found:
+                continue
+            if any(
+                self._alive(memories.records[(user, mid)], now)
+                for mid in memories.by_topic[(user, topic)]
+            ):
+                found.add(topic)
+        return sorted(found)
 
     def delete_memory(self, now: float, user_id: str, memory_id: str) -> bool:
         """Delete one memory; ``False`` if there was no live one."""
@@ -513,9 +537,12 @@ class ShardStore:
     # -------------------------------------------------------- whole-store operations
 
     def clear(self, now: float) -> int:
-        """Remove every record; return how many live records there were."""
-        self.expire_due(now)
-        count = self.counts().records
+        """Remove every record; return how many live records there were. O(n)."""
+        count = sum(
+            self._alive(record, now)
+            for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE)
+            for record in self._records_of(kind).values()
+        )
         self.sessions.clear()
         self.memories.clear()
         self.working.clear()
@@ -525,40 +552,59 @@ class ShardStore:
         return count
 
     def dump(self, now: float) -> dict[str, list[Any]]:
-        """Every live record, by kind (``sessions``, ``memories``, ``working``, ``knowledge``)."""
-        self.expire_due(now)
+        """Every live record, by kind (``sessions``, ``memories``, ``working``, ``knowledge``).
+
+        O(n); records are immutable, so the lists share them with the store.
+        """
         return {
-            "sessions": list(self.sessions.records.values()),
-            "memories": list(self.memories.records.values()),
-            "working": list(self.working.values()),
-            "knowledge": list(self.knowledge.records.values()),
+            name: [r for r in self._records_of(kind).values() if self._alive(r, now)]
+            for name, kind in (
+                ("sessions", SESSION),
+                ("memories", MEMORY),
+                ("working", WORKING),
+                ("knowledge", KNOWLEDGE),
+            )
         }
 
-    def load(self, now: float, record: Any) -> bool:
+    @staticmethod
+    def identity(record: Any) -> tuple[int, Hashable]:
+        """The ``(kind, key)`` of a record. Raises ``TypeError`` for a non-record."""
+        if isinstance(record, Session):
+            return SESSION, record.session_id
+        if isinstance(record, UserMemory):
+            return MEMORY, (record.user_id, record.memory_id)
+        if isinstance(record, WorkingMemory):
+            return WORKING, (record.conversation_id, record.memory_type)
+        if isinstance(record, KnowledgeDoc):
+            return KNOWLEDGE, record.doc_id
+        raise TypeError(f"expected a record, got {type(record).__name__}")
+
+    def ttl_of(self, record: Any) -> float | None:
+        """The TTL (seconds) the record was last written with, or ``None``. O(1)."""
+        return self._ttls.get(self.identity(record))
+
+    def load(self, now: float, record: Any, ttl: float | None = None) -> bool:
         """Put a restored record back as it was (timestamps kept); ``False`` if it
-        had already expired. The TTL used for later refreshes is taken as
-        ``expires_at - updated_at``."""
+        had already expired at ``now``.
+
+        ``ttl`` is the TTL later refreshes restart; when ``None`` it is taken as
+        ``expires_at - updated_at``.
+        """
+        kind, key = self.identity(record)
         expires = record.expires_at
         if expires is not None and expires <= now:
             return False
-        key: Hashable
-        if isinstance(record, Session):
-            kind, key = SESSION, record.session_id
+        if kind == SESSION:
             self.sessions.put(record)
-        elif isinstance(record, UserMemory):
-            kind, key = MEMORY, (record.user_id, record.memory_id)
+        elif kind == MEMORY:
             self.memories.put(record)
-        elif isinstance(record, WorkingMemory):
-            working_key = (record.conversation_id, record.memory_type)
-            kind, key = WORKING, working_key
-            self.working[working_key] = record
-        elif isinstance(record, KnowledgeDoc):
-            kind, key = KNOWLEDGE, record.doc_id
-            self.knowledge.put(record)
+        elif kind == WORKING:
+            self.working[key] = record  # type: ignore[index]
         else:
-            raise TypeError(f"load: expected a record, got {type(record).__name__}")
-        ttl = None if expires is None else max(expires - record.updated_at, 1e-9)
-        self._set_deadline(kind, key, ttl, expires)
+            self.knowledge.put(record)
+        if expires is not None and ttl is None:
+            ttl = max(expires - record.updated_at, 1e-9)
+        self._set_deadline(kind, key, None if expires is None else ttl, expires)
         return True
 
     def counts(self) -> StoreCounts:

@@ -1,0 +1,344 @@
+"""A durable engine's data directory: layout, manifest, lock, recovery and re-sharding.
+
+No trio here: recovery runs before the shards start. Layout of ``DIR``::
+
+    MANIFEST.json                     {"format", "version", "generation", "shards"}
+    LOCK                              flock()ed by the engine that owns DIR
+    g0001-s0003.snapshot              shard 3's snapshot of generation 1
+    g0001-s0003-00000007.journal      shard 3's journal segment 7
+
+Recovery of a shard: load its snapshot (records alive at ``taken_at``), then replay
+every journal segment from the snapshot's ``segment`` on, in order, through the same
+``ShardStore`` methods with the logged ``now``. A torn tail of the *last* segment (a
+crash mid-write) is cut off (``repair=True``); any other damage raises
+:class:`JournalCorrupt` naming the file and offset.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+import orjson
+
+from engine._config import EngineConfig
+from engine._journal_format import (
+    RECORD_TYPES,
+    JournalCorrupt,
+    decode_header,
+    decode_snapshot,
+    encode_snapshot,
+    iter_entries,
+    read_frames,
+)
+from engine._routing import shard_of
+from engine._snapshot import routing_key
+from engine._store import ShardStore
+
+__all__ = ["DataDir", "ShardFiles", "recover"]
+
+MANIFEST: Final = "MANIFEST.json"
+_JOURNAL = re.compile(r"^g(\d{4})-s(\d{4})-(\d{8})\.journal$")
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory, so a rename or unlink in it is durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: temp file, fsync, rename, fsync the dir."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+@attrs.frozen
+class ShardFiles:
+    """The file names of one shard in one generation."""
+
+    root: Path
+    generation: int
+    shard: int
+
+    @property
+    def snapshot(self) -> Path:
+        """The shard's snapshot file."""
+        return self.root / f"g{self.generation:04d}-s{self.shard:04d}.snapshot"
+
+    def journal(self, segment: int) -> Path:
+        """The journal file of ``segment``."""
+        return self.root / f"g{self.generation:04d}-s{self.shard:04d}-{segment:08d}.journal"
+
+    def segments(self) -> list[int]:
+        """The journal segments on disk, ascending."""
+        found = []
+        for name in os.listdir(self.root):
+            match = _JOURNAL.match(name)
+            if match and int(match[1]) == self.generation and int(match[2]) == self.shard:
+                found.append(int(match[3]))
+        return sorted(found)
+
+
+@attrs.frozen
+class RecoveredShard:
+    """One shard after recovery: its store and where its journal continues."""
+
+    store: ShardStore
+    seq: int
+    next_segment: int
+    journal_bytes: int
+    snapshot_bytes: int
+    journal_records: int
+    truncated: int
+
+
+@attrs.define(eq=False)
+class DataDir:
+    """A locked data directory. Use :meth:`open`; :meth:`close` releases the lock."""
+
+    root: Path
+    _lock_fd: int
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, lock: bool = True) -> DataDir:
+        """Create ``path`` if needed and take its lock.
+
+        Raises:
+            TypeError: if ``path`` is not a str or path.
+            BlockingIOError: if another engine holds the lock.
+        """
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"data_dir: expected a path, got {type(path).__name__}")
+        root = Path(path)
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        if lock:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise BlockingIOError(
+                    f"data_dir {str(root)!r} is in use by another engine (LOCK is held)"
+                ) from None
+        return cls(root, fd)
+
+    def close(self) -> None:
+        """Release the lock."""
+        os.close(self._lock_fd)
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The manifest, or ``None`` for a new directory."""
+        path = self.root / MANIFEST
+        if not path.exists():
+            return None
+        manifest: dict[str, Any] = orjson.loads(path.read_bytes())
+        if manifest.get("format") != "shardmem.data-dir" or manifest.get("version") != 1:
+            raise JournalCorrupt(f"{path}: not a shardmem data directory manifest")
+        return manifest
+
+    def write_manifest(self, generation: int, shards: int) -> None:
+        """Atomically replace the manifest."""
+        body = {
+            "format": "shardmem.data-dir",
+            "version": 1,
+            "generation": generation,
+            "shards": shards,
+        }
+        write_atomically(self.root / MANIFEST, orjson.dumps(body))
+
+    def files(self, generation: int, shard: int) -> ShardFiles:
+        """The file names of ``shard`` in ``generation``."""
+        return ShardFiles(self.root, generation, shard)
+
+    def remove_generation(self, generation: int) -> None:
+        """Delete every file of ``generation``."""
+        prefix = f"g{generation:04d}-"
+        for name in os.listdir(self.root):
+            if name.startswith(prefix):
+                os.unlink(self.root / name)
+        fsync_dir(self.root)
+
+
+def snapshot_body(
+    records: list[Any],
+    ttls: list[float | None],
+    now: float,
+    shard: int,
+    shards: int,
+    seq: int,
+    segment: int,
+) -> dict[str, Any]:
+    """The body of a shard snapshot: the records (alive at ``now``) with their TTLs.
+
+    ``seq`` is the last journal entry the snapshot covers and ``segment`` the first
+    journal segment to replay after it. O(n).
+    """
+    return {
+        "shard": shard,
+        "shards": shards,
+        "seq": seq,
+        "segment": segment,
+        "taken_at": now,
+        "records": [
+            [type(r).__name__, r.to_dict(), ttl] for r, ttl in zip(records, ttls, strict=True)
+        ],
+    }
+
+
+def store_snapshot_body(
+    store: ShardStore, now: float, shard: int, shards: int, seq: int, segment: int
+) -> dict[str, Any]:
+    """:func:`snapshot_body` of every live record of ``store``."""
+    records = [record for kind in store.dump(now).values() for record in kind]
+    ttls = [store.ttl_of(record) for record in records]
+    return snapshot_body(records, ttls, now, shard, shards, seq, segment)
+
+
+def write_snapshot(files: ShardFiles, body: dict[str, Any]) -> int:
+    """Write a shard snapshot atomically; return its size in bytes."""
+    data = encode_snapshot(body)
+    write_atomically(files.snapshot, data)
+    return len(data)
+
+
+def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]:
+    """Load the snapshot into ``store``; return ``(seq, first segment, size)``."""
+    path = files.snapshot
+    if not path.exists():
+        return 0, 0, 0
+    data = path.read_bytes()
+    body = decode_snapshot(data, str(path))
+    taken_at = float(body["taken_at"])
+    for index, (kind, fields, ttl) in enumerate(body["records"]):
+        try:
+            record = RECORD_TYPES[kind].from_dict(fields)
+        except (KeyError, TypeError, ValueError) as error:
+            raise JournalCorrupt(f"{path}: record {index}: {error}") from None
+        store.load(taken_at, record, ttl)
+    return int(body["seq"]), int(body["segment"]), len(data)
+
+
+def _replay(
+    files: ShardFiles, store: ShardStore, seq: int, first: int, repair: bool
+) -> tuple[int, int, int, int, int]:
+    """Replay the journal; return ``(seq, next segment, bytes, records, truncated)``."""
+    segments = [s for s in files.segments() if s >= first]
+    total = records = truncated = 0
+    for position, segment in enumerate(segments):
+        path = files.journal(segment)
+        data = path.read_bytes()
+        header = decode_header(data, str(path))
+        if header.shard != files.shard or header.segment != segment:
+            raise JournalCorrupt(
+                f"{path}: offset 0: header names shard {header.shard} segment {header.segment}"
+            )
+        payloads, end = read_frames(data, str(path))
+        if end < len(data):
+            if position != len(segments) - 1:
+                raise JournalCorrupt(
+                    f"{path}: offset {end}: truncated record in a segment that is not the last"
+                )
+            truncated += len(data) - end
+            if repair:
+                with open(path, "r+b") as file:
+                    file.truncate(end)
+                    file.flush()
+                    os.fsync(file.fileno())
+        total += end
+        for entry_seq, now, op, args in iter_entries(payloads, str(path)):
+            if entry_seq <= seq:
+                continue  # already in the snapshot
+            if entry_seq != seq + 1:
+                raise JournalCorrupt(f"{path}: sequence jumps from {seq} to {entry_seq}")
+            method = getattr(ShardStore, op, None)
+            if method is None or op.startswith("_"):
+                raise JournalCorrupt(f"{path}: entry {entry_seq}: unknown operation {op!r}")
+            try:
+                method(store, now, *args)
+            except Exception as error:
+                raise JournalCorrupt(
+                    f"{path}: entry {entry_seq}: replaying {op} failed: {error!r}"
+                ) from None
+            seq = entry_seq
+            records += 1
+    next_segment = (segments[-1] + 1) if segments else max(first, 1)
+    return seq, next_segment, total, records, truncated
+
+
+def recover_shard(
+    data_dir: DataDir, generation: int, shard: int, config: EngineConfig, *, repair: bool
+) -> RecoveredShard:
+    """Rebuild one shard from its snapshot and journal."""
+    files = data_dir.files(generation, shard)
+    store = ShardStore(config)
+    seq, first, snapshot_bytes = _load_snapshot(files, store)
+    seq, next_segment, journal_bytes, replayed, truncated = _replay(
+        files, store, seq, first, repair
+    )
+    return RecoveredShard(
+        store, seq, next_segment, journal_bytes, snapshot_bytes, replayed, truncated
+    )
+
+
+def recover(
+    data_dir: DataDir, config: EngineConfig, now: float, *, repair: bool = True
+) -> tuple[int, list[RecoveredShard]]:
+    """Recover every shard for ``config.shards`` shards; return the generation in use.
+
+    A new directory gets generation 1. If the directory was written with another shard
+    count, every record is re-routed into a new generation (snapshots written and
+    fsynced, then the manifest switched atomically, then the old files removed).
+    Records already expired at ``now`` are dropped from the result.
+    """
+    manifest = data_dir.manifest()
+    if manifest is None:
+        data_dir.write_manifest(1, config.shards)
+        empty = [RecoveredShard(ShardStore(config), 0, 1, 0, 0, 0, 0) for _ in range(config.shards)]
+        return 1, empty
+    generation, old_shards = int(manifest["generation"]), int(manifest["shards"])
+    old_config = attrs.evolve(config, shards=old_shards)
+    shards = [
+        recover_shard(data_dir, generation, i, old_config, repair=repair) for i in range(old_shards)
+    ]
+    if old_shards == config.shards:
+        for recovered in shards:
+            recovered.store.expire_due(now)
+        return generation, shards
+    if not repair:
+        return generation, shards
+    stores = [ShardStore(config) for _ in range(config.shards)]
+    for recovered in shards:
+        for kind in recovered.store.dump(now).values():
+            for record in kind:
+                target = stores[shard_of(routing_key(record), config.shards)]
+                target.load(now, record, recovered.store.ttl_of(record))
+    new_generation = generation + 1
+    result = []
+    for index, store in enumerate(stores):
+        files = data_dir.files(new_generation, index)
+        size = write_snapshot(files, store_snapshot_body(store, now, index, config.shards, 0, 1))
+        result.append(RecoveredShard(store, 0, 1, 0, size, 0, 0))
+    data_dir.write_manifest(new_generation, config.shards)
+    data_dir.remove_generation(generation)
+    return new_generation, result
+
+
+def iter_journal(files: ShardFiles) -> Iterator[tuple[Path, int]]:
+    """Each journal segment file of ``files`` and its size, ascending."""
+    for segment in files.segments():
+        path = files.journal(segment)
+        yield path, path.stat().st_size

@@ -1,0 +1,273 @@
+"""Durability wiring: each shard's journal writer and its committing behaviour.
+
+Each shard owner appends the entries of the writes it served to its own journal, one
+``os.write`` per drained mailbox batch (group commit), and fsyncs per policy — the
+three policies of Redis' ``appendfsync``:
+
+- ``"always"``: a batch's replies go out only after its fsync (run in a worker thread,
+  so other shards keep serving). An acknowledged write survives a crash.
+- ``"everysec"``: a background task fsyncs at most once a second; a crash loses at
+  most about the last second of acknowledged writes.
+- ``"no"``: the OS flushes when it likes (typically within 30 s on Linux).
+
+Compaction (Redis' AOF rewrite is the model): when the journal outgrows the snapshot
+by ``compact_factor``, the owner takes the live records (an O(n) list of references to
+immutable records), starts a new journal segment, and a background task writes the
+snapshot in a worker thread and then deletes the older segments. The shard keeps
+serving while the snapshot is written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, Final
+
+import trio
+
+from engine._clock import EngineClock
+from engine._data_dir import ShardFiles, fsync_dir, snapshot_body, write_snapshot
+from engine._journal_format import JournalHeader, encode_entry, encode_header, frame
+from engine._shard import ShardBehaviour
+from engine._store import ShardStore
+
+__all__ = ["WRITE_OPS", "DurableShard", "ShardJournal"]
+
+#: ShardStore methods that change state; reads are journaled only when they restart
+#: a TTL (``refresh_on_read``).
+WRITE_OPS: Final = frozenset(
+    {
+        "upsert_session",
+        "rename_session",
+        "delete_sessions",
+        "append_run",
+        "set_summary",
+        "upsert_memory",
+        "delete_memory",
+        "clear_memories",
+        "store_working",
+        "update_working",
+        "delete_working",
+        "upsert_doc",
+        "delete_doc",
+        "clear",
+    }
+)
+
+
+class ShardJournal:
+    """The append-only journal of one shard, in numbered segment files.
+
+    Only the shard's owner task appends and commits; the ``everysec`` task and
+    compaction share the file through a lock.
+    """
+
+    def __init__(
+        self,
+        files: ShardFiles,
+        *,
+        shards: int,
+        seq: int,
+        segment: int,
+        fsync: str,
+        journal_bytes: int,
+        snapshot_bytes: int,
+    ) -> None:
+        self.files = files
+        self.shards = shards
+        self.seq = seq
+        self.segment = segment
+        self.fsync = fsync
+        self.journal_bytes = journal_bytes
+        self.snapshot_bytes = snapshot_bytes
+        self.fsyncs = 0
+        self._buffer: list[bytes] = []
+        self._fd = -1
+        self._dirty = False
+        self._lock = trio.Lock()
+
+    def _open_segment(self) -> None:
+        path = self.files.journal(self.segment)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        header = encode_header(JournalHeader(self.files.shard, self.shards, self.segment))
+        os.write(fd, header)
+        os.fsync(fd)
+        fsync_dir(path.parent)
+        self._fd = fd
+        self.journal_bytes += len(header)
+
+    async def open(self) -> None:
+        """Create the first segment of this run (a new file: never append to a
+        recovered one)."""
+        await trio.to_thread.run_sync(self._open_segment)
+
+    def append(self, now: float, op: str, args: tuple[Any, ...]) -> None:
+        """Buffer one entry (written at the next :meth:`commit`). O(size of args)."""
+        self.seq += 1
+        self._buffer.append(frame(encode_entry(self.seq, now, op, args)))
+
+    async def commit(self) -> None:
+        """Write the buffered entries with one ``os.write``; fsync if ``always``.
+
+        Raises:
+            OSError: if the write or the fsync fails (the owner then stops).
+        """
+        if not self._buffer:
+            return
+        data = b"".join(self._buffer)
+        self._buffer.clear()
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self.journal_bytes += len(data)
+        if self.fsync == "always":
+            async with self._lock:
+                await trio.to_thread.run_sync(os.fsync, self._fd)
+                self.fsyncs += 1
+        else:
+            self._dirty = True
+
+    async def run_everysec(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """fsync the journal once a second when it has unsynced data (``everysec``)."""
+        task_status.started()
+        while True:
+            await trio.sleep(1.0)
+            await self.sync()
+
+    async def sync(self) -> None:
+        """fsync now if there is unsynced data."""
+        if not self._dirty:
+            return
+        async with self._lock:
+            self._dirty = False
+            await trio.to_thread.run_sync(os.fsync, self._fd)
+            self.fsyncs += 1
+
+    async def rotate(self) -> int:
+        """fsync and close the current segment, start the next; return the new one."""
+        async with self._lock:
+            fd = self._fd
+
+            def switch() -> None:
+                os.fsync(fd)
+                os.close(fd)
+                self.segment += 1
+                self.journal_bytes = 0
+                self._open_segment()
+
+            await trio.to_thread.run_sync(switch)
+            self._dirty = False
+        return self.segment
+
+    async def close(self) -> None:
+        """fsync and close (on a clean shutdown, every policy ends durable)."""
+        if self._fd < 0:
+            return
+        async with self._lock:
+            fd, self._fd = self._fd, -1
+
+            def finish() -> None:
+                os.fsync(fd)
+                os.close(fd)
+
+            await trio.to_thread.run_sync(finish)
+            self.fsyncs += 1
+
+
+class DurableShard(ShardBehaviour):
+    """A shard behaviour that journals its writes and commits each batch.
+
+    Args:
+        store, clock: as :class:`ShardBehaviour`.
+        journal: the shard's :class:`ShardJournal`.
+        spawn: starts a background task (for compaction), e.g. ``nursery.start_soon``.
+        compact_factor: compact when the journal exceeds this many times the snapshot.
+        compact_min_bytes: ... and is larger than this many bytes.
+    """
+
+    __slots__ = (
+        "_compact_factor",
+        "_compact_min",
+        "_compacting",
+        "_spawn",
+        "compactions",
+        "journal",
+    )
+
+    def __init__(
+        self,
+        store: ShardStore,
+        clock: EngineClock,
+        journal: ShardJournal,
+        spawn: Callable[..., Any],
+        *,
+        compact_factor: float,
+        compact_min_bytes: int,
+    ) -> None:
+        super().__init__(store, clock)
+        self.journal = journal
+        self._spawn = spawn
+        self._compact_factor = compact_factor
+        self._compact_min = compact_min_bytes
+        self._compacting = False
+        self.compactions = 0
+
+    def handle(self, message: object) -> object:
+        """Serve one request; journal it if it changed state."""
+        method, args = message  # type: ignore[misc]
+        now = self._clock.now()
+        store = self.store
+        touches = store.touches
+        result = method(store, now, *args)  # type: ignore[has-type]
+        name = method.__name__  # type: ignore[has-type]
+        if name in WRITE_OPS or store.touches != touches:
+            self.journal.append(now, name, args)  # type: ignore[has-type]
+        return result
+
+    async def commit(self) -> None:
+        """Group commit of the batch just served; maybe start a compaction."""
+        journal = self.journal
+        await journal.commit()
+        if (
+            not self._compacting
+            and journal.journal_bytes > self._compact_min
+            and journal.journal_bytes > self._compact_factor * journal.snapshot_bytes
+        ):
+            await self.start_compaction()
+
+    async def start_compaction(self) -> bool:
+        """Start writing a snapshot in the background; ``False`` if one is running."""
+        if self._compacting:
+            return False
+        self._compacting = True
+        now = self._clock.now()
+        records = [r for kind in self.store.dump(now).values() for r in kind]
+        ttls = [self.store.ttl_of(r) for r in records]
+        seq = self.journal.seq
+        segment = await self.journal.rotate()
+        self._spawn(self._write_snapshot, records, ttls, now, seq, segment)
+        return True
+
+    async def _write_snapshot(
+        self, records: list[Any], ttls: list[float | None], now: float, seq: int, segment: int
+    ) -> None:
+        journal = self.journal
+        files = journal.files
+
+        def write() -> int:
+            body = snapshot_body(records, ttls, now, files.shard, journal.shards, seq, segment)
+            size = write_snapshot(files, body)
+            for old in files.segments():
+                if old < segment:
+                    os.unlink(files.journal(old))
+            fsync_dir(files.root)
+            return size
+
+        try:
+            journal.snapshot_bytes = await trio.to_thread.run_sync(write)
+            self.compactions += 1
+        finally:
+            self._compacting = False

@@ -1,0 +1,228 @@
+"""The on-disk formats of durability: journal framing, journal entries, snapshots.
+
+Pure: bytes in, bytes out, no trio and no clock.
+
+Journal file (one per shard and segment)::
+
+    header  = b"SHMJ" | version u16 | shard u32 | shards u32 | segment u64   (22 bytes)
+    record  = length u32 | crc32(payload) u32 | payload                        (repeated)
+    payload = JSON [seq, now, op, args]
+
+All integers are little-endian. ``op`` is a ``ShardStore`` method name; ``args`` its
+arguments after ``now``, tagged so that records, tuples and the ``DEFAULT`` sentinel
+come back as they were. Replaying the entries in order through the same methods with
+the same ``now`` rebuilds the shard exactly (the store never reads a clock).
+
+Shard snapshot file: ``b"SHMS" | version u16 | crc32(payload) u32 | payload`` where the
+payload is JSON ``{"shard", "shards", "seq", "segment", "taken_at", "records"}``.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import Any, Final
+
+import attrs
+import orjson
+
+from engine._codec import FrozenDict, freeze_mapping, thaw
+from engine._errors import EngineError
+from engine._records import (
+    KnowledgeDoc,
+    Message,
+    Run,
+    Session,
+    SessionSummary,
+    UserMemory,
+    WorkingMemory,
+)
+from engine._validate import DEFAULT
+
+__all__ = [
+    "JOURNAL_MAGIC",
+    "JournalCorrupt",
+    "JournalHeader",
+    "decode_entry",
+    "decode_snapshot",
+    "encode_entry",
+    "encode_header",
+    "encode_snapshot",
+    "frame",
+    "read_frames",
+]
+
+JOURNAL_MAGIC: Final = b"SHMJ"
+SNAPSHOT_MAGIC: Final = b"SHMS"
+FORMAT_VERSION: Final = 1
+_HEADER = struct.Struct("<4sHIIQ")
+_FRAME = struct.Struct("<II")
+_SNAPSHOT_HEADER = struct.Struct("<4sHI")
+MAX_RECORD: Final = 1 << 30  # bytes; a longer length field is garbage (a torn write)
+
+RECORD_TYPES: Final = {
+    cls.__name__: cls
+    for cls in (Session, Run, Message, SessionSummary, UserMemory, WorkingMemory, KnowledgeDoc)
+}
+
+
+class JournalCorrupt(EngineError):
+    """A journal or snapshot file is damaged where a crash cannot explain it.
+
+    The message names the file and the byte offset; nothing is dropped silently.
+    """
+
+
+@attrs.frozen
+class JournalHeader:
+    """The header of one journal segment file."""
+
+    shard: int
+    shards: int
+    segment: int
+
+
+def encode_header(header: JournalHeader) -> bytes:
+    """The 22-byte header of a journal segment."""
+    return _HEADER.pack(JOURNAL_MAGIC, FORMAT_VERSION, header.shard, header.shards, header.segment)
+
+
+def decode_header(data: bytes, path: str) -> JournalHeader:
+    """Parse a journal header. Raises :class:`JournalCorrupt` naming ``path``."""
+    if len(data) < _HEADER.size:
+        raise JournalCorrupt(f"{path}: offset 0: header truncated ({len(data)} bytes)")
+    magic, version, shard, shards, segment = _HEADER.unpack_from(data)
+    if magic != JOURNAL_MAGIC:
+        raise JournalCorrupt(f"{path}: offset 0: not a shardmem journal (magic {magic!r})")
+    if version != FORMAT_VERSION:
+        raise JournalCorrupt(f"{path}: offset 4: journal version {version} is not supported")
+    return JournalHeader(shard, shards, segment)
+
+
+HEADER_SIZE: Final = _HEADER.size
+
+
+def frame(payload: bytes) -> bytes:
+    """One framed journal record: length, CRC-32, payload."""
+    return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def read_frames(data: bytes, path: str, start: int = HEADER_SIZE) -> tuple[list[bytes], int]:
+    """Split journal bytes into payloads.
+
+    Returns:
+        ``(payloads, end)``: the intact records and the offset just past the last
+        one. A torn tail — a last record cut short, or a last record whose CRC fails
+        and that reaches the end of the file (a crash mid-write) — ends the list;
+        the caller truncates the file at ``end``.
+
+    Raises:
+        JournalCorrupt: for a CRC failure followed by more data (damage in the
+            middle), naming ``path`` and the record's offset.
+    """
+    payloads: list[bytes] = []
+    offset = start
+    size = len(data)
+    while offset < size:
+        if offset + _FRAME.size > size:
+            break  # torn: the frame header itself is cut
+        length, crc = _FRAME.unpack_from(data, offset)
+        end = offset + _FRAME.size + length
+        if length > MAX_RECORD or end > size:
+            break  # torn: the payload is cut (or the length field is garbage)
+        payload = data[offset + _FRAME.size : end]
+        if zlib.crc32(payload) != crc:
+            if end == size:
+                break  # torn: the last record was only partly written
+            raise JournalCorrupt(
+                f"{path}: offset {offset}: record fails its CRC check and is followed by "
+                f"{size - end} more bytes (damage in the middle, not a torn write)"
+            )
+        payloads.append(payload)
+        offset = end
+    return payloads, offset
+
+
+def _encode_arg(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if value is DEFAULT:
+        return {"$": "DEFAULT"}
+    kind = type(value)
+    if kind.__name__ in RECORD_TYPES and RECORD_TYPES[kind.__name__] is kind:
+        return {"$": kind.__name__, "v": value.to_dict()}
+    if isinstance(value, FrozenDict):
+        return {"$": "dict", "v": thaw(value)}
+    if isinstance(value, tuple):
+        return {"$": "tuple", "v": [_encode_arg(item) for item in value]}
+    if isinstance(value, frozenset):
+        return {"$": "frozenset", "v": sorted(value)}
+    raise TypeError(f"cannot journal an argument of type {kind.__name__}")
+
+
+def _decode_arg(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    tag = value.get("$")
+    if tag == "DEFAULT":
+        return DEFAULT
+    if tag == "dict":
+        return freeze_mapping(value["v"], "journal payload")
+    if tag == "tuple":
+        return tuple(_decode_arg(item) for item in value["v"])
+    if tag == "frozenset":
+        return frozenset(value["v"])
+    cls = RECORD_TYPES.get(str(tag))
+    if cls is None:
+        raise ValueError(f"unknown journal argument tag {tag!r}")
+    return cls.from_dict(value["v"])
+
+
+def encode_entry(seq: int, now: float, op: str, args: tuple[Any, ...]) -> bytes:
+    """One journal entry's payload: JSON ``[seq, now, op, args]``."""
+    return orjson.dumps([seq, now, op, [_encode_arg(arg) for arg in args]])
+
+
+def decode_entry(payload: bytes) -> tuple[int, float, str, tuple[Any, ...]]:
+    """Parse :func:`encode_entry`'s output. Raises ``ValueError`` if malformed."""
+    seq, now, op, args = orjson.loads(payload)
+    if type(seq) is not int or not isinstance(now, int | float) or type(op) is not str:
+        raise ValueError("malformed journal entry")
+    return seq, float(now), op, tuple(_decode_arg(arg) for arg in args)
+
+
+def encode_snapshot(body: dict[str, Any]) -> bytes:
+    """A shard snapshot file's bytes: magic, version, CRC-32, JSON body."""
+    payload = orjson.dumps(body)
+    return _SNAPSHOT_HEADER.pack(SNAPSHOT_MAGIC, FORMAT_VERSION, zlib.crc32(payload)) + payload
+
+
+def decode_snapshot(data: bytes, path: str) -> dict[str, Any]:
+    """Parse a shard snapshot file. Raises :class:`JournalCorrupt` naming ``path``."""
+    if len(data) < _SNAPSHOT_HEADER.size:
+        raise JournalCorrupt(f"{path}: offset 0: snapshot truncated")
+    magic, version, crc = _SNAPSHOT_HEADER.unpack_from(data)
+    if magic != SNAPSHOT_MAGIC:
+        raise JournalCorrupt(f"{path}: offset 0: not a shardmem snapshot (magic {magic!r})")
+    if version != FORMAT_VERSION:
+        raise JournalCorrupt(f"{path}: offset 4: snapshot version {version} is not supported")
+    payload = data[_SNAPSHOT_HEADER.size :]
+    if zlib.crc32(payload) != crc:
+        raise JournalCorrupt(
+            f"{path}: offset {_SNAPSHOT_HEADER.size}: snapshot fails its CRC check"
+        )
+    body: dict[str, Any] = orjson.loads(payload)
+    return body
+
+
+def iter_entries(
+    payloads: list[bytes], path: str, offsets: list[int] | None = None
+) -> Iterator[tuple[int, float, str, tuple[Any, ...]]]:
+    """Decode payloads, naming ``path`` in any error."""
+    for index, payload in enumerate(payloads):
+        try:
+            yield decode_entry(payload)
+        except (ValueError, TypeError) as error:
+            where = f"record {index}" if offsets is None else f"offset {offsets[index]}"
+            raise JournalCorrupt(f"{path}: {where}: undecodable entry ({error})") from None
