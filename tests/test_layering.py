@@ -26,6 +26,13 @@ PURE_CORE = {
     "_snapshot",
     "_statistics",
     "_store",
+    "_store_base",
+    "_store_knowledge",
+    "_store_memories",
+    "_store_sessions",
+    "_store_working",
+    "_journal_format",
+    "_data_dir",
     "_validate",
 }
 RUNTIME = {"trio", "outcome", "actors", "anyio", "coredis"}
