@@ -18,7 +18,7 @@ from engine._clock import EngineClock
 from engine._config import EngineConfig
 from engine._data_dir import DataDir, recover
 from engine._errors import EngineClosed, InvalidArgument, Overloaded
-from engine._journal import DurableShard, ShardJournal
+from engine._journal import DurableShard, ShardJournal, request_compaction
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
 from engine._routing import shard_of
@@ -153,6 +153,20 @@ class MemoryEngine:
         """
         dumps = await self._scatter(ShardStore.dump)
         return build_snapshot(dumps, self._clock.now())
+
+    async def compact(self) -> int:
+        """Ask every shard of a durable engine to compact its journal into a snapshot.
+
+        Each shard starts a new journal segment at once and writes its snapshot in
+        the background; closing the engine waits for those writes. Returns the number
+        of shards asked.
+
+        Raises:
+            InvalidArgument: if the engine has no ``data_dir``.
+            EngineClosed: if the engine is closed.
+        """
+        await self._scatter(request_compaction)
+        return len(self._refs)
 
     def statistics(self) -> EngineStatistics:
         """A frozen snapshot of every shard's counts and mailbox. Never blocks.

@@ -27,11 +27,12 @@ import trio
 
 from engine._clock import EngineClock
 from engine._data_dir import ShardFiles, fsync_dir, snapshot_body, write_snapshot
+from engine._errors import InvalidArgument
 from engine._journal_format import JournalHeader, encode_entry, encode_header, frame
 from engine._shard import ShardBehaviour
 from engine._store import ShardStore
 
-__all__ = ["WRITE_OPS", "DurableShard", "ShardJournal"]
+__all__ = ["WRITE_OPS", "DurableShard", "ShardJournal", "request_compaction"]
 
 #: ShardStore methods that change state; reads are journaled only when they restart
 #: a TTL (``refresh_on_read``).
@@ -53,6 +54,14 @@ WRITE_OPS: Final = frozenset(
         "clear",
     }
 )
+
+
+def request_compaction(store: ShardStore, now: float) -> bool:
+    """The request that asks a shard to compact (handled by :class:`DurableShard`).
+
+    A shard without a journal refuses it.
+    """
+    raise InvalidArgument("compact: this engine has no data_dir")
 
 
 class ShardJournal:
@@ -191,6 +200,7 @@ class DurableShard(ShardBehaviour):
     __slots__ = (
         "_compact_factor",
         "_compact_min",
+        "_compact_requested",
         "_compacting",
         "_spawn",
         "compactions",
@@ -213,11 +223,15 @@ class DurableShard(ShardBehaviour):
         self._compact_factor = compact_factor
         self._compact_min = compact_min_bytes
         self._compacting = False
+        self._compact_requested = False
         self.compactions = 0
 
     def handle(self, message: object) -> object:
         """Serve one request; journal it if it changed state."""
         method, args = message  # type: ignore[misc]
+        if method is request_compaction:  # type: ignore[has-type]
+            self._compact_requested = True  # done in commit(), right after this batch
+            return True
         now = self._clock.now()
         store = self.store
         touches = store.touches
@@ -231,7 +245,10 @@ class DurableShard(ShardBehaviour):
         """Group commit of the batch just served; maybe start a compaction."""
         journal = self.journal
         await journal.commit()
-        if (
+        if self._compact_requested:
+            self._compact_requested = False
+            await self.start_compaction()
+        elif (
             not self._compacting
             and journal.journal_bytes > self._compact_min
             and journal.journal_bytes > self._compact_factor * journal.snapshot_bytes

@@ -19,6 +19,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable
+from typing import Final
 
 __all__ = ["KeywordIndex", "tokenize"]
 
@@ -27,10 +28,29 @@ B = 0.75
 TOPIC_WEIGHT = 2
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
+#: English function words that carry no meaning for search; neither indexed nor
+#: queried. A subset of the Glasgow IR group's stop list (the one scikit-learn ships
+#: as ``ENGLISH_STOP_WORDS``), plus contraction fragments ("don't" -> "don", "t").
+STOP_WORDS: Final = frozenset(
+    """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves s t d ll m re ve don doesn didn isn aren
+    wasn weren won wouldn couldn shouldn haven hasn hadn im ive id youre dont
+    """.split()
+)
+
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens (Unicode ``\\w+`` runs) of ``text``. O(len(text))."""
-    return _TOKEN.findall(text.lower())
+    """Lower-case word tokens (Unicode ``\\w+`` runs) of ``text``, stop words removed.
+
+    O(len(text)).
+    """
+    return [token for token in _TOKEN.findall(text.lower()) if token not in STOP_WORDS]
 
 
 def memory_terms(text: str, topics: Iterable[str]) -> Counter[str]:
@@ -49,11 +69,12 @@ class KeywordIndex:
     sizes of the query's terms + k log k).
     """
 
-    __slots__ = ("_doc_terms", "_postings", "_user_docs", "_user_length")
+    __slots__ = ("_doc_terms", "_lengths", "_postings", "_user_docs", "_user_length")
 
     def __init__(self) -> None:
         self._postings: dict[tuple[str, str], dict[Hashable, int]] = {}
         self._doc_terms: dict[tuple[str, Hashable], tuple[Counter[str], int]] = {}
+        self._lengths: dict[str, dict[Hashable, int]] = {}  # user -> doc -> |d|
         self._user_docs: Counter[str] = Counter()
         self._user_length: Counter[str] = Counter()
 
@@ -62,6 +83,7 @@ class KeywordIndex:
         self.remove(user, doc)
         length = sum(terms.values())
         self._doc_terms[(user, doc)] = (terms, length)
+        self._lengths.setdefault(user, {})[doc] = length
         self._user_docs[user] += 1
         self._user_length[user] += length
         postings = self._postings
@@ -77,6 +99,10 @@ class KeywordIndex:
         if entry is None:
             return
         terms, length = entry
+        lengths = self._lengths[user]
+        del lengths[doc]
+        if not lengths:
+            del self._lengths[user]
         self._user_docs[user] -= 1
         self._user_length[user] -= length
         if not self._user_docs[user]:
@@ -113,7 +139,7 @@ class KeywordIndex:
         remaining = [0.0] * (len(terms) + 1)  # remaining[i]: max score from terms[i:]
         for i in range(len(terms) - 1, -1, -1):
             remaining[i] = remaining[i + 1] + terms[i][0] * (K1 + 1.0)
-        lengths = self._doc_terms
+        lengths = self._lengths[user]
         k1b, k1_b = K1 * B / average, K1 * (1.0 - B)
         scores: dict[Hashable, float] = {}
         threshold = -1.0
@@ -129,11 +155,11 @@ class KeywordIndex:
                     for doc in live:
                         frequency = posting_j.get(doc)
                         if frequency is not None:
-                            norm = k1_b + k1b * lengths[(user, doc)][1]
+                            norm = k1_b + k1b * lengths[doc]
                             scores[doc] += idf_j * frequency * (K1 + 1.0) / (frequency + norm)
                 break
             for doc, frequency in posting.items():
-                norm = k1_b + k1b * lengths[(user, doc)][1]
+                norm = k1_b + k1b * lengths[doc]
                 scores[doc] = scores.get(doc, 0.0) + idf * frequency * (K1 + 1.0) / (
                     frequency + norm
                 )
@@ -163,13 +189,14 @@ class KeywordIndex:
         """Forget everything."""
         self._postings.clear()
         self._doc_terms.clear()
+        self._lengths.clear()
         self._user_docs.clear()
         self._user_length.clear()
 
     def _check(self) -> None:
         """Assert invariants (for tests). O(size)."""
         for (user, doc), (terms, length) in self._doc_terms.items():
-            assert sum(terms.values()) == length
+            assert sum(terms.values()) == length == self._lengths[user][doc]
             for term, frequency in terms.items():
                 assert self._postings[(user, term)][doc] == frequency
         total = sum(len(posting) for posting in self._postings.values())
