@@ -1,0 +1,138 @@
+"""The shardmem engine as a benchmark target (through its public API only)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import attrs
+
+from bench._target import TargetCounts
+from engine import MemoryEngine, Message, Run, Session, UserMemory, open_memory_engine
+
+__all__ = ["EngineTarget", "open_engine_target"]
+
+
+@asynccontextmanager
+async def open_engine_target(shards: int = 4) -> AsyncIterator[EngineTarget]:
+    """Open an embedded engine with ``shards`` shards and yield it as a target.
+
+    The engine closes when the block exits.
+    """
+    async with open_memory_engine(shards=shards) as engine:
+        yield EngineTarget(engine)
+
+
+@attrs.define(eq=False)
+class EngineTarget:
+    """Adapts :class:`engine.MemoryEngine` to :class:`bench.Target`.
+
+    Each method is one engine call; reads and writes pass ``user_id`` so they are
+    ownership-scoped, as an application serving many users would do.
+    """
+
+    engine: MemoryEngine
+
+    @property
+    def name(self) -> str:
+        """``"engine"``."""
+        return "engine"
+
+    async def create_session(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        agent_id: str,
+        name: str | None,
+        metadata: Mapping[str, str],
+    ) -> None:
+        """``mem.sessions.upsert`` of an empty agent session."""
+        await self.engine.sessions.upsert(
+            Session(
+                session_id=session_id,
+                user_id=user_id,
+                agent_id=agent_id,
+                name=name,
+                metadata=dict(metadata),
+            )
+        )
+
+    async def read_history(self, *, session_id: str, user_id: str, last_n_runs: int) -> int:
+        """``mem.sessions.messages(session_id, last_n_runs=...)``; returns the count."""
+        messages = await self.engine.sessions.messages(
+            session_id, last_n_runs=last_n_runs, user_id=user_id
+        )
+        return len(messages)
+
+    async def search_memories(self, *, user_id: str, query: str, limit: int) -> int:
+        """``mem.memories.search(user_id, query=..., limit=...)``; returns the count."""
+        found = await self.engine.memories.search(user_id, query=query, limit=limit)
+        return len(found)
+
+    async def append_run(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        run_id: str,
+        messages: tuple[tuple[str, str, str], ...],
+    ) -> None:
+        """``mem.sessions.append_run`` with one :class:`engine.Message` per triple."""
+        run = Run(
+            run_id=run_id,
+            messages=tuple(
+                Message(role=role, content=content, name=name) for role, content, name in messages
+            ),
+        )
+        await self.engine.sessions.append_run(session_id, run, user_id=user_id)
+
+    async def store_working(self, *, session_id: str, data: str, ttl: float) -> None:
+        """``mem.working.store(session_id, data, ttl=ttl)``."""
+        await self.engine.working.store(session_id, data, ttl=ttl)
+
+    async def upsert_memory(
+        self,
+        *,
+        memory_id: str,
+        user_id: str,
+        memory: str,
+        topics: tuple[str, ...],
+        agent_id: str,
+    ) -> None:
+        """``mem.memories.upsert`` of a :class:`engine.UserMemory`."""
+        await self.engine.memories.upsert(
+            UserMemory(
+                memory_id=memory_id,
+                user_id=user_id,
+                memory=memory,
+                topics=topics,
+                agent_id=agent_id,
+            )
+        )
+
+    async def set_summary(
+        self, *, session_id: str, user_id: str, summary: str, topics: tuple[str, ...]
+    ) -> None:
+        """``mem.sessions.set_summary(session_id, summary, topics=...)``."""
+        await self.engine.sessions.set_summary(session_id, summary, topics=topics, user_id=user_id)
+
+    def counts(self) -> TargetCounts:
+        """From ``mem.statistics()``."""
+        stats = self.engine.statistics()
+        return TargetCounts(
+            sessions=stats.sessions,
+            runs=stats.runs,
+            memories=stats.memories,
+            working=stats.working,
+            records=stats.records,
+            expired=stats.expired,
+        )
+
+    def details(self) -> dict[str, object]:
+        """``mem.statistics()`` as a JSON-safe dict: per shard, plus engine-wide totals."""
+        stats = self.engine.statistics()
+        details: dict[str, object] = attrs.asdict(stats)
+        details["requests"] = stats.requests
+        details["mailbox_peak"] = stats.mailbox_peak
+        return details

@@ -1,0 +1,130 @@
+"""What a benchmark target must provide: the per-turn operations of an agent's memory.
+
+The workload (``bench._workload``) only speaks to a :class:`Target`, so the same replay can
+drive the shardmem engine today and peers (Agno, LangGraph, a lock-based store, Redis)
+later: each peer is a small adapter module with an ``open_*_target`` context manager.
+Arguments are plain strings and tuples so that a target pays for building its own records,
+exactly like an application using that store would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+import attrs
+
+__all__ = ["TargetCounts", "Target"]
+
+
+@attrs.frozen(kw_only=True)
+class TargetCounts:
+    """What a target holds at a point in time (live records) and how many expired.
+
+    Attributes:
+        sessions: Live sessions.
+        runs: Runs stored in live sessions.
+        memories: Live user memories.
+        working: Live working-memory records.
+        records: All live records, as the target counts them (sessions, memories, working
+            memory, knowledge docs; runs live inside their session).
+        expired: Records removed because their TTL passed, since the target opened.
+    """
+
+    sessions: int
+    runs: int
+    memories: int
+    working: int
+    records: int
+    expired: int
+
+
+class Target(Protocol):
+    """The operations one agent performs against a memory store.
+
+    Every method is an ``async def`` that checkpoints; an exception propagates to the
+    workload (and fails the run: a benchmark does not hide errors). Latency is measured
+    by the caller around each call, so a method should do exactly one logical operation.
+    """
+
+    @property
+    def name(self) -> str:
+        """A short name for reports, e.g. ``"engine"``."""
+        ...
+
+    async def create_session(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        agent_id: str,
+        name: str | None,
+        metadata: Mapping[str, str],
+    ) -> None:
+        """Create (upsert) an empty session owned by ``user_id``."""
+        ...
+
+    async def read_history(self, *, session_id: str, user_id: str, last_n_runs: int) -> int:
+        """Read the messages of the session's last ``last_n_runs`` runs.
+
+        Returns:
+            The number of messages read.
+        """
+        ...
+
+    async def search_memories(self, *, user_id: str, query: str, limit: int) -> int:
+        """Search ``user_id``'s memories for ``query`` (keyword ranking), at most ``limit``.
+
+        Returns:
+            The number of memories found.
+        """
+        ...
+
+    async def append_run(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        run_id: str,
+        messages: tuple[tuple[str, str, str], ...],
+    ) -> None:
+        """Append a run (upsert by ``run_id``) to the session.
+
+        Args:
+            session_id: The session.
+            user_id: The session's owner (scopes the write).
+            run_id: The run's id, unique in the session.
+            messages: ``(role, content, name)`` triples; role is ``"user"`` or
+                ``"assistant"``, name is the speaker's user id.
+        """
+        ...
+
+    async def store_working(self, *, session_id: str, data: str, ttl: float) -> None:
+        """Store (replace) the session's working memory, expiring ``ttl`` seconds later."""
+        ...
+
+    async def upsert_memory(
+        self,
+        *,
+        memory_id: str,
+        user_id: str,
+        memory: str,
+        topics: tuple[str, ...],
+        agent_id: str,
+    ) -> None:
+        """Create or replace one user memory (by ``memory_id``)."""
+        ...
+
+    async def set_summary(
+        self, *, session_id: str, user_id: str, summary: str, topics: tuple[str, ...]
+    ) -> None:
+        """Set the session's summary."""
+        ...
+
+    def counts(self) -> TargetCounts:
+        """What the target holds now (synchronous, cheap)."""
+        ...
+
+    def details(self) -> dict[str, object]:
+        """Target-specific statistics for the JSON report (JSON-safe values)."""
+        ...
