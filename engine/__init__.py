@@ -16,6 +16,10 @@ from engine._errors import NotFound as NotFound
 from engine._errors import Overloaded as Overloaded
 from engine._errors import OwnershipError as OwnershipError
 from engine._expiry import ExpiryIndex as ExpiryIndex
+from engine._inspect import DataDirReport as DataDirReport
+from engine._inspect import ShardReport as ShardReport
+from engine._inspect import inspect_data_dir as inspect_data_dir
+from engine._journal_format import JournalCorrupt as JournalCorrupt
 from engine._knowledge_api import Knowledge as Knowledge
 from engine._memories_api import Memories as Memories
 from engine._records import KnowledgeDoc as KnowledgeDoc
@@ -40,9 +44,11 @@ __all__ = [
     "EngineConfig",
     "EngineError",
     "EngineStatistics",
+    "DataDirReport",
     "ExpiryIndex",
     "FrozenDict",
     "InvalidArgument",
+    "JournalCorrupt",
     "Knowledge",
     "KindPolicy",
     "KnowledgeDoc",
@@ -55,6 +61,7 @@ __all__ = [
     "Run",
     "Session",
     "SessionSummary",
+    "ShardReport",
     "ShardStatistics",
     "ShardStore",
     "Sessions",
@@ -62,6 +69,7 @@ __all__ = [
     "UserMemory",
     "Working",
     "WorkingMemory",
+    "inspect_data_dir",
     "open_memory_engine",
     "shard_of",
     "thaw",
