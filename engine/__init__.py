@@ -22,6 +22,8 @@ from engine._inspect import inspect_data_dir as inspect_data_dir
 from engine._journal_format import JournalCorrupt as JournalCorrupt
 from engine._knowledge_api import Knowledge as Knowledge
 from engine._memories_api import Memories as Memories
+from engine._pipeline import Pipeline as Pipeline
+from engine._pipeline import PipelineResult as PipelineResult
 from engine._records import KnowledgeDoc as KnowledgeDoc
 from engine._records import Message as Message
 from engine._records import Run as Run
@@ -57,6 +59,8 @@ __all__ = [
     "Message",
     "NotFound",
     "Overloaded",
+    "Pipeline",
+    "PipelineResult",
     "OwnershipError",
     "Run",
     "Session",

@@ -21,6 +21,7 @@ from engine._errors import EngineClosed, InvalidArgument, Overloaded
 from engine._journal import DurableShard, ShardJournal, request_compaction
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
+from engine._pipeline import Pipeline
 from engine._routing import shard_of
 from engine._sessions_api import Sessions
 from engine._shard import ShardBehaviour
@@ -153,6 +154,13 @@ class MemoryEngine:
         """
         dumps = await self._scatter(ShardStore.dump)
         return build_snapshot(dumps, self._clock.now())
+
+    def pipeline(self, *, raise_on_error: bool = True) -> Pipeline:
+        """Queue operations and send them as one request per shard on exit.
+
+        Use as ``async with mem.pipeline() as p:``; see :class:`Pipeline`.
+        """
+        return Pipeline(self, raise_on_error=raise_on_error)
 
     async def compact(self) -> int:
         """Ask every shard of a durable engine to compact its journal into a snapshot.

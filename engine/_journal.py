@@ -40,6 +40,7 @@ WRITE_OPS: Final = frozenset(
     {
         "upsert_session",
         "rename_session",
+        "delete_session",
         "delete_sessions",
         "append_run",
         "set_summary",
@@ -227,18 +228,19 @@ class DurableShard(ShardBehaviour):
         self.compactions = 0
 
     def handle(self, message: object) -> object:
-        """Serve one request; journal it if it changed state."""
-        method, args = message  # type: ignore[misc]
-        if method is request_compaction:  # type: ignore[has-type]
+        """Serve one request (journaling what changed state), or a compaction request."""
+        if message[0] is request_compaction:  # type: ignore[index]
             self._compact_requested = True  # done in commit(), right after this batch
             return True
-        now = self._clock.now()
+        return super().handle(message)
+
+    def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
         store = self.store
         touches = store.touches
-        result = method(store, now, *args)  # type: ignore[has-type]
-        name = method.__name__  # type: ignore[has-type]
+        result = method(store, now, *args)
+        name = method.__name__
         if name in WRITE_OPS or store.touches != touches:
-            self.journal.append(now, name, args)  # type: ignore[has-type]
+            self.journal.append(now, name, args)
         return result
 
     async def commit(self) -> None:

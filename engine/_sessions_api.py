@@ -197,10 +197,10 @@ class Sessions:
         """
         check_id("session_id", session_id)
         check_optional_id("user_id", user_id)
-        deleted: int = await self._engine._call(
-            session_id, ShardStore.delete_sessions, (session_id,), user_id
+        deleted: bool = await self._engine._call(
+            session_id, ShardStore.delete_session, session_id, user_id
         )
-        return deleted == 1
+        return deleted
 
     async def delete_many(self, session_ids: Iterable[str], *, user_id: str | None = None) -> int:
         """Delete several sessions, one request per shard concerned.

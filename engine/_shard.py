@@ -6,13 +6,20 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import outcome
+
 from engine._clock import EngineClock
 from engine._store import ShardStore
 
-__all__ = ["ShardBehaviour", "ShardRequest"]
+__all__ = ["ShardBehaviour", "ShardRequest", "run_pipeline"]
 
 #: A request to a shard: a ``ShardStore`` method and its arguments after ``now``.
 ShardRequest = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def run_pipeline(store: ShardStore, now: float, *operations: Any) -> Any:
+    """Marks a pipeline request; :class:`ShardBehaviour` runs its operations itself."""
+    raise RuntimeError("run_pipeline is a marker, served by ShardBehaviour.handle")
 
 
 class ShardBehaviour:
@@ -29,9 +36,26 @@ class ShardBehaviour:
         self._clock = clock
 
     def handle(self, message: object) -> object:
-        """Serve one ``(method, args)`` request."""
+        """Serve one ``(method, args)`` request, or a pipeline of them.
+
+        A pipeline (``method`` is :func:`run_pipeline`, ``args`` the operations) runs
+        its operations in order at one ``now`` and returns one :class:`outcome.Outcome`
+        per operation: an operation's error does not stop the others.
+        """
         method, args = message  # type: ignore[misc]
-        return method(self.store, self._clock.now(), *args)  # type: ignore[has-type]
+        now = self._clock.now()
+        if method is run_pipeline:  # type: ignore[has-type]
+            results: list[outcome.Outcome[Any]] = []
+            for op, op_args in args:  # type: ignore[has-type]
+                try:
+                    results.append(outcome.Value(self._apply(op, op_args, now)))
+                except Exception as error:
+                    results.append(outcome.Error(error))
+            return results
+        return self._apply(method, args, now)  # type: ignore[has-type]
+
+    def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
+        return method(self.store, now, *args)
 
     def next_deadline(self) -> float:
         """The trio time of the store's earliest deadline, or ``math.inf``."""

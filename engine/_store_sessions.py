@@ -115,6 +115,10 @@ class SessionOps(StoreBase):
         """Set a session's name. Raises ``NotFound``."""
         return self._update_session(now, self._session_for(now, session_id, user_id), name=name)
 
+    def delete_session(self, now: float, session_id: str, user_id: str | None) -> bool:
+        """Delete one live session (scoped); ``False`` if there was none."""
+        return self.delete_sessions(now, (session_id,), user_id) == 1
+
     def delete_sessions(self, now: float, session_ids: tuple[str, ...], user_id: str | None) -> int:
         """Delete the live sessions among ``session_ids`` (scoped); return how many."""
         deleted = 0

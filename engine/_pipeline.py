@@ -1,0 +1,217 @@
+"""Pipelines: queue several operations, send one request per shard, get every result.
+
+An agent that does several operations per turn (read history, search memories,
+append the run) pays one mailbox round trip per shard involved instead of one per
+operation, and the shards work on their parts concurrently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Final, Generic, TypeVar
+
+import outcome
+
+from actors import ActorClosed, gather
+from engine._errors import EngineClosed
+from engine._knowledge_api import Knowledge
+from engine._memories_api import Memories
+from engine._routing import shard_of
+from engine._sessions_api import Sessions
+from engine._shard import run_pipeline
+from engine._working_api import Working
+
+__all__ = ["Pipeline", "PipelineResult"]
+
+T = TypeVar("T")
+
+#: The facade methods a pipeline can queue: each is answered by one shard.
+PIPELINED: Final = {
+    "sessions": (
+        "upsert",
+        "get",
+        "rename",
+        "delete",
+        "append_run",
+        "runs",
+        "messages",
+        "set_summary",
+        "get_summary",
+    ),
+    "memories": ("upsert", "get", "search", "delete", "clear"),
+    "working": ("store", "retrieve", "update", "delete"),
+    "knowledge": ("upsert", "get", "delete"),
+}
+
+
+class PipelineResult(Generic[T]):
+    """The result of one queued operation, available after the pipeline ran."""
+
+    __slots__ = ("_description", "_outcome")
+
+    def __init__(self, description: str) -> None:
+        self._description = description
+        self._outcome: outcome.Outcome[T] | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the operation ran (its result or error is known)."""
+        return self._outcome is not None
+
+    def result(self) -> T:
+        """The operation's return value.
+
+        Raises:
+            RuntimeError: if the pipeline has not run (or was cancelled first).
+            Exception: the operation's own error (e.g. ``NotFound``).
+        """
+        if self._outcome is None:
+            raise RuntimeError(f"{self._description}: the pipeline has not run")
+        result = self._outcome
+        if isinstance(result, outcome.Error):
+            raise result.error
+        assert isinstance(result, outcome.Value)
+        value: T = result.value
+        return value
+
+    def __repr__(self) -> str:
+        state = "pending" if self._outcome is None else repr(self._outcome)
+        return f"<PipelineResult {self._description}: {state}>"
+
+
+class _Queue:
+    """The ``EngineCore`` of a pipeline's facades: ``_call`` queues, never awaits."""
+
+    def __init__(self, engine: Any) -> None:
+        self.config = engine.config
+        self._engine = engine
+        self.operations: list[
+            tuple[int, Callable[..., Any], tuple[Any, ...], PipelineResult[Any]]
+        ] = []
+        self.description = ""
+
+    def _ttl(self, kind: str, ttl: object) -> float | None:
+        ttl_s: float | None = self._engine._ttl(kind, ttl)
+        return ttl_s
+
+    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
+        result: PipelineResult[Any] = PipelineResult(self.description)
+        self.operations.append((shard_of(key, self.config.shards), method, args, result))
+        return result
+
+    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
+        raise TypeError(f"{self.description} asks every shard: it cannot be pipelined")
+
+    async def _merged(
+        self, method: Callable[..., Any], query: Any, limit: Any, offset: int
+    ) -> list[Any]:
+        raise TypeError(f"{self.description} asks every shard: it cannot be pipelined")
+
+
+class _Facade:
+    """A facade whose methods validate and queue at once (plain ``def``, no await)."""
+
+    def __init__(self, queue: _Queue, facade: Any, kind: str) -> None:
+        self._queue = queue
+        self._facade = facade
+        self._kind = kind
+
+    def __getattr__(self, name: str) -> Callable[..., PipelineResult[Any]]:
+        if name not in PIPELINED[self._kind]:
+            raise AttributeError(
+                f"{self._kind}.{name} cannot be pipelined; pipelined methods: "
+                f"{', '.join(PIPELINED[self._kind])}"
+            )
+        method = getattr(self._facade, name)
+
+        def queue(*args: Any, **kwargs: Any) -> PipelineResult[Any]:
+            self._queue.description = f"{self._kind}.{name}"
+            coroutine: Coroutine[Any, Any, Any] = method(*args, **kwargs)
+            try:
+                coroutine.send(None)  # validation runs here and raises at once
+            except StopIteration as done:
+                result: PipelineResult[Any] = done.value
+                return result
+            coroutine.close()
+            raise RuntimeError(f"{self._kind}.{name} suspended inside a pipeline")
+
+        queue.__doc__ = method.__doc__
+        return queue
+
+
+class Pipeline:
+    """Operations queued with ``async with mem.pipeline() as p:``, run on exit.
+
+    ``p.sessions``, ``p.memories``, ``p.working`` and ``p.knowledge`` take the same
+    arguments as the engine's facades, but are plain calls that validate at once
+    (bad arguments raise there, nothing is queued) and return a
+    :class:`PipelineResult`. Only single-shard methods can be pipelined (lists,
+    ``recent`` and topics across users cannot).
+
+    On exit the operations are grouped by shard; each shard gets one request and
+    runs its part in queued order, at one engine time; shards run concurrently.
+    Each operation succeeds or fails on its own. Then, like redis-py's
+    ``execute(raise_on_error=True)``, the first error (in queued order) is raised,
+    unless ``raise_on_error=False``; every result stays readable either way.
+
+    If the ``async with`` block raises, nothing is sent. If the pipeline is cancelled
+    while waiting for the shards, each shard's part may or may not have run (as for a
+    single call); unfinished results raise ``RuntimeError``.
+
+    Raises (on exit):
+        EngineClosed: if the engine is closed.
+        Exception: the first operation's error, with ``raise_on_error=True``.
+    """
+
+    def __init__(self, engine: Any, *, raise_on_error: bool = True) -> None:
+        if type(raise_on_error) is not bool:
+            raise TypeError(f"raise_on_error: expected bool, got {raise_on_error!r}")
+        self._engine = engine
+        self._raise = raise_on_error
+        self._queue = _Queue(engine)
+        self.sessions: Any = _Facade(self._queue, Sessions(self._queue), "sessions")
+        self.memories: Any = _Facade(self._queue, Memories(self._queue), "memories")
+        self.working: Any = _Facade(self._queue, Working(self._queue), "working")
+        self.knowledge: Any = _Facade(self._queue, Knowledge(self._queue), "knowledge")
+        self._ran = False
+
+    def __len__(self) -> int:
+        return len(self._queue.operations)
+
+    async def __aenter__(self) -> Pipeline:
+        if self._ran:
+            raise RuntimeError("a pipeline runs once; open a new one")
+        return self
+
+    async def __aexit__(self, kind: object, error: object, traceback: object) -> None:
+        self._ran = True
+        if error is None:
+            await self.execute()
+
+    async def execute(self) -> None:
+        """Send the queued operations (one request per shard) and collect results."""
+        operations, self._queue.operations = self._queue.operations, []
+        if not operations:
+            return
+        per_shard: dict[int, list[tuple[Callable[..., Any], tuple[Any, ...]]]] = {}
+        results: dict[int, list[PipelineResult[Any]]] = {}
+        for shard, method, args, result in operations:
+            per_shard.setdefault(shard, []).append((method, args))
+            results.setdefault(shard, []).append(result)
+        engine = self._engine
+        if engine.closed:
+            raise EngineClosed("the engine is closed")
+        refs = engine._refs
+        try:
+            replies = await gather(
+                (refs[shard], (run_pipeline, tuple(ops))) for shard, ops in per_shard.items()
+            )
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+        for shard, outcomes in zip(per_shard, replies, strict=True):
+            for result, value in zip(results[shard], outcomes, strict=True):
+                result._outcome = value
+        if self._raise:
+            for _, _, _, result in operations:
+                if isinstance(result._outcome, outcome.Error):
+                    raise result._outcome.error
