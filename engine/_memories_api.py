@@ -120,13 +120,16 @@ class Memories:
             order_by=check_choice("order_by", order_by, ORDER_FIELDS),
             descending=_bool("descending", descending),
         )
-        found: builtins.list[UserMemory] = await self._engine._merged(
-            ShardStore.list_memories,
-            query,
-            check_limit("limit", limit),
-            check_offset("offset", offset),
-        )
-        return found
+        count = check_limit("limit", limit)
+        skip = check_offset("offset", offset)
+        if user_id is None:
+            found: builtins.list[UserMemory] = await self._engine._merged(
+                ShardStore.list_memories, query, count, skip
+            )
+            return found
+        k = None if count is None else skip + count
+        ranked = await self._engine._call(user_id, ShardStore.list_memories, query, k)
+        return [memory for _, memory in ranked[skip:k]]
 
     async def search(
         self,

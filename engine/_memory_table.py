@@ -27,7 +27,6 @@ class MemoryTable:
     """
 
     __slots__ = (
-        "all_topics",
         "by_created",
         "by_topic",
         "by_updated",
@@ -42,7 +41,6 @@ class MemoryTable:
         self.by_created = OrderedGroups()
         self.by_topic: dict[tuple[str, str], set[str]] = {}
         self.topic_counts: dict[str, Counter[str]] = {}
-        self.all_topics: Counter[str] = Counter()
         self.keywords = KeywordIndex()
 
     def put(self, memory: UserMemory) -> None:
@@ -62,7 +60,6 @@ class MemoryTable:
             for topic in topics:
                 self.by_topic.setdefault((user, topic), set()).add(mid)
                 counts[topic] += 1
-                self.all_topics[topic] += 1
         self.keywords.add(user, mid, memory_terms(memory.memory, memory.topics))
 
     def remove(self, key: MemoryKey) -> UserMemory | None:
@@ -85,9 +82,6 @@ class MemoryTable:
                 counts[topic] -= 1
                 if not counts[topic]:
                     del counts[topic]
-                self.all_topics[topic] -= 1
-                if not self.all_topics[topic]:
-                    del self.all_topics[topic]
             if not counts:
                 del self.topic_counts[user]
         self.keywords.remove(user, mid)
@@ -144,7 +138,6 @@ class MemoryTable:
         self.by_created.clear()
         self.by_topic.clear()
         self.topic_counts.clear()
-        self.all_topics.clear()
         self.keywords.clear()
 
     def _check(self) -> None:
@@ -155,7 +148,6 @@ class MemoryTable:
         assert self.by_updated.size(_ALL) == len(self.records)
         topic_total = sum(len(ids) for ids in self.by_topic.values())
         assert topic_total == sum(len(set(m.topics)) for m in self.records.values())
-        assert topic_total == sum(self.all_topics.values())
         for (user, mid), memory in self.records.items():
             assert memory.user_id == user and memory.memory_id == mid
             for topic in memory.topics:
