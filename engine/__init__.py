@@ -9,6 +9,7 @@ from engine._config import EngineConfig as EngineConfig
 from engine._config import KindPolicy as KindPolicy
 from engine._engine import MemoryEngine as MemoryEngine
 from engine._engine import open_memory_engine as open_memory_engine
+from engine._errors import BackendUnavailable as BackendUnavailable
 from engine._errors import EngineClosed as EngineClosed
 from engine._errors import EngineError as EngineError
 from engine._errors import InvalidArgument as InvalidArgument
@@ -31,6 +32,7 @@ from engine._records import Session as Session
 from engine._records import SessionSummary as SessionSummary
 from engine._records import UserMemory as UserMemory
 from engine._records import WorkingMemory as WorkingMemory
+from engine._redis_open import open_redis_memory as open_redis_memory
 from engine._routing import shard_of as shard_of
 from engine._sessions_api import Sessions as Sessions
 from engine._statistics import EngineStatistics as EngineStatistics
@@ -42,6 +44,7 @@ from engine._working_api import Working as Working
 
 __all__ = [
     "DEFAULT",
+    "BackendUnavailable",
     "EngineClosed",
     "EngineConfig",
     "EngineError",
@@ -75,6 +78,7 @@ __all__ = [
     "WorkingMemory",
     "inspect_data_dir",
     "open_memory_engine",
+    "open_redis_memory",
     "shard_of",
     "thaw",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "BackendUnavailable",
     "EngineClosed",
     "EngineError",
     "InvalidArgument",
@@ -34,3 +35,7 @@ class Overloaded(EngineError, RuntimeError):
 
 class EngineClosed(EngineError, RuntimeError):
     """The engine was closed (its ``async with`` block has exited)."""
+
+
+class BackendUnavailable(EngineError, ConnectionError):
+    """The storage server (Redis/Valkey) could not be reached or did not answer in time."""

@@ -1,0 +1,361 @@
+"""The engine on Redis/Valkey: the same facades over a Redis data model.
+
+``open_redis_memory`` yields a :class:`RedisMemoryEngine` whose ``sessions``,
+``memories``, ``working`` and ``knowledge`` are the embedded engine's facades
+(validation and docs shared); each facade call reaches :meth:`RedisMemoryEngine._call`,
+which runs the same-named operation of ``engine._redis_ops`` in the partition owning
+the key. See ``docs/scale-out.md``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from operator import itemgetter
+from typing import Any, TypeVar
+
+import attrs
+import trio
+
+from engine._clock import EngineClock
+from engine._config import EngineConfig
+from engine._errors import BackendUnavailable, EngineClosed, InvalidArgument
+from engine._knowledge_api import Knowledge
+from engine._memories_api import Memories
+from engine._redis_conn import Connection, connect
+from engine._redis_keys import KeyLayout, check_prefix
+from engine._redis_ops import RedisOps
+from engine._routing import shard_of
+from engine._sessions_api import Sessions
+from engine._snapshot import build_snapshot
+from engine._statistics import EngineStatistics, ShardStatistics
+from engine._store import ShardStore
+from engine._validate import DEFAULT, check_ttl
+from engine._working_api import Working
+
+__all__ = ["RedisMemoryEngine", "RedisStatistics", "open_redis_memory"]
+
+T = TypeVar("T")
+_first = itemgetter(0)
+_OPERATIONS = (
+    "upsert_session", "get_session", "list_sessions", "rename_session", "delete_session",
+    "delete_sessions",
+    "append_run", "get_runs", "get_messages", "set_summary", "get_summary",
+    "upsert_memory", "get_memory", "list_memories", "search_memories", "memory_topics",
+    "delete_memory", "clear_memories", "store_working", "retrieve_working", "update_working",
+    "delete_working", "upsert_doc", "get_doc", "list_docs", "delete_doc", "clear", "dump",
+)  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class RedisStatistics:
+    """Client-side counters of a :class:`RedisMemoryEngine` (never blocks).
+
+    Attributes:
+        location: the server (or cluster entry node) the client talks to.
+        cluster: whether it is a Redis Cluster client.
+        partitions: the number of partitions (hash-tagged key groups).
+        requests: script calls sent.
+        failures: calls that ended in :class:`BackendUnavailable`.
+        sweeps: background sweeps run; swept: records they removed.
+        closed: whether the engine is closed.
+    """
+
+    location: str
+    cluster: bool
+    partitions: int
+    requests: int
+    failures: int
+    sweeps: int
+    swept: int
+    closed: bool
+
+
+class RedisMemoryEngine:
+    """A memory engine on Redis. Get one from :func:`open_redis_memory`.
+
+    Attributes:
+        sessions, memories, working, knowledge: the same facades as
+            :class:`MemoryEngine`'s, with the same semantics.
+        config: the :class:`EngineConfig` in force (``shards`` = partitions).
+    """
+
+    def __init__(
+        self, config: EngineConfig, clock: EngineClock, conn: Connection, cluster: bool
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._conn = conn
+        self._cluster = cluster
+        self._ops = RedisOps(conn, config)
+        self._dispatch: dict[str, Callable[..., Awaitable[Any]]] = {
+            name: getattr(self._ops, name) for name in _OPERATIONS
+        }
+        self._partitions = config.shards
+        self._closed = False
+        self._sweeps = 0
+        self._swept = 0
+        self.sessions = Sessions(self)
+        self.memories = Memories(self)
+        self.working = Working(self)
+        self.knowledge = Knowledge(self)
+
+    # ------------------------------------------------------- plumbing for facades
+
+    def _ttl(self, kind: str, ttl: object) -> float | None:
+        """Resolve ``ttl=`` of a write: ``DEFAULT`` -> the kind's default; validated."""
+        if ttl is DEFAULT:
+            return self.config.policy(kind).default_ttl
+        return check_ttl("ttl", ttl)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EngineClosed("the engine is closed")
+
+    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
+        """Run the operation named like ``method`` in the partition owning ``key``."""
+        self._check_open()
+        operation = self._dispatch[method.__name__]
+        return await operation(shard_of(key, self._partitions), self._clock.now(), *args)
+
+    async def _each(self, fn: Callable[[int], Awaitable[T]]) -> list[T]:
+        """``fn(partition)`` for every partition, concurrently; results in order.
+
+        The first error (e.g. :class:`BackendUnavailable`) is raised as itself.
+        """
+        results: list[Any] = [None] * self._partitions
+        errors: list[Exception] = []
+
+        async def one(partition: int) -> None:
+            try:
+                results[partition] = await fn(partition)
+            except Exception as error:  # re-raised below, unwrapped
+                errors.append(error)
+
+        async with trio.open_nursery() as nursery:
+            for partition in range(self._partitions):
+                nursery.start_soon(one, partition)
+        if errors:
+            raise errors[0]
+        return results
+
+    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
+        """Run ``method``'s operation in every partition; results in partition order."""
+        self._check_open()
+        operation = self._dispatch[method.__name__]
+        now = self._clock.now()
+        return await self._each(lambda p: operation(p, now, *args))
+
+    async def _merged(
+        self, method: Callable[..., Any], query: Any, limit: int | None, offset: int
+    ) -> list[Any]:
+        """Scatter a list query; merge the partitions' sorted top-k; apply offset/limit."""
+        k = None if limit is None else offset + limit
+        parts = await self._scatter(method, query, k)
+        merged = heapq.merge(*parts, key=_first, reverse=query.descending)
+        stop = None if limit is None else offset + limit
+        return [record for _, record in itertools.islice(merged, offset, stop)]
+
+    # ---------------------------------------------------------------- public API
+
+    @property
+    def shards(self) -> int:
+        """The number of partitions (``config.shards``)."""
+        return self._partitions
+
+    @property
+    def closed(self) -> bool:
+        """Whether the engine is closed."""
+        return self._closed
+
+    def now(self) -> float:
+        """The engine clock: epoch seconds advancing with trio's clock."""
+        return self._clock.now()
+
+    async def drop(self) -> int:
+        """Delete every record of this engine's prefix. Returns how many live records
+        there were. Works in batches of 500 records per script call.
+
+        Raises:
+            EngineClosed, BackendUnavailable.
+        """
+        return sum(await self._scatter(ShardStore.clear))
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Every live record as one JSON-safe dict (as ``MemoryEngine.snapshot``).
+
+        Cost: O(records); each partition is read in batches, not frozen.
+        """
+        dumps = await self._scatter(ShardStore.dump)
+        return build_snapshot(dumps, self._clock.now())
+
+    def statistics(self) -> RedisStatistics:
+        """Client-side counters. Never blocks; see :meth:`server_statistics`."""
+        return RedisStatistics(
+            location=self._conn.location,
+            cluster=self._cluster,
+            partitions=self._partitions,
+            requests=self._conn.requests,
+            failures=self._conn.failures,
+            sweeps=self._sweeps,
+            swept=self._swept,
+            closed=self._closed,
+        )
+
+    async def server_statistics(self) -> EngineStatistics:
+        """The stored counts, per partition, as the embedded engine's
+        :class:`EngineStatistics` (mailbox fields are 0: there are no mailboxes).
+
+        One script call per partition (pipelined per node); each first removes a
+        bounded batch of expired records.
+        """
+        self._check_open()
+        now = self._clock.now()
+        counts = await self._each(lambda p: self._ops.counts(p, now))
+        shards = tuple(
+            ShardStatistics(
+                shard=index,
+                store=store,
+                mailbox_capacity=0,
+                mailbox_depth=0,
+                mailbox_peak=0,
+                requests=0,
+                batches=0,
+                errors=0,
+                dropped_replies=0,
+                timers_fired=0,
+            )
+            for index, store in enumerate(counts)
+        )
+        return EngineStatistics(shards=shards, closed=self._closed)
+
+    async def sweep(self, limit: int = 1000) -> int:
+        """Remove expired records (and their index entries) now, up to ``limit`` per
+        partition; return how many. The background sweeper calls this."""
+        self._check_open()
+        now = self._clock.now()
+        removed = sum(await self._each(lambda p: self._ops.sweep(p, now, limit)))
+        self._sweeps += 1
+        self._swept += removed
+        return removed
+
+    async def _serve_sweeper(
+        self, interval: float, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        task_status.started()
+        while True:
+            await trio.sleep(interval)
+            try:
+                await self.sweep()
+            except BackendUnavailable:
+                continue  # the next round retries; calls report the outage themselves
+
+    def _close(self) -> None:
+        self._closed = True
+
+
+@asynccontextmanager
+async def open_redis_memory(
+    url: str = "redis://localhost:6379/0",
+    *,
+    cluster: bool = False,
+    shards: int | None = None,
+    config: EngineConfig | None = None,
+    prefix: str = "shardmem",
+    timeout: float = 5.0,
+    sweep_interval: float | None = 1.0,
+    sweep_limit: int = 100,
+    start_time: float | None = None,
+) -> AsyncIterator[RedisMemoryEngine]:
+    """Run a memory engine on Redis/Valkey for the duration of an ``async with`` block.
+
+    The drop-in sibling of :func:`open_memory_engine`: same facades, records, errors
+    and semantics; the data lives in Redis and is shared by every process that opens
+    the same ``url`` and ``prefix``.
+
+    Args:
+        url: ``redis://[user:password@]host:port/db``, ``rediss://...`` or
+            ``unix:///path.sock``; for a cluster, any node's address.
+        cluster: talk to a Redis Cluster (``coredis.RedisCluster``).
+        shards: partitions (hash-tagged key groups); overrides ``config.shards``.
+            Fixed when the prefix is first used: reopening with another count
+            raises :class:`InvalidArgument`. On a cluster use several per node.
+        config: an :class:`EngineConfig` (TTL policies; ``shards``).
+        prefix: the key prefix; engines with different prefixes never see each
+            other's records. No ``{``, ``}`` or NUL.
+        timeout: seconds a request (or the initial connection) may take before
+            :class:`BackendUnavailable` is raised.
+        sweep_interval: seconds between background sweeps of expired records'
+            index entries (``None``: no background task; writes and reads still
+            sweep a bounded batch each).
+        sweep_limit: expired records each script call removes before its work.
+        start_time: the engine clock's reading at start (epoch seconds).
+
+    Raises:
+        BackendUnavailable: if the server cannot be reached within ``timeout``.
+        TypeError, InvalidArgument: for a bad argument, or a ``shards`` that differs
+            from the one this prefix was created with.
+    """
+    if config is None:
+        config = EngineConfig()
+    elif not isinstance(config, EngineConfig):
+        raise TypeError(f"config: expected EngineConfig, got {type(config).__name__}")
+    if shards is not None:
+        config = attrs.evolve(config, shards=shards)
+    if not isinstance(url, str):
+        raise TypeError(f"url: expected str, got {type(url).__name__}")
+    check_prefix(prefix)
+    timeout_s = check_ttl("timeout", timeout)
+    if timeout_s is None:
+        raise InvalidArgument("timeout: expected a finite number of seconds > 0, got None")
+    interval = check_ttl("sweep_interval", sweep_interval)
+    if type(sweep_limit) is not int or sweep_limit <= 0:
+        raise InvalidArgument(f"sweep_limit: expected a positive int, got {sweep_limit!r}")
+    keys = KeyLayout(prefix, config.shards)
+    clock = EngineClock.start(start_time)
+    try:
+        async with connect(
+            url, cluster=cluster, keys=keys, timeout=timeout_s, sweep_limit=sweep_limit
+        ) as conn:
+            stored = await conn.command(lambda c: _claim_partitions(c, keys))
+            if stored != config.shards:
+                raise InvalidArgument(
+                    f"shards: prefix {prefix!r} holds data in {stored} partitions; "
+                    f"open it with shards={stored}, got {config.shards}"
+                )
+            engine = RedisMemoryEngine(config, clock, conn, cluster)
+            try:
+                async with trio.open_nursery() as nursery:
+                    if interval is not None:
+                        await nursery.start(engine._serve_sweeper, interval)
+                    try:
+                        yield engine
+                    finally:
+                        nursery.cancel_scope.cancel()
+            finally:
+                engine._close()
+    except BaseExceptionGroup as group:
+        # coredis' client runs a task group; a start-up failure (server unreachable,
+        # wrong shards) comes wrapped in it. Raise it as itself, as documented.
+        # The body's own error, too, comes out as itself (like open_memory_engine).
+        leaf = _only_leaf(group)
+        if leaf is None:
+            raise
+        raise leaf from leaf.__cause__
+
+
+def _only_leaf(group: BaseExceptionGroup[Any]) -> BaseException | None:
+    """The single exception inside (nested) groups, or ``None`` if there are more."""
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        if len(error.exceptions) != 1:
+            return None
+        error = error.exceptions[0]
+    return error
+
+
+async def _claim_partitions(client: Any, keys: KeyLayout) -> int:
+    await client.hsetnx(keys.meta, "partitions", str(keys.partitions))
+    return int(await client.hget(keys.meta, "partitions"))

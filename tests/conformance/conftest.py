@@ -1,0 +1,96 @@
+"""The conformance fixture: the same behaviour tests against every backend.
+
+``mem`` is parametrized over ``embedded`` (``open_memory_engine``), ``redis``
+(``open_redis_memory`` on ``$SHARDMEM_REDIS_URL``) and ``redis-cluster``
+(``$SHARDMEM_REDIS_CLUSTER_URL``). The Redis ones carry the ``redis`` marker and are
+skipped, saying why, when their variable is unset: the default run needs no network.
+Each Redis test gets its own key prefix and drops it afterwards.
+
+TTL tests also take ``clock``: trio's ``MockClock`` (autojump) for the embedded
+engine, the real clock for Redis (whose server expiry runs in real time), and wait
+with :func:`elapse`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+from conformance_helpers import START
+
+from engine import EngineConfig, open_memory_engine
+
+ENV = {"redis": "SHARDMEM_REDIS_URL", "redis-cluster": "SHARDMEM_REDIS_CLUSTER_URL"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "redis: needs a Redis server (SHARDMEM_REDIS_URL ...)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # parametrized here, not with fixture(params=...), so the ``redis`` mark is
+    # built after ``pytest_configure`` registered it (strict markers)
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "backend",
+            [
+                pytest.param("embedded", id="embedded"),
+                pytest.param("redis", id="redis", marks=pytest.mark.redis),
+                pytest.param("redis-cluster", id="redis-cluster", marks=pytest.mark.redis),
+            ],
+            indirect=True,
+        )
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name in ENV and not os.environ.get(ENV[name]):
+        pytest.skip(f"{name}: set {ENV[name]} to a Redis URL to run the Redis conformance tests")
+    return name
+
+
+@pytest.fixture
+def clock(backend: str) -> trio.testing.MockClock | None:
+    """Autojump mock clock for the embedded engine; the real clock for Redis."""
+    return trio.testing.MockClock(autojump_threshold=0) if backend == "embedded" else None
+
+
+@pytest.fixture
+def engine_config() -> EngineConfig:
+    """The engine configuration; override in a test module to change TTL policies."""
+    return EngineConfig()
+
+
+@pytest.fixture
+async def mem(backend: str, engine_config: EngineConfig) -> AsyncIterator[Any]:
+    """A fresh engine of the backend under test."""
+    if backend == "embedded":
+        async with open_memory_engine(config=engine_config, start_time=START) as engine:
+            yield engine
+        return
+    pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
+    from engine._redis_engine import open_redis_memory
+
+    cluster = backend == "redis-cluster"
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    async with open_redis_memory(
+        os.environ[ENV[backend]],
+        cluster=cluster,
+        config=engine_config,
+        shards=8 if cluster else 4,
+        prefix=prefix,
+        timeout=5.0,
+        start_time=START,
+    ) as engine:
+        try:
+            yield engine
+        finally:
+            if not engine.closed:
+                await engine.drop()
+            await engine._conn.command(lambda client: client.delete([f"{prefix}:meta"]))

@@ -1,0 +1,167 @@
+"""Failure behaviour of the Redis engine against a real server this test starts.
+
+Each test starts ``redis-server`` on a free loopback port (no persistence), stops
+it (or freezes it with SIGSTOP) mid-use and checks that calls fail with
+``BackendUnavailable`` within the configured timeout -- never hang -- and succeed
+again once the server is back. Skipped when ``redis-server`` is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import trio
+
+from engine import EngineError, Session, UserMemory
+from engine._errors import BackendUnavailable
+
+pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
+
+from engine._redis_engine import open_redis_memory
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed"),
+]
+
+TIMEOUT = 1.0
+# generous bound on how long a failing call may take: the timeout plus slack for a
+# loaded CI machine (this is a "never hangs" check, not a latency assertion)
+BOUND = TIMEOUT + 4.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A throw-away ``redis-server`` on a loopback port, started and stopped by PID."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server(_free_port())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+async def _fails_fast(call: object) -> BackendUnavailable:
+    start = trio.current_time()
+    with pytest.raises(BackendUnavailable) as caught:
+        with trio.fail_after(BOUND):
+            await call  # type: ignore[misc]
+    assert trio.current_time() - start < BOUND
+    return caught.value
+
+
+async def test_unreachable_server_at_open() -> None:
+    port = _free_port()  # nothing listens there
+    with pytest.raises(BackendUnavailable) as caught, trio.fail_after(BOUND):
+        async with open_redis_memory(f"redis://127.0.0.1:{port}/0", timeout=TIMEOUT):
+            pass  # pragma: no cover
+    assert isinstance(caught.value, EngineError) and isinstance(caught.value, ConnectionError)
+    assert str(port) in str(caught.value)
+
+
+async def test_server_going_away_and_coming_back(server: Server) -> None:
+    async with open_redis_memory(server.url, timeout=TIMEOUT, sweep_interval=None) as mem:
+        await mem.sessions.upsert(Session(session_id="s1", user_id="u"))
+        server.stop()
+        error = await _fails_fast(mem.sessions.get("s1"))
+        assert "unavailable" in str(error) or "timeout" in str(error)
+        await _fails_fast(mem.sessions.upsert(Session(session_id="s2")))
+        await _fails_fast(mem.sessions.list())  # a scatter fails the same way
+        assert mem.statistics().failures >= 3
+        server.start()  # same port; the data is gone (no persistence)
+        with trio.fail_after(BOUND):
+            while True:
+                try:
+                    await mem.sessions.upsert(Session(session_id="s3", user_id="u"))
+                    break
+                except BackendUnavailable:
+                    await trio.sleep(0.1)
+        assert (await mem.sessions.get("s3")).user_id == "u"
+        await mem.memories.upsert(UserMemory(user_id="u", memory_id="m", memory="back"))
+        assert [m.memory_id for m in await mem.memories.search("u", "back")] == ["m"]
+
+
+async def test_frozen_server_times_out_instead_of_hanging(server: Server) -> None:
+    async with open_redis_memory(server.url, timeout=TIMEOUT, sweep_interval=None) as mem:
+        await mem.working.store("c1", "w")
+        server.freeze()
+        try:
+            error = await _fails_fast(mem.working.retrieve("c1"))
+            assert "timeout" in str(error) or "unavailable" in str(error)
+        finally:
+            server.thaw()
+        with trio.fail_after(BOUND):
+            while True:
+                try:
+                    got = await mem.working.retrieve("c1")
+                    break
+                except BackendUnavailable:
+                    await trio.sleep(0.1)
+        assert got is not None and got.data == "w"
+
+
+async def test_background_sweeper_survives_an_outage(server: Server) -> None:
+    async with open_redis_memory(server.url, timeout=TIMEOUT, sweep_interval=0.05) as mem:
+        await mem.working.store("c1", "w", ttl=0.1)
+        server.stop()
+        await trio.sleep(0.3)  # sweeps fail meanwhile; the task must keep running
+        server.start()
+        with trio.fail_after(BOUND):
+            while mem.statistics().sweeps == 0:
+                await trio.sleep(0.05)
+        assert await mem.working.retrieve("c1") is None
