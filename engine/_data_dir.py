@@ -26,8 +26,10 @@ from typing import Any, Final
 import attrs
 import orjson
 
-from engine._config import EngineConfig
+from engine._config import KIND_NAMES, EngineConfig, KindPolicy
+from engine._errors import InvalidArgument
 from engine._journal_format import (
+    HEADER_SIZE,
     RECORD_TYPES,
     JournalCorrupt,
     decode_header,
@@ -115,7 +117,9 @@ class DataDir:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, lock: bool = True) -> DataDir:
-        """Create ``path`` if needed and take its lock.
+        """Open ``path`` for an engine: create it if needed and take its lock.
+
+        With ``lock=False`` (read-only inspection) nothing is created or locked.
 
         Raises:
             TypeError: if ``path`` is not a str or path.
@@ -124,39 +128,59 @@ class DataDir:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"data_dir: expected a path, got {type(path).__name__}")
         root = Path(path)
+        if not lock:
+            return cls(root, -1)
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
-        if lock:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise BlockingIOError(
-                    f"data_dir {str(root)!r} is in use by another engine (LOCK is held)"
-                ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise BlockingIOError(
+                f"data_dir {str(root)!r} is in use by another engine (LOCK is held)"
+            ) from None
         return cls(root, fd)
 
     def close(self) -> None:
-        """Release the lock."""
-        os.close(self._lock_fd)
+        """Release the lock (if held)."""
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
 
     def manifest(self) -> dict[str, Any] | None:
-        """The manifest, or ``None`` for a new directory."""
+        """The manifest, or ``None`` for a new directory.
+
+        Raises:
+            JournalCorrupt: if MANIFEST.json is not a valid manifest (names the file).
+        """
         path = self.root / MANIFEST
         if not path.exists():
             return None
-        manifest: dict[str, Any] = orjson.loads(path.read_bytes())
-        if manifest.get("format") != "shardmem.data-dir" or manifest.get("version") != 1:
+        try:
+            manifest = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as error:
+            raise JournalCorrupt(f"{path}: not valid JSON ({error})") from None
+        if (
+            not isinstance(manifest, dict)
+            or manifest.get("format") != "shardmem.data-dir"
+            or manifest.get("version") != 1
+            or type(manifest.get("generation")) is not int
+            or type(manifest.get("shards")) is not int
+            or manifest["generation"] < 1
+            or manifest["shards"] < 1
+        ):
             raise JournalCorrupt(f"{path}: not a shardmem data directory manifest")
         return manifest
 
-    def write_manifest(self, generation: int, shards: int) -> None:
-        """Atomically replace the manifest."""
+    def write_manifest(self, generation: int, config: EngineConfig) -> None:
+        """Atomically replace the manifest (shard count and the TTL policies the
+        journal is written under: replay must apply the same ones)."""
         body = {
             "format": "shardmem.data-dir",
             "version": 1,
             "generation": generation,
-            "shards": shards,
+            "shards": config.shards,
+            "policies": _policies(config),
         }
         write_atomically(self.root / MANIFEST, orjson.dumps(body))
 
@@ -241,6 +265,14 @@ def _replay(
     for position, segment in enumerate(segments):
         path = files.journal(segment)
         data = path.read_bytes()
+        last = position == len(segments) - 1
+        if last and len(data) < HEADER_SIZE:
+            # A crash between creating the segment and writing its header: torn.
+            truncated += len(data)
+            if repair:
+                os.unlink(path)
+                fsync_dir(files.root)
+            continue
         header = decode_header(data, str(path))
         if header.shard != files.shard or header.segment != segment:
             raise JournalCorrupt(
@@ -294,32 +326,118 @@ def recover_shard(
     )
 
 
-def recover(
-    data_dir: DataDir, config: EngineConfig, now: float, *, repair: bool = True
-) -> tuple[int, list[RecoveredShard]]:
-    """Recover every shard for ``config.shards`` shards; return the generation in use.
+def _policies(config: EngineConfig) -> dict[str, dict[str, Any]]:
+    return {kind: attrs.asdict(config.policy(kind)) for kind in KIND_NAMES}
 
-    A new directory gets generation 1. If the directory was written with another shard
-    count, every record is re-routed into a new generation (snapshots written and
-    fsynced, then the manifest switched atomically, then the old files removed).
-    Records already expired at ``now`` are dropped from the result.
+
+def written_config(
+    data_dir: DataDir, manifest: dict[str, Any], config: EngineConfig
+) -> EngineConfig:
+    """``config`` with the shard count and TTL policies the directory was written with.
+
+    Raises:
+        JournalCorrupt: if the manifest's policies are malformed (names the file).
+    """
+    changes: dict[str, Any] = {"shards": int(manifest["shards"])}
+    try:
+        for kind, fields in (manifest.get("policies") or {}).items():
+            if kind in KIND_NAMES:
+                changes[kind] = KindPolicy(**fields)
+        return attrs.evolve(config, **changes)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise JournalCorrupt(f"{data_dir.root / MANIFEST}: bad policies ({error})") from None
+
+
+def _checkpoint(
+    data_dir: DataDir,
+    generation: int,
+    index: int,
+    shard: RecoveredShard,
+    config: EngineConfig,
+    now: float,
+) -> RecoveredShard:
+    """Write the shard's snapshot now and delete the journal it covers (before serving)."""
+    files = data_dir.files(generation, index)
+    body = store_snapshot_body(
+        shard.store, now, index, config.shards, shard.seq, shard.next_segment
+    )
+    size = write_snapshot(files, body)
+    for segment in files.segments():
+        if segment < shard.next_segment:
+            os.unlink(files.journal(segment))
+    fsync_dir(files.root)
+    return attrs.evolve(shard, snapshot_bytes=size, journal_bytes=0, journal_records=0)
+
+
+def recover(
+    data_dir: DataDir,
+    config: EngineConfig,
+    now: float,
+    *,
+    repair: bool = True,
+    restore: list[Any] | None = None,
+) -> tuple[int, list[RecoveredShard]]:
+    """Recover every shard for ``config``; return the generation in use and the shards.
+
+    Replay applies the TTL policies the journal was written under (kept in the
+    manifest). Before the engine serves, the state is checkpointed (snapshots written
+    and fsynced, the journal they cover deleted) when the policies changed or
+    ``restore`` records were loaded; if the shard count changed, every record is
+    re-routed into a new generation (snapshots first, then the manifest switched
+    atomically, then the old files removed). Records already expired at ``now`` are
+    dropped.
+
+    Raises:
+        JournalCorrupt: for damage beyond a torn tail.
+        InvalidArgument: if ``restore`` is given and the directory holds records.
     """
     manifest = data_dir.manifest()
     if manifest is None:
-        data_dir.write_manifest(1, config.shards)
-        empty = [RecoveredShard(ShardStore(config), 0, 1, 0, 0, 0, 0) for _ in range(config.shards)]
-        return 1, empty
-    generation, old_shards = int(manifest["generation"]), int(manifest["shards"])
-    old_config = attrs.evolve(config, shards=old_shards)
-    shards = [
-        recover_shard(data_dir, generation, i, old_config, repair=repair) for i in range(old_shards)
-    ]
-    if old_shards == config.shards:
-        for recovered in shards:
-            recovered.store.expire_due(now)
-        return generation, shards
+        generation = 1
+        shards = [
+            RecoveredShard(ShardStore(config), 0, 1, 0, 0, 0, 0) for _ in range(config.shards)
+        ]
+        data_dir.write_manifest(generation, config)
+        written = config
+    else:
+        generation = int(manifest["generation"])
+        written = written_config(data_dir, manifest, config)
+        shards = [
+            recover_shard(data_dir, generation, i, written, repair=repair)
+            for i in range(written.shards)
+        ]
+    for shard in shards:
+        shard.store.expire_due(now)
     if not repair:
         return generation, shards
+    if restore:
+        if any(shard.store.counts().records for shard in shards):
+            raise InvalidArgument(
+                "snapshot: data_dir already holds records; restore into an empty one"
+            )
+        stores = [shard.store for shard in shards]
+        for record in restore:
+            stores[shard_of(routing_key(record), len(stores))].load(now, record)
+    if written.shards != config.shards:
+        return _reshard(data_dir, generation, shards, config, now)
+    if restore or _policies(written) != _policies(config):
+        shards = [
+            _checkpoint(data_dir, generation, index, shard, config, now)
+            for index, shard in enumerate(shards)
+        ]
+        data_dir.write_manifest(generation, config)
+    for shard in shards:
+        shard.store.reconfigure(config)
+    return generation, shards
+
+
+def _reshard(
+    data_dir: DataDir,
+    generation: int,
+    shards: list[RecoveredShard],
+    config: EngineConfig,
+    now: float,
+) -> tuple[int, list[RecoveredShard]]:
     stores = [ShardStore(config) for _ in range(config.shards)]
     for recovered in shards:
         for kind in recovered.store.dump(now).values():
@@ -332,7 +450,7 @@ def recover(
         files = data_dir.files(new_generation, index)
         size = write_snapshot(files, store_snapshot_body(store, now, index, config.shards, 0, 1))
         result.append(RecoveredShard(store, 0, 1, 0, size, 0, 0))
-    data_dir.write_manifest(new_generation, config.shards)
+    data_dir.write_manifest(new_generation, config)
     data_dir.remove_generation(generation)
     return new_generation, result
 

@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -17,7 +18,7 @@ from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
 from engine._clock import EngineClock
 from engine._config import EngineConfig
 from engine._data_dir import DataDir, recover
-from engine._errors import EngineClosed, InvalidArgument, Overloaded
+from engine._errors import EngineClosed, Overloaded
 from engine._journal import DurableShard, ShardJournal, request_compaction
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
@@ -59,6 +60,7 @@ class MemoryEngine:
         self._stores = stores
         self._refs = refs
         self._reject = config.when_full == "reject"
+        self._journals: list[ShardJournal] = []
         self._closed = False
         self.sessions = Sessions(self)
         self.memories = Memories(self)
@@ -182,7 +184,10 @@ class MemoryEngine:
         It reads counters only (atomic under trio's single thread). O(shards).
         """
         shards = []
-        for index, (store, ref) in enumerate(zip(self._stores, self._refs, strict=True)):
+        journals: list[ShardJournal | None] = [*self._journals] or [None] * len(self._refs)
+        for index, (store, ref, journal) in enumerate(
+            zip(self._stores, self._refs, journals, strict=True)
+        ):
             mailbox = ref.statistics()
             shards.append(
                 ShardStatistics(
@@ -196,6 +201,9 @@ class MemoryEngine:
                     errors=mailbox.errors,
                     dropped_replies=mailbox.dropped_replies,
                     timers_fired=mailbox.timers_fired,
+                    commits=mailbox.commits,
+                    fsyncs=0 if journal is None else journal.fsyncs,
+                    journal_entries=0 if journal is None else journal.seq,
                 )
             )
         return EngineStatistics(shards=tuple(shards), closed=self._closed)
@@ -265,18 +273,10 @@ async def open_memory_engine(
     directory = await trio.to_thread.run_sync(DataDir.open, data_dir)
     try:
         generation, recovered = await trio.to_thread.run_sync(
-            recover, directory, config, clock.now()
+            partial(recover, directory, config, clock.now(), restore=records)
         )
         stores = [shard.store for shard in recovered]
-        if records:
-            if any(store.counts().records for store in stores):
-                raise InvalidArgument(
-                    "snapshot: data_dir already holds records; restore into an empty one"
-                )
-            _load(stores, records, clock.now())
-        async with _serve(
-            config, clock, stores, (directory, generation, recovered, bool(records))
-        ) as engine:
+        async with _serve(config, clock, stores, (directory, generation, recovered)) as engine:
             yield engine
     finally:
         directory.close()
@@ -292,7 +292,7 @@ async def _serve(
     config: EngineConfig,
     clock: EngineClock,
     stores: list[ShardStore],
-    durable: tuple[DataDir, int, list[Any], bool] | None,
+    durable: tuple[DataDir, int, list[Any]] | None,
 ) -> AsyncIterator[MemoryEngine]:
     """Start one owner per store (journaled if ``durable``), yield the engine, stop."""
     with unwrap_single_error():
@@ -319,8 +319,6 @@ async def _serve(
                                 compact_factor=config.compact_factor,
                                 compact_min_bytes=config.compact_min_bytes,
                             )
-                            if durable[3]:  # restored a snapshot: make it durable now
-                                await behaviour.start_compaction()
                         actor = Actor(
                             behaviour,
                             mailbox_size=config.mailbox_size,
@@ -329,6 +327,7 @@ async def _serve(
                         )
                         refs.append(await nursery.start(actor.serve))
                     engine = MemoryEngine(config, clock, stores, refs)
+                    engine._journals = journals
                     yield engine
                 finally:
                     if engine is not None:
@@ -336,14 +335,14 @@ async def _serve(
                     for ref in refs:
                         ref.close()
             for journal in journals:
-                await journal.close()
+                await journal.close()  # fsyncs; a later everysec sync() is a no-op
             background.cancel_scope.cancel()
 
 
 async def _open_journal(
-    config: EngineConfig, durable: tuple[DataDir, int, list[Any], bool], index: int
+    config: EngineConfig, durable: tuple[DataDir, int, list[Any]], index: int
 ) -> ShardJournal:
-    directory, generation, recovered, _ = durable
+    directory, generation, recovered = durable
     shard = recovered[index]
     journal = ShardJournal(
         directory.files(generation, index),

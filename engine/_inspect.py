@@ -8,7 +8,7 @@ import time
 import attrs
 
 from engine._config import EngineConfig
-from engine._data_dir import DataDir, recover_shard
+from engine._data_dir import DataDir, recover_shard, written_config
 
 __all__ = ["DataDirReport", "ShardReport", "inspect_data_dir"]
 
@@ -79,6 +79,8 @@ def inspect_data_dir(path: str | os.PathLike[str], now: float | None = None) -> 
     """
     if not os.path.isdir(path):
         raise FileNotFoundError(f"{os.fspath(path)!r} is not a directory")
+    if not os.path.exists(os.path.join(path, "MANIFEST.json")):
+        raise FileNotFoundError(f"{os.fspath(path)!r} has no MANIFEST.json: not a data directory")
     directory = DataDir.open(path, lock=False)
     try:
         manifest = directory.manifest()
@@ -87,7 +89,7 @@ def inspect_data_dir(path: str | os.PathLike[str], now: float | None = None) -> 
                 f"{os.fspath(path)!r} has no MANIFEST.json: not a data directory"
             )
         generation, shards = int(manifest["generation"]), int(manifest["shards"])
-        config = EngineConfig(shards=shards)
+        config = written_config(directory, manifest, EngineConfig())
         at = time.time() if now is None else now
         reports = []
         users: set[str] = set()

@@ -111,10 +111,22 @@ class ShardJournal:
         recovered one)."""
         await trio.to_thread.run_sync(self._open_segment)
 
-    def append(self, now: float, op: str, args: tuple[Any, ...]) -> None:
-        """Buffer one entry (written at the next :meth:`commit`). O(size of args)."""
+    def encode(self, now: float, op: str, args: tuple[Any, ...]) -> bytes:
+        """The framed entry the next :meth:`append` would add. O(size of args).
+
+        Raises:
+            TypeError: if an argument cannot be journaled (e.g. an int beyond 64 bits
+                or a string with a lone surrogate, which JSON text cannot hold).
+        """
+        try:
+            return frame(encode_entry(self.seq + 1, now, op, args))
+        except (TypeError, ValueError) as error:  # orjson.JSONEncodeError is a TypeError
+            raise TypeError(f"{op}: the journal cannot store this request ({error})") from None
+
+    def append(self, entry: bytes) -> None:
+        """Buffer an entry from :meth:`encode` (written at the next :meth:`commit`)."""
         self.seq += 1
-        self._buffer.append(frame(encode_entry(self.seq, now, op, args)))
+        self._buffer.append(entry)
 
     async def commit(self) -> None:
         """Write the buffered entries with one ``os.write``; fsync if ``always``.
@@ -148,10 +160,12 @@ class ShardJournal:
             await self.sync()
 
     async def sync(self) -> None:
-        """fsync now if there is unsynced data."""
+        """fsync now if there is unsynced data (a no-op once closed)."""
         if not self._dirty:
             return
         async with self._lock:
+            if self._fd < 0:
+                return
             self._dirty = False
             await trio.to_thread.run_sync(os.fsync, self._fd)
             self.fsyncs += 1
@@ -178,6 +192,7 @@ class ShardJournal:
             return
         async with self._lock:
             fd, self._fd = self._fd, -1
+            self._dirty = False
 
             def finish() -> None:
                 os.fsync(fd)
@@ -235,12 +250,15 @@ class DurableShard(ShardBehaviour):
         return super().handle(message)
 
     def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
+        # Encode first: a request the journal cannot hold fails before it changes
+        # anything (and before it takes a sequence number).
+        name = method.__name__
+        entry = self.journal.encode(now, name, args)
         store = self.store
         touches = store.touches
         result = method(store, now, *args)
-        name = method.__name__
         if name in WRITE_OPS or store.touches != touches:
-            self.journal.append(now, name, args)
+            self.journal.append(entry)
         return result
 
     async def commit(self) -> None:

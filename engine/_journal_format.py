@@ -130,7 +130,16 @@ def read_frames(data: bytes, path: str, start: int = HEADER_SIZE) -> tuple[list[
         length, crc = _FRAME.unpack_from(data, offset)
         end = offset + _FRAME.size + length
         if length > MAX_RECORD or end > size:
-            break  # torn: the payload is cut (or the length field is garbage)
+            # A cut payload — or a damaged length field in the middle, which a valid
+            # record further on gives away.
+            later = _next_valid_frame(data, offset + 1)
+            if later is not None:
+                raise JournalCorrupt(
+                    f"{path}: offset {offset}: record length {length} runs past the end of "
+                    f"the file but a valid record follows at offset {later} (damage in the "
+                    "middle, not a torn write)"
+                )
+            break  # torn: the payload is cut
         payload = data[offset + _FRAME.size : end]
         if zlib.crc32(payload) != crc:
             if end == size:
@@ -142,6 +151,24 @@ def read_frames(data: bytes, path: str, start: int = HEADER_SIZE) -> tuple[list[
         payloads.append(payload)
         offset = end
     return payloads, offset
+
+
+def _next_valid_frame(data: bytes, start: int) -> int | None:
+    """The offset of the first complete, CRC-valid record at or after ``start``.
+
+    Used only when a record looks torn, to tell a torn tail (nothing valid after it)
+    from a damaged length field in the middle. O(n * m) in the worst case for the n
+    bytes after ``start``; a false match needs a 32-bit CRC collision.
+    """
+    size = len(data)
+    for position in range(start, size - _FRAME.size + 1):
+        length, crc = _FRAME.unpack_from(data, position)
+        end = position + _FRAME.size + length
+        body = position + _FRAME.size
+        valid = length and end <= size and data[body : body + 1] == b"["
+        if valid and zlib.crc32(data[body:end]) == crc:
+            return position
+    return None
 
 
 def _encode_arg(value: Any) -> Any:

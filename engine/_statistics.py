@@ -60,6 +60,9 @@ class ShardStatistics:
         requests, batches, errors, dropped_replies: requests served, wake-ups that
             served any, requests whose handler raised, replies to departed clients.
         timers_fired: expiry sweeps' records removed.
+        commits: batches committed to the journal (durable engines; else 0).
+        fsyncs: journal fsyncs (durable engines; else 0).
+        journal_entries: the journal's last sequence number (durable engines; else 0).
     """
 
     shard: int
@@ -72,6 +75,9 @@ class ShardStatistics:
     errors: int
     dropped_replies: int
     timers_fired: int
+    commits: int = 0
+    fsyncs: int = 0
+    journal_entries: int = 0
 
 
 @attrs.frozen(kw_only=True)

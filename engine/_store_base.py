@@ -53,8 +53,7 @@ class StoreBase:
     are mixins over it (``engine._store_*``), assembled by ``ShardStore``."""
 
     def __init__(self, config: EngineConfig) -> None:
-        self._config = config
-        self._policies = tuple(config.policy(name) for name in KIND_NAMES)
+        self.reconfigure(config)
         self.sessions = SessionTable()
         self.memories = MemoryTable()
         self.working: dict[tuple[str, str], WorkingMemory] = {}
@@ -64,6 +63,11 @@ class StoreBase:
         self._expired = [0, 0, 0, 0]
         #: Reads that restarted a TTL (refresh_on_read): state changes to journal.
         self.touches = 0
+
+    def reconfigure(self, config: EngineConfig) -> None:
+        """Use ``config``'s TTL policies from now on (records are unchanged)."""
+        self._config = config
+        self._policies = tuple(config.policy(name) for name in KIND_NAMES)
 
     def _set_deadline(self, kind: int, key: Hashable, ttl: TTL, expires: float | None) -> None:
         self.expiry.set(kind, key, expires)
