@@ -1,24 +1,31 @@
-"""The ``shardmem`` command line: ``shardmem bench [options]``.
+"""The ``shardmem`` command line: ``shardmem bench|inspect|compact [options]``.
 
 Each subcommand has an ``_add_<name>(subparsers)`` function that adds its parser and sets
 ``handler`` (a function of the parsed namespace returning the exit status).
-``shardmem inspect DIR`` and ``shardmem compact DIR`` will be added the same way;
-``shardmem bench micro`` as a subparser of ``bench`` whose absence means the replay.
+``shardmem bench durable`` is a subparser of ``bench`` whose absence means the replay
+(``shardmem bench micro`` will be added the same way). The handlers of ``inspect``,
+``compact`` and ``bench durable`` live in ``bench._commands``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from rich.console import Console
 
+from bench._commands import (
+    check_output,
+    prepare_new_data_dir,
+    run_bench_durable,
+    run_compact,
+    run_inspect,
+)
 from bench._dataset import DatasetError
+from bench._durable import DurableOptions
 from bench._report import render_report, write_json
 from bench._results import BenchOptions
 from bench._runner import TARGETS, run_bench
@@ -26,6 +33,8 @@ from bench._runner import TARGETS, run_bench
 __all__ = ["build_parser", "main"]
 
 _Handler = Callable[[argparse.Namespace], int]
+
+FSYNC_POLICIES: Final = ("always", "everysec", "no")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,26 +137,158 @@ def _add_bench(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         default=None,
         help="corpus JSON file (default: dataset.json of the chitchat-dataset package)",
     )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help="run the engine durable, journaling into DIR (new or empty; see --fresh)",
+    )
+    parser.add_argument(
+        "--fsync",
+        choices=FSYNC_POLICIES,
+        default=None,
+        help="with --data-dir: when the journal is fsynced (default everysec)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --data-dir: first delete the shardmem files a previous run left in DIR",
+    )
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     parser.set_defaults(handler=_run_bench, parser=parser)
+    modes = parser.add_subparsers(
+        title="modes (default: the ChitChat replay)", metavar="MODE", dest="mode"
+    )
+    _add_bench_durable(modes)
 
 
-def _check_output(parser: argparse.ArgumentParser, path: str) -> None:
-    """Fail now, not after the run, if ``path`` cannot be written."""
-    target = Path(path)
-    if target.is_dir():
-        parser.error(f"argument --json: {path!r} is a directory")
-    folder = target.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        parser.error(f"argument --json: cannot write in {str(folder)!r}")
+def _add_bench_durable(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    defaults = DurableOptions()
+    parser = subparsers.add_parser(
+        "durable",
+        help="measure group commit: acknowledged writes/s with and without it",
+        description=(
+            "N concurrent writers make acknowledged writes to a durable engine, twice in "
+            "the same run: (a) with group commit (the default), (b) with max_batch=1 "
+            "(one fsync per write). Reports writes/s of both, the ratio (a)/(b), "
+            "fsyncs per write and latency percentiles."
+        ),
+    )
+    parser.add_argument(
+        "--writers",
+        type=_positive_int,
+        default=defaults.writers,
+        metavar="N",
+        help=f"concurrent writers (default {defaults.writers})",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=_positive_seconds,
+        default=defaults.seconds,
+        metavar="SECONDS",
+        help=f"time budget of each variant (default {defaults.seconds:g})",
+    )
+    parser.add_argument(
+        "--writes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="also stop each variant after N writes (default: the time budget only)",
+    )
+    parser.add_argument(
+        "--fsync",
+        choices=FSYNC_POLICIES,
+        default=defaults.fsync,
+        help=f"when the journal is fsynced (default {defaults.fsync})",
+    )
+    parser.add_argument(
+        "--shards",
+        type=_positive_int,
+        default=defaults.shards,
+        metavar="N",
+        help=f"engine shards (default {defaults.shards})",
+    )
+    parser.add_argument(
+        "--value-bytes",
+        type=_positive_int,
+        default=defaults.value_bytes,
+        metavar="N",
+        help=f"payload size of each write (default {defaults.value_bytes})",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help=(
+            "keep the variants' data directories in DIR/group-commit and "
+            "DIR/one-fsync-per-write (default: temporary directories, deleted)"
+        ),
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --data-dir: first delete what a previous run left there",
+    )
+    parser.add_argument("--json", metavar="PATH", default=None, help="also write results as JSON")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="do not announce each variant on stderr"
+    )
+    parser.set_defaults(handler=run_bench_durable, parser=parser)
+
+
+def _add_inspect(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    parser = subparsers.add_parser(
+        "inspect",
+        help="report what a durable engine's data directory holds (read-only)",
+        description=(
+            "Recover every shard of a data directory in memory, without changing it, and "
+            "print per shard and in total: live records, snapshot and journal sizes, "
+            "journal entries to replay, the last sequence number and torn bytes."
+        ),
+    )
+    parser.add_argument("dir", metavar="DIR", help="a data directory")
+    parser.add_argument("--json", metavar="PATH", default=None, help="also write it as JSON")
+    parser.set_defaults(handler=run_inspect, parser=parser)
+
+
+def _add_compact(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    parser = subparsers.add_parser(
+        "compact",
+        help="compact every shard's journal of a data directory into a snapshot",
+        description=(
+            "Open a durable engine on DIR, compact every shard (snapshot, then drop the "
+            "replayed journal segments), close it, and print the directory's report. "
+            "The directory must not be in use by a running engine."
+        ),
+    )
+    parser.add_argument("dir", metavar="DIR", help="a data directory")
+    parser.add_argument(
+        "--shards",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="re-shard to N shards first (default: keep the directory's count)",
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", default=None, help="also write the before/after reports"
+    )
+    parser.set_defaults(handler=run_compact, parser=parser)
 
 
 def _run_bench(args: argparse.Namespace) -> int:
     if args.json is not None:
-        _check_output(args.parser, args.json)
+        check_output(args.parser, args.json)
+    fsync = args.fsync
+    if args.data_dir is None:
+        for name, given in (("--fsync", args.fsync is not None), ("--fresh", args.fresh)):
+            if given:
+                args.parser.error(f"argument {name}: only with --data-dir")
+    else:
+        fsync = fsync or "everysec"
+        status = prepare_new_data_dir("bench", args.data_dir, fresh=args.fresh)
+        if status:
+            return status
     options = BenchOptions(
         target=args.target,
         agents=args.agents,
@@ -158,6 +299,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         memory_every=args.memory_every,
         dataset=args.dataset,
         progress=not args.no_progress,
+        data_dir=args.data_dir,
+        fsync=fsync,
     )
     try:
         result = run_bench(options, console=Console(stderr=True))
@@ -187,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     _add_bench(subparsers)
+    _add_inspect(subparsers)
+    _add_compact(subparsers)
     return parser
 
 
@@ -197,16 +342,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments (without the program name); ``None`` for ``sys.argv[1:]``.
 
     Returns:
-        The exit status: 0 on success, 1 if the run failed (e.g. the corpus cannot be
-        loaded; one line on stderr), 130 if interrupted with Ctrl-C.
+        The exit status: 0 on success; 1 if the run failed (e.g. the corpus cannot be
+        loaded, a data directory is corrupt or in use; one line on stderr); 2 if a data
+        directory cannot be used as asked (missing, not a data directory, or not empty
+        for a new run; one line on stderr); 130 if interrupted with Ctrl-C.
 
     Raises:
         SystemExit: with status 2 for a missing command or a bad option or value (one
             line on stderr), or 0 after ``--help``.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.error("a command is required")
+    mode = getattr(args, "mode", None)
+    if mode is not None and arguments[1:2] != [mode]:
+        # argparse would silently drop the replay's options given before the mode.
+        args.parser.error(f"options of 'shardmem bench {mode}' go after '{mode}'")
     handler: _Handler = args.handler
     return handler(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -14,12 +15,25 @@ __all__ = ["EngineTarget", "open_engine_target"]
 
 
 @asynccontextmanager
-async def open_engine_target(shards: int = 4) -> AsyncIterator[EngineTarget]:
+async def open_engine_target(
+    shards: int = 4,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    fsync: str | None = None,
+) -> AsyncIterator[EngineTarget]:
     """Open an embedded engine with ``shards`` shards and yield it as a target.
 
-    The engine closes when the block exits.
+    The engine closes when the block exits (a durable one fsyncs its journals and
+    finishes its snapshot writes first).
+
+    Args:
+        shards: Engine shards.
+        data_dir: Make the engine durable, journaling into this directory
+            (``open_memory_engine(data_dir=...)``); ``None``: in memory only.
+        fsync: The journal's fsync policy (``"always"``, ``"everysec"``, ``"no"``);
+            ``None``: the engine's default. Only with ``data_dir``.
     """
-    async with open_memory_engine(shards=shards) as engine:
+    async with open_memory_engine(shards=shards, data_dir=data_dir, fsync=fsync) as engine:
         yield EngineTarget(engine)
 
 

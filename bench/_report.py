@@ -40,11 +40,14 @@ def _rate(value: float) -> str:
 
 def build_tables(result: BenchResult) -> Group:
     """The report as rich renderables: per-operation latencies, then the totals."""
+    durability = result.durability
     ops = Table(
         title=(
             f"shardmem bench: {result.dataset.conversations:,} conversations, "
             f"{result.options.agents} agents, target {result.options.target} "
-            f"({result.options.shards} shards)"
+            f"({result.options.shards} shards"
+            + ("" if durability is None else f", durable, fsync {durability.fsync}")
+            + ")"
         ),
         box=box.SIMPLE_HEAVY,
     )
@@ -95,6 +98,21 @@ def build_tables(result: BenchResult) -> Group:
         ),
         ("dataset load", f"{dataset.load_seconds:.2f} s"),
     ]
+    if durability is not None:
+        filesystem = result.environment.get("filesystem") or "unknown filesystem"
+        rows[3:3] = [
+            ("durable writes", f"{durability.writes:,}"),
+            (
+                "durable writes/s",
+                f"{_rate(result.ops_per_second(durability.writes))} (fsync {durability.fsync})",
+            ),
+            ("data dir", f"{durability.data_dir} ({filesystem})"),
+            (
+                "engine close",
+                f"{durability.close_seconds:.2f} s, "
+                f"{durability.data_dir_bytes / _MIB:,.1f} MiB on disk",
+            ),
+        ]
     for what, value in rows:
         totals.add_row(what, value)
     return Group(ops, totals)

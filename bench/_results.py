@@ -9,7 +9,14 @@ import attrs
 from bench._latency import OpLatency
 from bench._target import TargetCounts
 
-__all__ = ["BenchOptions", "BenchResult", "DatasetInfo", "ProcessInfo", "RESULT_SCHEMA"]
+__all__ = [
+    "BenchOptions",
+    "BenchResult",
+    "DatasetInfo",
+    "DurabilityInfo",
+    "ProcessInfo",
+    "RESULT_SCHEMA",
+]
 
 #: The ``"schema"`` value of the JSON document; bump it when keys change meaning.
 RESULT_SCHEMA: Final = "shardmem.bench.chitchat/1"
@@ -29,6 +36,10 @@ class BenchOptions:
         memory_every: A user memory every this many turns, >= 1.
         dataset: The corpus file; ``None`` for the one in ``chitchat-dataset``.
         progress: Show a progress bar (on stderr).
+        data_dir: Run the engine durable, journaling into this (new or empty)
+            directory; ``None``: in memory only.
+        fsync: The journal's fsync policy with ``data_dir`` (``"always"``,
+            ``"everysec"``, ``"no"``); ``None`` without ``data_dir``.
     """
 
     target: str = "engine"
@@ -40,6 +51,8 @@ class BenchOptions:
     memory_every: int = 4
     dataset: str | None = None
     progress: bool = True
+    data_dir: str | None = None
+    fsync: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -86,6 +99,27 @@ class ProcessInfo:
 
 
 @attrs.frozen(kw_only=True)
+class DurabilityInfo:
+    """How a durable run (``--data-dir``) persisted its writes.
+
+    Attributes:
+        data_dir: The engine's data directory.
+        fsync: The journal's fsync policy.
+        writes: Acknowledged writes during the replay (every operation of
+            :data:`bench.WRITE_OPERATIONS`); each was journaled before its reply.
+        close_seconds: Time to close the target after the replay (final fsyncs and
+            snapshot writes), seconds; not part of ``wall_seconds``.
+        data_dir_bytes: Size of the data directory after the close, bytes.
+    """
+
+    data_dir: str
+    fsync: str
+    writes: int
+    close_seconds: float
+    data_dir_bytes: int
+
+
+@attrs.frozen(kw_only=True)
 class BenchResult:
     """Everything a run measured.
 
@@ -100,6 +134,7 @@ class BenchResult:
         process: Process health.
         target_details: Target-specific statistics (JSON-safe).
         environment: Python version, platform, CPU count, start time.
+        durability: For a durable run, how it persisted; ``None`` otherwise.
     """
 
     options: BenchOptions
@@ -112,6 +147,7 @@ class BenchResult:
     process: ProcessInfo
     target_details: dict[str, Any]
     environment: dict[str, Any]
+    durability: DurabilityInfo | None = None
 
     @property
     def total_ops(self) -> int:
@@ -154,4 +190,10 @@ class BenchResult:
             "store": attrs.asdict(self.store),
             "process": attrs.asdict(self.process),
             "target_details": self.target_details,
+            "durability": None
+            if self.durability is None
+            else {
+                **attrs.asdict(self.durability),
+                "writes_per_second": self.ops_per_second(self.durability.writes),
+            },
         }

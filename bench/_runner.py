@@ -16,13 +16,20 @@ import trio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench._data_dirs import directory_bytes, filesystem_type
 from bench._dataset import Conversation, default_dataset_path, load_chitchat
 from bench._engine_target import open_engine_target
 from bench._latency import LatencyRecorder
 from bench._monitor import GcPauses, LoopLagMonitor, peak_rss_bytes
-from bench._results import BenchOptions, BenchResult, DatasetInfo, ProcessInfo
+from bench._results import BenchOptions, BenchResult, DatasetInfo, DurabilityInfo, ProcessInfo
 from bench._target import Target
-from bench._workload import OPERATIONS, WorkloadConfig, WorkloadTally, run_agents
+from bench._workload import (
+    OPERATIONS,
+    WRITE_OPERATIONS,
+    WorkloadConfig,
+    WorkloadTally,
+    run_agents,
+)
 
 __all__ = ["TARGETS", "run_bench"]
 
@@ -30,7 +37,9 @@ TargetFactory = Callable[[BenchOptions], AbstractAsyncContextManager[Target]]
 
 #: Targets by name: each opens the store under test for one run.
 TARGETS: dict[str, TargetFactory] = {
-    "engine": lambda options: open_engine_target(shards=options.shards),
+    "engine": lambda options: open_engine_target(
+        shards=options.shards, data_dir=options.data_dir, fsync=options.fsync
+    ),
 }
 
 _PROGRESS_INTERVAL = 0.1  # seconds between progress-bar refreshes
@@ -80,6 +89,8 @@ def run_bench(options: BenchOptions, *, console: Console | None = None) -> Bench
         "cpus": os.cpu_count(),
         "started_at": started_at,
     }
+    if options.data_dir is not None:
+        environment["filesystem"] = filesystem_type(options.data_dir)
     # The corpus is the benchmark's baggage, not the target's: move it out of the
     # collector's sight so full collections measure the store's own objects.
     gc.collect()
@@ -102,17 +113,29 @@ async def _replay(
     recorder = LatencyRecorder()
     tally = WorkloadTally()
     lag = LoopLagMonitor()
-    async with factory(options) as target, trio.open_nursery() as helpers:
-        await helpers.start(lag.run)
-        if options.progress:
-            await helpers.start(_show_progress, tally, dataset.turns, console)
-        with GcPauses() as pauses:
-            start = time.perf_counter()
-            await run_agents(target, conversations, config, recorder, tally)
-            wall = time.perf_counter() - start
-        helpers.cancel_scope.cancel()
+    async with factory(options) as target:
+        async with trio.open_nursery() as helpers:
+            await helpers.start(lag.run)
+            if options.progress:
+                await helpers.start(_show_progress, tally, dataset.turns, console)
+            with GcPauses() as pauses:
+                start = time.perf_counter()
+                await run_agents(target, conversations, config, recorder, tally)
+                wall = time.perf_counter() - start
+            helpers.cancel_scope.cancel()
         store = target.counts()
         details = target.details()
+        close_start = time.perf_counter()
+    close_seconds = time.perf_counter() - close_start
+    durability = None
+    if options.data_dir is not None:
+        durability = DurabilityInfo(
+            data_dir=options.data_dir,
+            fsync=str(options.fsync),
+            writes=sum(recorder.count(op) for op in WRITE_OPERATIONS),
+            close_seconds=close_seconds,
+            data_dir_bytes=directory_bytes(options.data_dir),
+        )
     return BenchResult(
         options=options,
         dataset=dataset,
@@ -131,6 +154,7 @@ async def _replay(
         ),
         target_details=details,
         environment=environment,
+        durability=durability,
     )
 
 

@@ -36,6 +36,7 @@ from bench._target import Target
 
 __all__ = [
     "OPERATIONS",
+    "WRITE_OPERATIONS",
     "WorkloadConfig",
     "WorkloadTally",
     "keywords",
@@ -49,6 +50,15 @@ OPERATIONS: Final = (
     "create_session",
     "read_history",
     "search_memories",
+    "append_run",
+    "store_working",
+    "upsert_memory",
+    "set_summary",
+)
+
+#: The operations that change the store (a durable engine journals each of them).
+WRITE_OPERATIONS: Final = (
+    "create_session",
     "append_run",
     "store_working",
     "upsert_memory",
