@@ -73,7 +73,16 @@ class ActorRef:
             ActorClosed: if the mailbox is closed, or the owner has stopped.
             Exception: whatever the behaviour's handler raised for this request.
         """
-        reply = await self.send(message)
+        # send() inlined: this is the hot path of every request.
+        await trio.lowlevel.checkpoint_if_cancelled()
+        reply: Reply[Any] = Reply()
+        try:
+            try:
+                self._send.send_nowait((message, reply))
+            except trio.WouldBlock:
+                await self._send.send((message, reply))
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise ActorClosed("the actor's mailbox is closed") from None
         return await reply.wait()
 
     async def send(self, message: object) -> Reply[Any]:

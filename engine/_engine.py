@@ -77,24 +77,28 @@ class MemoryEngine:
 
     async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
         """Send ``method(store, now, *args)`` to the shard owning ``key``; await it."""
-        return await self._ask(self._refs[shard_of(key, len(self._refs))], (method, args))
-
-    async def _ask(self, ref: ActorRef, message: tuple[Any, ...]) -> Any:
-        if self._closed:
-            raise EngineClosed("the engine is closed")
+        ref = self._refs[shard_of(key, len(self._refs))]
+        if self._closed or self._reject:
+            return await self._ask_slow(ref, (method, args))
         try:
-            if self._reject:
-                await trio.lowlevel.checkpoint_if_cancelled()
-                try:
-                    reply = ref.send_nowait(message)
-                except trio.WouldBlock:
-                    raise Overloaded(
-                        f"shard mailbox full ({ref.statistics().mailbox_capacity} requests)"
-                    ) from None
-                return await reply.wait()
-            return await ref.ask(message)
+            return await ref.ask((method, args))
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
+
+    async def _ask_slow(self, ref: ActorRef, message: tuple[Any, ...]) -> Any:
+        """``_call`` when the engine is closed or configured to reject when full."""
+        if self._closed:
+            raise EngineClosed("the engine is closed")
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            reply = ref.send_nowait(message)
+        except trio.WouldBlock:
+            raise Overloaded(
+                f"shard mailbox full ({ref.statistics().mailbox_capacity} requests)"
+            ) from None
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+        return await reply.wait()
 
     async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
         """Send ``method`` to every shard; return the results in shard order."""
