@@ -98,7 +98,10 @@ class MemoryEngine:
             ) from None
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
-        return await reply.wait()
+        try:
+            return await reply.wait()
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
 
     async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
         """Send ``method`` to every shard; return the results in shard order."""
