@@ -36,7 +36,7 @@ from engine._journal_format import (
     decode_snapshot,
     encode_snapshot,
     iter_entries,
-    read_frames,
+    scan_frames,
 )
 from engine._routing import shard_of
 from engine._snapshot import routing_key
@@ -278,7 +278,7 @@ def _replay(
             raise JournalCorrupt(
                 f"{path}: offset 0: header names shard {header.shard} segment {header.segment}"
             )
-        payloads, end = read_frames(data, str(path))
+        payloads, offsets, end = scan_frames(data, str(path))
         if end < len(data):
             if position != len(segments) - 1:
                 raise JournalCorrupt(
@@ -291,7 +291,7 @@ def _replay(
                     file.flush()
                     os.fsync(file.fileno())
         total += end
-        for entry_seq, now, op, args in iter_entries(payloads, str(path)):
+        for entry_seq, now, op, args in iter_entries(payloads, str(path), offsets):
             if entry_seq <= seq:
                 continue  # already in the snapshot
             if entry_seq != seq + 1:

@@ -250,15 +250,19 @@ class DurableShard(ShardBehaviour):
         return super().handle(message)
 
     def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
-        # Encode first: a request the journal cannot hold fails before it changes
-        # anything (and before it takes a sequence number).
         name = method.__name__
-        entry = self.journal.encode(now, name, args)
         store = self.store
+        if name in WRITE_OPS:
+            # Encode first: a write the journal cannot hold fails before it changes
+            # anything (and before it takes a sequence number).
+            entry = self.journal.encode(now, name, args)
+            result = method(store, now, *args)
+            self.journal.append(entry)
+            return result
         touches = store.touches
         result = method(store, now, *args)
-        if name in WRITE_OPS or store.touches != touches:
-            self.journal.append(entry)
+        if store.touches != touches:  # a read that restarted a TTL (ids only: encodable)
+            self.journal.append(self.journal.encode(now, name, args))
         return result
 
     async def commit(self) -> None:

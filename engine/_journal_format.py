@@ -51,6 +51,7 @@ __all__ = [
     "encode_snapshot",
     "frame",
     "read_frames",
+    "scan_frames",
 ]
 
 JOURNAL_MAGIC: Final = b"SHMJ"
@@ -109,19 +110,33 @@ def frame(payload: bytes) -> bytes:
 
 
 def read_frames(data: bytes, path: str, start: int = HEADER_SIZE) -> tuple[list[bytes], int]:
+    """Split journal bytes into payloads: ``(payloads, end)``.
+
+    See :func:`scan_frames`, which also gives each record's offset.
+    """
+    payloads, _, end = scan_frames(data, path, start)
+    return payloads, end
+
+
+def scan_frames(
+    data: bytes, path: str, start: int = HEADER_SIZE
+) -> tuple[list[bytes], list[int], int]:
     """Split journal bytes into payloads.
 
     Returns:
-        ``(payloads, end)``: the intact records and the offset just past the last
-        one. A torn tail — a last record cut short, or a last record whose CRC fails
-        and that reaches the end of the file (a crash mid-write) — ends the list;
-        the caller truncates the file at ``end``.
+        ``(payloads, offsets, end)``: the intact records, the byte offset of each,
+        and the offset just past the last one. A torn tail — a last record cut short,
+        a last record whose CRC fails and that reaches the end of the file, or a
+        zero-filled tail (some filesystems show zeros after a power loss) — ends the
+        list; the caller truncates the file at ``end``.
 
     Raises:
-        JournalCorrupt: for a CRC failure followed by more data (damage in the
-            middle), naming ``path`` and the record's offset.
+        JournalCorrupt: for damage that a crash cannot explain — a CRC failure, a
+            length running past the end, or an empty record, followed by a valid
+            record or non-zero bytes — naming ``path`` and the record's offset.
     """
     payloads: list[bytes] = []
+    offsets: list[int] = []
     offset = start
     size = len(data)
     while offset < size:
@@ -129,6 +144,15 @@ def read_frames(data: bytes, path: str, start: int = HEADER_SIZE) -> tuple[list[
             break  # torn: the frame header itself is cut
         length, crc = _FRAME.unpack_from(data, offset)
         end = offset + _FRAME.size + length
+        if length == 0:
+            # The writer never writes an empty record: zeros from here on are a
+            # zero-filled tail; anything else is damage.
+            if data.count(0, offset) == size - offset:
+                break
+            raise JournalCorrupt(
+                f"{path}: offset {offset}: empty record followed by non-zero bytes "
+                "(damage in the middle, not a torn write)"
+            )
         if length > MAX_RECORD or end > size:
             # A cut payload — or a damaged length field in the middle, which a valid
             # record further on gives away.
@@ -149,8 +173,9 @@ def read_frames(data: bytes, path: str, start: int = HEADER_SIZE) -> tuple[list[
                 f"{size - end} more bytes (damage in the middle, not a torn write)"
             )
         payloads.append(payload)
+        offsets.append(offset)
         offset = end
-    return payloads, offset
+    return payloads, offsets, offset
 
 
 def _next_valid_frame(data: bytes, start: int) -> int | None:

@@ -76,6 +76,13 @@ def check_id(name: str, value: object) -> str:
         raise TypeError(f"{name}: expected a non-empty str, got {_type_name(value)} {value!r:.80}")
     if not value or value.isspace():
         raise InvalidArgument(f"{name}: expected a non-empty str, got {value!r}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgument(
+                f"{name}: expected valid Unicode text, got a lone surrogate in {value!r:.80}"
+            ) from None
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArgument(
             f"{name}: expected at most {MAX_ID_LENGTH} characters, got {len(value)}"
