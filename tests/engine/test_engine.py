@@ -214,6 +214,12 @@ def test_store_methods_take_now_first() -> None:
     import inspect
 
     for name, method in inspect.getmembers(ShardStore, inspect.isfunction):
-        if name.startswith("_") or name in ("counts", "next_deadline", "identity", "ttl_of", "reconfigure"):
+        if name.startswith("_") or name in (
+            "counts",
+            "next_deadline",
+            "identity",
+            "ttl_of",
+            "reconfigure",
+        ):
             continue
         assert list(inspect.signature(method).parameters)[1] == "now", name
