@@ -375,7 +375,7 @@ def recover(
     now: float,
     *,
     repair: bool = True,
-    restore: list[Any] | None = None,
+    restore: list[tuple[Any, float | None]] | None = None,
 ) -> tuple[int, list[RecoveredShard]]:
     """Recover every shard for ``config``; return the generation in use and the shards.
 
@@ -416,8 +416,8 @@ def recover(
                 "snapshot: data_dir already holds records; restore into an empty one"
             )
         stores = [shard.store for shard in shards]
-        for record in restore:
-            stores[shard_of(routing_key(record), len(stores))].load(now, record)
+        for record, ttl in restore:
+            stores[shard_of(routing_key(record), len(stores))].load(now, record, ttl)
     if written.shards != config.shards:
         return _reshard(data_dir, generation, shards, config, now)
     if restore or _policies(written) != _policies(config):

@@ -161,7 +161,7 @@ class MemoryEngine:
         Raises:
             EngineClosed: if the engine is closed.
         """
-        dumps = await self._scatter(ShardStore.dump)
+        dumps = await self._scatter(ShardStore.export)
         return build_snapshot(dumps, self._clock.now())
 
     def pipeline(self, *, raise_on_error: bool = True) -> Pipeline:
@@ -290,8 +290,9 @@ async def open_memory_engine(
 
 
 def _load(stores: list[ShardStore], records: list[Any], now: float) -> None:
-    for record in records:
-        stores[shard_of(routing_key(record), len(stores))].load(now, record)
+    """Load ``(record, ttl)`` pairs into the stores that own them."""
+    for record, ttl in records:
+        stores[shard_of(routing_key(record), len(stores))].load(now, record, ttl)
 
 
 @asynccontextmanager

@@ -137,7 +137,7 @@ class Memories:
         query: str | None = None,
         *,
         method: str = "keyword",
-        limit: int = 10,
+        limit: int | None = 10,
     ) -> builtins.list[UserMemory]:
         """Find a user's memories.
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import attrs
 import trio
 
+from actors import single_leaf
 from engine._clock import EngineClock
 from engine._config import EngineConfig
 from engine._errors import BackendUnavailable, EngineClosed, InvalidArgument
@@ -340,20 +341,10 @@ async def open_redis_memory(
         # coredis' client runs a task group; a start-up failure (server unreachable,
         # wrong shards) comes wrapped in it. Raise it as itself, as documented.
         # The body's own error, too, comes out as itself (like open_memory_engine).
-        leaf = _only_leaf(group)
+        leaf = single_leaf(group)
         if leaf is None:
             raise
         raise leaf from leaf.__cause__
-
-
-def _only_leaf(group: BaseExceptionGroup[Any]) -> BaseException | None:
-    """The single exception inside (nested) groups, or ``None`` if there are more."""
-    error: BaseException = group
-    while isinstance(error, BaseExceptionGroup):
-        if len(error.exceptions) != 1:
-            return None
-        error = error.exceptions[0]
-    return error
 
 
 async def _claim_partitions(client: Any, keys: KeyLayout) -> int:

@@ -67,6 +67,13 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
             )
         }
 
+    def export(self, now: float) -> dict[str, list[tuple[Any, float | None]]]:
+        """:meth:`dump` with each record's TTL: ``(record, ttl)`` pairs. O(n)."""
+        return {
+            kind: [(record, self.ttl_of(record)) for record in records]
+            for kind, records in self.dump(now).items()
+        }
+
     @staticmethod
     def identity(record: Any) -> tuple[int, Hashable]:
         """The ``(kind, key)`` of a record. Raises ``TypeError`` for a non-record."""

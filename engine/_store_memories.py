@@ -46,14 +46,17 @@ class MemoryOps(StoreBase):
         return taken
 
     def search_memories(
-        self, now: float, user_id: str, query: str, method: str, limit: int
+        self, now: float, user_id: str, query: str, method: str, limit: int | None
     ) -> list[UserMemory]:
         """A user's memories by ``method``: ``"keyword"`` (BM25-ranked, best first),
         ``"last_n"`` (the newest ``limit`` updates, oldest first) or ``"first_n"``
-        (the oldest ``limit``, oldest first)."""
+        (the oldest ``limit``, oldest first). ``limit=None``: every match."""
         if method == "keyword":
             while True:
-                ranked = self.memories.keywords.search(user_id, query, limit)
+                everything = self.memories.by_updated.size(("user", user_id))
+                ranked = self.memories.keywords.search(
+                    user_id, query, everything if limit is None else limit
+                )
                 keys = [(user_id, mid) for _, mid in ranked]
                 found = [self._live(MEMORY, key, now) for key in keys]
                 if all(memory is not None for memory in found):

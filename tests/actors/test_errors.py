@@ -40,8 +40,16 @@ def test_unwrap_single_error_keeps_a_group_of_several() -> None:
     assert excinfo.value is group
 
 
-def test_unwrap_single_error_keeps_a_lone_nested_group() -> None:
-    group = ExceptionGroup("outer", [ExceptionGroup("inner", [KeyError("a")])])
+def test_unwrap_single_error_unwraps_nested_lone_groups() -> None:
+    # Nested nurseries nest groups: the single leaf is what the caller gets.
+    leaf = KeyError("a")
+    with pytest.raises(KeyError) as excinfo, unwrap_single_error():
+        raise ExceptionGroup("outer", [ExceptionGroup("inner", [leaf])])
+    assert excinfo.value is leaf
+
+
+def test_unwrap_single_error_keeps_a_nested_group_of_several() -> None:
+    group = ExceptionGroup("outer", [ExceptionGroup("inner", [KeyError("a"), KeyError("b")])])
     with pytest.raises(ExceptionGroup) as excinfo, unwrap_single_error():
         raise group
     assert excinfo.value is group

@@ -934,7 +934,9 @@ async def test_restore_a_snapshot_into_an_empty_data_dir_is_durable(tmp_path: Pa
     async with open_memory_engine(shards=2, data_dir=tmp_path, start_time=START) as mem:
         restored = await mem.snapshot()
         assert (await mem.working.retrieve("after")) is not None
-    restored["working"] = [w for w in restored["working"] if w["conversation_id"] != "after"]
+    keep = [i for i, w in enumerate(restored["working"]) if w["conversation_id"] != "after"]
+    restored["working"] = [restored["working"][i] for i in keep]
+    restored["ttls"]["working"] = [restored["ttls"]["working"][i] for i in keep]
     assert strip(restored) == strip(snapshot)
 
 

@@ -166,16 +166,20 @@ async def populate(mem: MemoryEngine) -> None:
 
 
 def live_after(snapshot: dict[str, Any], now: float) -> dict[str, Any]:
-    """``snapshot`` without ``taken_at`` and without the records expired at ``now``."""
-    return {
-        key: (
-            [r for r in value if r["expires_at"] is None or r["expires_at"] > now]
-            if key in KINDS
-            else value
-        )
-        for key, value in snapshot.items()
-        if key != "taken_at"
-    }
+    """``snapshot`` without ``taken_at`` and without the records expired at ``now``
+    (and their entries in the parallel ``ttls`` lists)."""
+    result = {key: value for key, value in snapshot.items() if key not in ("taken_at", "ttls")}
+    ttls = snapshot.get("ttls", {})
+    for kind in KINDS:
+        keep = [
+            index
+            for index, record in enumerate(snapshot[kind])
+            if record["expires_at"] is None or record["expires_at"] > now
+        ]
+        result[kind] = [snapshot[kind][index] for index in keep]
+        if kind in ttls:
+            result.setdefault("ttls", {})[kind] = [ttls[kind][index] for index in keep]
+    return result
 
 
 def check_shards(mem: MemoryEngine) -> None:
