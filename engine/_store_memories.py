@@ -58,11 +58,17 @@ class MemoryOps(StoreBase):
                     user_id, query, everything if limit is None else limit
                 )
                 keys = [(user_id, mid) for _, mid in ranked]
+                before = len(self.memories.records)
                 found = [self._live(MEMORY, key, now) for key in keys]
-                if all(memory is not None for memory in found):
+                if all(memory is not None for memory in found) or (
+                    len(self.memories.records) == before  # nothing expired: no retry
+                ):
                     return [
-                        self._touch(MEMORY, k, m, now) for k, m in zip(keys, found, strict=True)
+                        self._touch(MEMORY, k, m, now)
+                        for k, m in zip(keys, found, strict=True)
+                        if m is not None
                     ]
+                # Expired memories were in the top k and are now removed: rank again.
         scan = MemoryQuery(user_id=user_id, descending=method == "last_n")
         memories = [memory for _, memory in self.list_memories(now, scan, limit)]
         if method == "last_n":
