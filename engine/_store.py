@@ -38,12 +38,16 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
     """
 
     def clear(self, now: float) -> int:
-        """Remove every record; return how many live records there were. O(n)."""
-        count = sum(
-            self._alive(record, now)
-            for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE)
-            for record in self._records_of(kind).values()
-        )
+        """Remove every record; return how many live records there were. O(n).
+
+        Records already past their deadline but not yet swept count as expired.
+        """
+        count = 0
+        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
+            records = self._records_of(kind).values()
+            alive = sum(self._alive(record, now) for record in records)
+            self._expired[kind] += len(records) - alive
+            count += alive
         self.sessions.clear()
         self.memories.clear()
         self.working.clear()
