@@ -390,18 +390,20 @@ class Stress:
             assert deadline is None or deadline > self.model.now
 
     def restore(self) -> None:
-        """Dump and load into a fresh store, with each record's TTL carried over."""
+        """Export (records with their TTLs) and load into a fresh store."""
         self.full_sweep()
         old = self.store
-        dump = old.dump(self.model.now)
+        exported = old.export(self.model.now)
         new = ShardStore(self.config)
-        for records in dump.values():
-            for record in records:
-                assert new.load(self.model.now, record, old.ttl_of(record))
+        for kind, pairs in exported.items():
+            for record, ttl in pairs:
+                _, key = ShardStore.identity(record)
+                assert ttl == self.model.entries[(kind, key)].ttl  # the TTL written last
+                assert new.load(self.model.now, record, ttl)
         self.store = new
         self.model.expired.clear()  # a fresh store counts from zero
         new._check()
-        assert new.dump(self.model.now) == dump
+        assert new.export(self.model.now) == exported
 
     def clear(self) -> None:
         self.full_sweep()
