@@ -27,7 +27,7 @@ from typing import Any, Final
 import attrs
 import orjson
 
-from engine._codec import FrozenDict, freeze_mapping, thaw
+from engine._codec import FrozenDict, freeze_mapping
 from engine._errors import EngineError
 from engine._records import (
     KnowledgeDoc,
@@ -203,9 +203,9 @@ def _encode_arg(value: Any) -> Any:
         return {"$": "DEFAULT"}
     kind = type(value)
     if kind.__name__ in RECORD_TYPES and RECORD_TYPES[kind.__name__] is kind:
-        return {"$": kind.__name__, "v": value.to_dict()}
+        return {"$": kind.__name__, "v": value}  # fields via _record_fields, in C
     if isinstance(value, FrozenDict):
-        return {"$": "dict", "v": thaw(value)}
+        return {"$": "dict", "v": value}  # orjson writes dict subclasses as objects
     if isinstance(value, tuple):
         return {"$": "tuple", "v": [_encode_arg(item) for item in value]}
     if isinstance(value, frozenset):
@@ -231,9 +231,23 @@ def _decode_arg(value: Any) -> Any:
     return cls.from_dict(value["v"])
 
 
+_FIELD_NAMES: Final = {
+    cls: tuple(field.name for field in attrs.fields(cls)) for cls in RECORD_TYPES.values()
+}
+
+
+def _record_fields(value: Any) -> dict[str, Any]:
+    """orjson's ``default``: a record as the dict of its fields (``to_dict``'s shape;
+    tuples and frozen payloads are written by orjson itself)."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        raise TypeError(f"cannot journal a value of type {type(value).__name__}")
+    return {name: getattr(value, name) for name in names}
+
+
 def encode_entry(seq: int, now: float, op: str, args: tuple[Any, ...]) -> bytes:
     """One journal entry's payload: JSON ``[seq, now, op, args]``."""
-    return orjson.dumps([seq, now, op, [_encode_arg(arg) for arg in args]])
+    return orjson.dumps([seq, now, op, [_encode_arg(arg) for arg in args]], default=_record_fields)
 
 
 def decode_entry(payload: bytes) -> tuple[int, float, str, tuple[Any, ...]]:
