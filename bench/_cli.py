@@ -26,6 +26,13 @@ from bench._commands import (
 )
 from bench._dataset import DatasetError
 from bench._durable import DurableOptions
+from bench._micro_cli import (
+    add_micro_parser,
+    parse_targets,
+    run_comparison,
+    write_comparison_json,
+)
+from bench._peer_targets import PeerUnavailable
 from bench._report import render_report, write_json
 from bench._results import BenchOptions
 from bench._runner import TARGETS, run_bench
@@ -127,9 +134,13 @@ def _add_bench(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     )
     parser.add_argument(
         "--target",
-        choices=sorted(TARGETS),
-        default=defaults.target,
-        help=f"store under test (default {defaults.target})",
+        type=lambda text: parse_targets(text, sorted(TARGETS)),
+        default=(defaults.target,),
+        metavar="A,B,...",
+        help=(
+            f"store(s) under test, comma-separated, from {','.join(sorted(TARGETS))} "
+            f"(default {defaults.target}); several print one comparison table"
+        ),
     )
     parser.add_argument(
         "--dataset",
@@ -161,6 +172,7 @@ def _add_bench(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         title="modes (default: the ChitChat replay)", metavar="MODE", dest="mode"
     )
     _add_bench_durable(modes)
+    add_micro_parser(modes)
 
 
 def _add_bench_durable(subparsers: argparse._SubParsersAction[_Parser]) -> None:
@@ -276,6 +288,27 @@ def _add_compact(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     parser.set_defaults(handler=run_compact, parser=parser)
 
 
+def _run_comparison(
+    args: argparse.Namespace, options: BenchOptions, targets: tuple[str, ...]
+) -> int:
+    """``--target a,b,c``: the same replay against each target, one comparison table."""
+    try:
+        results = run_comparison(options, targets, console=Console())
+    except DatasetError as exc:
+        print(f"shardmem bench: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("shardmem bench: interrupted", file=sys.stderr)
+        return 130
+    if args.json is not None:
+        try:
+            write_comparison_json(results, args.json)
+        except OSError as exc:
+            print(f"shardmem bench: error: cannot write {args.json}: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def _run_bench(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output(args.parser, args.json)
@@ -289,8 +322,11 @@ def _run_bench(args: argparse.Namespace) -> int:
         status = prepare_new_data_dir("bench", args.data_dir, fresh=args.fresh)
         if status:
             return status
+    targets: tuple[str, ...] = args.target
+    if args.data_dir is not None and targets != ("engine",):
+        args.parser.error("argument --data-dir: only with --target engine")
     options = BenchOptions(
-        target=args.target,
+        target=targets[0],
         agents=args.agents,
         shards=args.shards,
         limit=args.limit,
@@ -302,8 +338,13 @@ def _run_bench(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         fsync=fsync,
     )
+    if len(targets) > 1:
+        return _run_comparison(args, options, targets)
     try:
         result = run_bench(options, console=Console(stderr=True))
+    except PeerUnavailable as exc:
+        print(f"shardmem bench: skipped {targets[0]}: {exc}", file=sys.stderr)
+        return 1
     except DatasetError as exc:
         print(f"shardmem bench: error: {exc}", file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ from bench._dataset import Conversation, default_dataset_path, load_chitchat
 from bench._engine_target import open_engine_target
 from bench._latency import LatencyRecorder
 from bench._monitor import GcPauses, LoopLagMonitor, peak_rss_bytes
+from bench._peer_targets import register_peer_targets
 from bench._results import BenchOptions, BenchResult, DatasetInfo, DurabilityInfo, ProcessInfo
 from bench._target import Target
 from bench._workload import (
@@ -40,6 +41,7 @@ TARGETS: dict[str, TargetFactory] = {
     "engine": lambda options: open_engine_target(
         shards=options.shards, data_dir=options.data_dir, fsync=options.fsync
     ),
+    **register_peer_targets(),  # lock, agno, arshai, upsonic, langgraph (imported lazily)
 }
 
 _PROGRESS_INTERVAL = 0.1  # seconds between progress-bar refreshes

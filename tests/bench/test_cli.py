@@ -30,7 +30,7 @@ from bench._cli import build_parser
             "argument --working-ttl: expected a number of seconds",
         ),
         (["bench", "--agents"], "argument --agents: expected one argument"),
-        (["bench", "--target", "redis"], "argument --target: invalid choice: 'redis'"),
+        (["bench", "--target", "redis"], "argument --target: unknown target 'redis'"),
         (["bench", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["explode"], "argument COMMAND: invalid choice: 'explode'"),
     ],
@@ -87,7 +87,7 @@ def test_defaults() -> None:
         5.0,
         4,
     )
-    assert args.target == "engine"
+    assert args.target == ("engine",)
     assert args.json is None
 
 
