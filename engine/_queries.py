@@ -6,7 +6,9 @@ from typing import Final
 
 import attrs
 
-__all__ = ["ORDER_FIELDS", "KnowledgeQuery", "MemoryQuery", "SessionQuery"]
+from engine._records import Session
+
+__all__ = ["ORDER_FIELDS", "KnowledgeQuery", "MemoryQuery", "SessionQuery", "session_matches"]
 
 ORDER_FIELDS: Final = ("updated_at", "created_at")
 
@@ -54,3 +56,27 @@ class KnowledgeQuery:
     status: str | None = None
     order_by: str = "updated_at"
     descending: bool = True
+
+
+def session_matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
+    """Whether ``session`` passes every filter of ``query``.
+
+    ``needle`` is ``query.name_contains.casefold()`` (computed once per scan).
+    """
+    if query.user_id is not None and session.user_id != query.user_id:
+        return False
+    if query.session_type is not None and session.session_type != query.session_type:
+        return False
+    if query.agent_id is not None and session.agent_id != query.agent_id:
+        return False
+    if query.team_id is not None and session.team_id != query.team_id:
+        return False
+    if query.workflow_id is not None and session.workflow_id != query.workflow_id:
+        return False
+    if needle is not None and (session.name is None or needle not in session.name.casefold()):
+        return False
+    created = session.created_at
+    assert created is not None
+    if query.created_after is not None and created < query.created_after:
+        return False
+    return query.created_before is None or created < query.created_before

@@ -11,7 +11,7 @@ import attrs
 
 from engine._config import EngineConfig
 from engine._errors import NotFound, OwnershipError
-from engine._queries import SessionQuery
+from engine._queries import SessionQuery, session_matches
 from engine._records import Message, Run, Session, SessionSummary
 from engine._redis_codec import (
     decode_run,
@@ -77,26 +77,6 @@ async def scan_index(
             return taken
         offset += seen - gone
         batch = min(batch * 2, 1024)
-
-
-def _session_matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
-    if query.user_id is not None and session.user_id != query.user_id:
-        return False
-    if query.session_type is not None and session.session_type != query.session_type:
-        return False
-    if query.agent_id is not None and session.agent_id != query.agent_id:
-        return False
-    if query.team_id is not None and session.team_id != query.team_id:
-        return False
-    if query.workflow_id is not None and session.workflow_id != query.workflow_id:
-        return False
-    if needle is not None and (session.name is None or needle not in session.name.casefold()):
-        return False
-    created = session.created_at
-    assert created is not None
-    if query.created_after is not None and created < query.created_after:
-        return False
-    return query.created_before is None or created < query.created_before
 
 
 class SessionOps:
@@ -178,7 +158,7 @@ class SessionOps:
         index = f"si:{'c' if by_created else 'u'}:{group}"
         return await scan_index(
             self._conn, p, now, index, "s", (lo, hi), query.descending, k, entry,
-            lambda session: _session_matches(session, query, needle),
+            lambda session: session_matches(session, query, needle),
         )  # fmt: skip
 
     async def rename_session(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 
 from engine._ordered import OrderedGroups
-from engine._queries import SessionQuery
+from engine._queries import SessionQuery, session_matches
 from engine._records import Session
 
 __all__ = ["SessionTable"]
@@ -116,7 +116,7 @@ class SessionTable:
         records = self.records
         for timestamp, sid in entries:
             session = records[sid]
-            if not _matches(session, query, needle):
+            if not session_matches(session, query, needle):
                 continue
             yield timestamp, sid, session
 
@@ -138,23 +138,3 @@ class SessionTable:
             for group in _groups(session):
                 assert (session.updated_at, session.session_id) in self.by_updated._groups[group]
                 assert (session.created_at, session.session_id) in self.by_created._groups[group]
-
-
-def _matches(session: Session, query: SessionQuery, needle: str | None) -> bool:
-    if query.user_id is not None and session.user_id != query.user_id:
-        return False
-    if query.session_type is not None and session.session_type != query.session_type:
-        return False
-    if query.agent_id is not None and session.agent_id != query.agent_id:
-        return False
-    if query.team_id is not None and session.team_id != query.team_id:
-        return False
-    if query.workflow_id is not None and session.workflow_id != query.workflow_id:
-        return False
-    if needle is not None and (session.name is None or needle not in session.name.casefold()):
-        return False
-    created = session.created_at
-    assert created is not None
-    if query.created_after is not None and created < query.created_after:
-        return False
-    return query.created_before is None or created < query.created_before
