@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 import attrs
 
+from bench._engine_run import run_of
 from bench._target import TargetCounts
-from engine import MemoryEngine, Message, Run, Session, UserMemory, open_memory_engine
+from engine import MemoryEngine, Session, UserMemory, open_memory_engine
 
 __all__ = ["EngineTarget", "open_engine_target"]
 
@@ -93,12 +94,7 @@ class EngineTarget:
         messages: tuple[tuple[str, str, str], ...],
     ) -> None:
         """``mem.sessions.append_run`` with one :class:`engine.Message` per triple."""
-        run = Run(
-            run_id=run_id,
-            messages=tuple(
-                Message(role=role, content=content, name=name) for role, content, name in messages
-            ),
-        )
+        run = run_of(run_id, messages)
         await self.engine.sessions.append_run(session_id, run, user_id=user_id)
 
     async def store_working(self, *, session_id: str, data: str, ttl: float) -> None:

@@ -22,11 +22,10 @@ from typing import Any, TypeVar
 
 import trio
 
+from bench._engine_run import run_of
 from bench._target import TargetCounts
 from engine import (
     EngineConfig,
-    Message,
-    Run,
     Session,
     SessionSummary,
     ShardStore,
@@ -185,12 +184,7 @@ class LockTarget:
         messages: tuple[tuple[str, str, str], ...],
     ) -> None:
         """``ShardStore.append_run`` with one :class:`engine.Message` per triple."""
-        run = Run(
-            run_id=run_id,
-            messages=tuple(
-                Message(role=role, content=content, name=name) for role, content, name in messages
-            ),
-        )
+        run = run_of(run_id, messages)
         await self.store.call(ShardStore.append_run, session_id, run, user_id)
 
     async def store_working(self, *, session_id: str, data: str, ttl: float) -> None:
