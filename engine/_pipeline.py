@@ -7,6 +7,7 @@ operation, and the shards work on their parts concurrently.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, Final, Generic, TypeVar
 
@@ -24,6 +25,9 @@ from engine._working_api import Working
 __all__ = ["Pipeline", "PipelineResult"]
 
 T = TypeVar("T")
+
+#: A queued operation: ``(shard, store method, args, result)``.
+Operation = tuple[int, Callable[..., Any], tuple[Any, ...], "PipelineResult[Any]"]
 
 #: The facade methods a pipeline can queue: each is answered by one shard.
 PIPELINED: Final = {
@@ -85,9 +89,7 @@ class _Queue:
     def __init__(self, engine: Any) -> None:
         self.config = engine.config
         self._engine = engine
-        self.operations: list[
-            tuple[int, Callable[..., Any], tuple[Any, ...], PipelineResult[Any]]
-        ] = []
+        self.operations: list[Operation] = []
         self.description = ""
 
     def _ttl(self, kind: str, ttl: object) -> float | None:
@@ -109,34 +111,60 @@ class _Queue:
 
 
 class _Facade:
-    """A facade whose methods validate and queue at once (plain ``def``, no await)."""
+    """A facade whose methods validate and queue at once (plain ``def``, no await).
 
-    def __init__(self, queue: _Queue, facade: Any, kind: str) -> None:
+    The queueing methods are built once per kind (:func:`_facade_class`), so an
+    operation costs one method call, not an attribute lookup that builds a closure.
+    """
+
+    __slots__ = ("_facade", "_queue")
+
+    def __init__(self, queue: _Queue, facade: Any) -> None:
         self._queue = queue
         self._facade = facade
-        self._kind = kind
 
-    def __getattr__(self, name: str) -> Callable[..., PipelineResult[Any]]:
-        if name not in PIPELINED[self._kind]:
-            raise AttributeError(
-                f"{self._kind}.{name} cannot be pipelined; pipelined methods: "
-                f"{', '.join(PIPELINED[self._kind])}"
-            )
-        method = getattr(self._facade, name)
 
-        def queue(*args: Any, **kwargs: Any) -> PipelineResult[Any]:
-            self._queue.description = f"{self._kind}.{name}"
-            coroutine: Coroutine[Any, Any, Any] = method(*args, **kwargs)
-            try:
-                coroutine.send(None)  # validation runs here and raises at once
-            except StopIteration as done:
-                result: PipelineResult[Any] = done.value
-                return result
-            coroutine.close()
-            raise RuntimeError(f"{self._kind}.{name} suspended inside a pipeline")
+def _queueing(kind: str, name: str, source: Any) -> Callable[..., PipelineResult[Any]]:
+    description = f"{kind}.{name}"
 
-        queue.__doc__ = method.__doc__
-        return queue
+    def queue(self: _Facade, *args: Any, **kwargs: Any) -> PipelineResult[Any]:
+        self._queue.description = description
+        coroutine: Coroutine[Any, Any, Any] = getattr(self._facade, name)(*args, **kwargs)
+        try:
+            coroutine.send(None)  # validation runs here and raises at once
+        except StopIteration as done:
+            result: PipelineResult[Any] = done.value
+            return result
+        coroutine.close()
+        raise RuntimeError(f"{description} suspended inside a pipeline")
+
+    queue.__name__ = queue.__qualname__ = name
+    queue.__doc__ = getattr(source, name).__doc__
+    return queue
+
+
+def _facade_class(kind: str, source: type) -> type[_Facade]:
+    """A :class:`_Facade` subclass with a queueing method per pipelined method of
+    ``kind``; any other attribute raises an ``AttributeError`` naming the choices."""
+    allowed = PIPELINED[kind]
+
+    def __getattr__(self: _Facade, name: str) -> Any:
+        raise AttributeError(
+            f"{kind}.{name} cannot be pipelined; pipelined methods: {', '.join(allowed)}"
+        )
+
+    namespace: dict[str, Any] = {name: _queueing(kind, name, source) for name in allowed}
+    namespace["__getattr__"] = __getattr__
+    namespace["__slots__"] = ()
+    return type(f"Pipelined{source.__name__}", (_Facade,), namespace)
+
+
+_FACADES: Final = {
+    "sessions": (Sessions, _facade_class("sessions", Sessions)),
+    "memories": (Memories, _facade_class("memories", Memories)),
+    "working": (Working, _facade_class("working", Working)),
+    "knowledge": (Knowledge, _facade_class("knowledge", Knowledge)),
+}
 
 
 class Pipeline:
@@ -169,11 +197,33 @@ class Pipeline:
         self._engine = engine
         self._raise = raise_on_error
         self._queue = _Queue(engine)
-        self.sessions: Any = _Facade(self._queue, Sessions(self._queue), "sessions")
-        self.memories: Any = _Facade(self._queue, Memories(self._queue), "memories")
-        self.working: Any = _Facade(self._queue, Working(self._queue), "working")
-        self.knowledge: Any = _Facade(self._queue, Knowledge(self._queue), "knowledge")
         self._ran = False
+
+    def _facade(self, kind: str) -> Any:
+        source, queueing = _FACADES[kind]
+        return queueing(self._queue, source(self._queue))
+
+    # Built on first use (most pipelines use one or two kinds), then found in the
+    # instance dict: ``cached_property`` is not a data descriptor.
+    @functools.cached_property
+    def sessions(self) -> Any:
+        """Queues :class:`engine.Sessions` calls."""
+        return self._facade("sessions")
+
+    @functools.cached_property
+    def memories(self) -> Any:
+        """Queues :class:`engine.Memories` calls."""
+        return self._facade("memories")
+
+    @functools.cached_property
+    def working(self) -> Any:
+        """Queues :class:`engine.Working` calls."""
+        return self._facade("working")
+
+    @functools.cached_property
+    def knowledge(self) -> Any:
+        """Queues :class:`engine.Knowledge` calls."""
+        return self._facade("knowledge")
 
     def __len__(self) -> int:
         return len(self._queue.operations)
@@ -193,14 +243,37 @@ class Pipeline:
         operations, self._queue.operations = self._queue.operations, []
         if not operations:
             return
+        await self._run(operations)
+        if self._raise:
+            for _, _, _, result in operations:
+                if isinstance(result._outcome, outcome.Error):
+                    raise result._outcome.error
+
+    async def _run(self, operations: list[Operation]) -> None:
+        """The backend's step: run ``operations`` and set each result's ``_outcome``.
+
+        ``operations`` are ``(shard, store method, args, result)`` in queued order.
+        A backend subclass (e.g. the Redis engine's) overrides this alone.
+        """
+        engine = self._engine
+        if engine.closed:
+            raise EngineClosed("the engine is closed")
+        first = operations[0][0]
+        if all(shard == first for shard, _, _, _ in operations):  # one shard: one ask
+            try:
+                outcomes = await engine._refs[first].ask(
+                    (run_pipeline, tuple([(method, args) for _, method, args, _ in operations]))
+                )
+            except ActorClosed:
+                raise EngineClosed("the engine is closed") from None
+            for (_, _, _, result), value in zip(operations, outcomes, strict=True):
+                result._outcome = value
+            return
         per_shard: dict[int, list[tuple[Callable[..., Any], tuple[Any, ...]]]] = {}
         results: dict[int, list[PipelineResult[Any]]] = {}
         for shard, method, args, result in operations:
             per_shard.setdefault(shard, []).append((method, args))
             results.setdefault(shard, []).append(result)
-        engine = self._engine
-        if engine.closed:
-            raise EngineClosed("the engine is closed")
         refs = engine._refs
         try:
             replies = await gather(
@@ -211,7 +284,3 @@ class Pipeline:
         for shard, outcomes in zip(per_shard, replies, strict=True):
             for result, value in zip(results[shard], outcomes, strict=True):
                 result._outcome = value
-        if self._raise:
-            for _, _, _, result in operations:
-                if isinstance(result._outcome, outcome.Error):
-                    raise result._outcome.error

@@ -56,6 +56,7 @@ class Connection:
         self.sweep_limit = str(sweep_limit)
         self.location = repr(client)
         self.requests = 0
+        self.round_trips = 0
         self.failures = 0
         self._scripts = {
             name: client.register_script(PRELUDE + body)
@@ -85,6 +86,7 @@ class Connection:
         """
         keys, argv = self._args(partition, now, args)
         self.requests += 1
+        self.round_trips += 1
         with trio.move_on_after(self.timeout):
             try:
                 return await self._scripts[name](keys=keys, args=argv)
@@ -102,6 +104,7 @@ class Connection:
             return [await self.run(name, partition, now, *args)]
         script = self._scripts[name]
         self.requests += len(calls)
+        self.round_trips += 1
         with trio.move_on_after(self.timeout):
             try:
                 async with self.client.pipeline(transaction=False) as pipe:
@@ -114,9 +117,41 @@ class Connection:
                 raise self._unavailable(error) from error
         raise self._unavailable(None)
 
+    async def run_batch(self, calls: Sequence[tuple[str, int, float, Sequence[Any]]]) -> list[Any]:
+        """Run each ``(script, partition, now, args)`` in one coredis pipeline
+        (``transaction=False``: one round trip per server), replies in order.
+
+        A script's own error (``ResponseError``) comes back in its place, not raised,
+        so the other calls' replies stay usable.
+
+        Raises:
+            BackendUnavailable: as :meth:`run`, for the whole batch.
+        """
+        self.requests += len(calls)
+        self.round_trips += 1
+        scripts = self._scripts
+        with trio.move_on_after(self.timeout):
+            try:
+                async with self.client.pipeline(transaction=False, raise_on_error=False) as pipe:
+                    requests = [
+                        scripts[name](*self._args(partition, now, args), client=pipe)
+                        for name, partition, now, args in calls
+                    ]
+                replies: list[Any] = []
+                for request in requests:
+                    try:
+                        replies.append(await request)
+                    except redis_errors.ResponseError as error:
+                        replies.append(error)
+                return replies
+            except _UNAVAILABLE as error:
+                raise self._unavailable(error) from error
+        raise self._unavailable(None)
+
     async def command(self, coro_factory: Any) -> Any:
         """Run a one-off client call (``lambda c: c.hsetnx(...)``) with the same bounds."""
         self.requests += 1
+        self.round_trips += 1
         with trio.move_on_after(self.timeout):
             try:
                 return await coro_factory(self.client)

@@ -28,6 +28,7 @@ from engine._memories_api import Memories
 from engine._redis_conn import Connection, connect
 from engine._redis_keys import KeyLayout, check_prefix
 from engine._redis_ops import RedisOps
+from engine._redis_pipeline import DeferredConnection, RedisPipeline
 from engine._routing import shard_of
 from engine._sessions_api import Sessions
 from engine._snapshot import build_snapshot
@@ -59,6 +60,8 @@ class RedisStatistics:
         cluster: whether it is a Redis Cluster client.
         partitions: the number of partitions (hash-tagged key groups).
         requests: script calls sent.
+        round_trips: requests to the server that waited for a reply: one per direct
+            call, one per pipeline round (however many scripts it carried).
         failures: calls that ended in :class:`BackendUnavailable`.
         sweeps: background sweeps run; swept: records they removed.
         closed: whether the engine is closed.
@@ -68,6 +71,7 @@ class RedisStatistics:
     cluster: bool
     partitions: int
     requests: int
+    round_trips: int
     failures: int
     sweeps: int
     swept: int
@@ -91,6 +95,7 @@ class RedisMemoryEngine:
         self._conn = conn
         self._cluster = cluster
         self._ops = RedisOps(conn, config)
+        self._deferred_ops = RedisOps(DeferredConnection(), config)  # type: ignore[arg-type]
         self._dispatch: dict[str, Callable[..., Awaitable[Any]]] = {
             name: getattr(self._ops, name) for name in _OPERATIONS
         }
@@ -192,6 +197,22 @@ class RedisMemoryEngine:
         dumps = await self._scatter(ShardStore.dump)
         return build_snapshot(dumps, self._clock.now())
 
+    def pipeline(self, *, raise_on_error: bool = True) -> RedisPipeline:
+        """Queue several operations and send their scripts in one coredis pipeline.
+
+        Use as ``async with mem.pipeline() as p:``, exactly as
+        :meth:`MemoryEngine.pipeline`: ``p.sessions.get(...)`` etc. validate at once
+        and return a :class:`PipelineResult`; on exit every queued script call goes
+        out in one ``pipeline(transaction=False)`` (one round trip per server; a
+        multi-call operation such as ``memories.search`` adds a round per call). Each
+        operation succeeds or fails on its own; the first error is raised unless
+        ``raise_on_error=False``. Each partition runs its operations in queued order.
+
+        Raises:
+            TypeError: if ``raise_on_error`` is not a bool.
+        """
+        return RedisPipeline(self, raise_on_error=raise_on_error)
+
     def statistics(self) -> RedisStatistics:
         """Client-side counters. Never blocks; see :meth:`server_statistics`."""
         return RedisStatistics(
@@ -199,6 +220,7 @@ class RedisMemoryEngine:
             cluster=self._cluster,
             partitions=self._partitions,
             requests=self._conn.requests,
+            round_trips=self._conn.round_trips,
             failures=self._conn.failures,
             sweeps=self._sweeps,
             swept=self._swept,
