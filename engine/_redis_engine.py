@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -29,9 +29,10 @@ from engine._redis_conn import Connection, connect
 from engine._redis_keys import KeyLayout, check_prefix
 from engine._redis_ops import RedisOps
 from engine._redis_pipeline import DeferredConnection, RedisPipeline
+from engine._redis_restore import restore_records
 from engine._routing import shard_of
 from engine._sessions_api import Sessions
-from engine._snapshot import build_snapshot
+from engine._snapshot import build_snapshot, parse_snapshot
 from engine._statistics import EngineStatistics, ShardStatistics
 from engine._store import ShardStore
 from engine._validate import DEFAULT, check_ttl
@@ -190,7 +191,9 @@ class RedisMemoryEngine:
         return sum(await self._scatter(ShardStore.clear))
 
     async def snapshot(self) -> dict[str, Any]:
-        """Every live record as one JSON-safe dict (as ``MemoryEngine.snapshot``).
+        """Every live record as one JSON-safe dict (as ``MemoryEngine.snapshot``),
+        with each record's TTL under ``"ttls"``; restore it with
+        ``open_redis_memory(snapshot=...)`` or ``open_memory_engine(snapshot=...)``.
 
         Cost: O(records); each partition is read in batches, not frozen.
         """
@@ -291,6 +294,7 @@ async def open_redis_memory(
     sweep_interval: float | None = 1.0,
     sweep_limit: int = 100,
     start_time: float | None = None,
+    snapshot: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[RedisMemoryEngine]:
     """Run a memory engine on Redis/Valkey for the duration of an ``async with`` block.
 
@@ -315,11 +319,17 @@ async def open_redis_memory(
             sweep a bounded batch each).
         sweep_limit: expired records each script call removes before its work.
         start_time: the engine clock's reading at start (epoch seconds).
+        snapshot: a dict from :meth:`MemoryEngine.snapshot` or
+            :meth:`RedisMemoryEngine.snapshot` to restore before serving, into a
+            prefix that must hold no live records. Records keep their timestamps and
+            TTLs and are re-routed (the partition count may differ); records already
+            expired are dropped. Validated before connecting.
 
     Raises:
         BackendUnavailable: if the server cannot be reached within ``timeout``.
-        TypeError, InvalidArgument: for a bad argument, or a ``shards`` that differs
-            from the one this prefix was created with.
+        TypeError, InvalidArgument: for a bad argument or ``snapshot``, a ``shards``
+            that differs from the one this prefix was created with, or a ``snapshot``
+            given for a prefix that already holds records.
     """
     if config is None:
         config = EngineConfig()
@@ -336,6 +346,7 @@ async def open_redis_memory(
     interval = check_ttl("sweep_interval", sweep_interval)
     if type(sweep_limit) is not int or sweep_limit <= 0:
         raise InvalidArgument(f"sweep_limit: expected a positive int, got {sweep_limit!r}")
+    records = [] if snapshot is None else parse_snapshot(snapshot)
     keys = KeyLayout(prefix, config.shards)
     clock = EngineClock.start(start_time)
     try:
@@ -349,6 +360,9 @@ async def open_redis_memory(
                     f"open it with shards={stored}, got {config.shards}"
                 )
             engine = RedisMemoryEngine(config, clock, conn, cluster)
+            if snapshot is not None:
+                stored = (await engine.server_statistics()).records
+                await restore_records(conn, records, config.shards, clock.now(), stored)
             try:
                 async with trio.open_nursery() as nursery:
                     if interval is not None:

@@ -253,7 +253,7 @@ end
 return n
 """,
     # ------------------------------------------------------------ working memory
-    # 4 id (conversation NUL type), 5 t, 6 e, 7 ix, 8 n fields, fields...
+    # 4 id (conversation NUL type), 5 t, 6 e, 7 created given, 8 ix, 9 n fields, fields...
     "store_working": _SWEEP
     + r"""
 local id = ARGV[4]
@@ -264,12 +264,13 @@ if live(member, key) then
   created = redis.call('HGET', key, 'c')
   redis.call('DEL', key)
 else
+  if ARGV[7] ~= '' then created = ARGV[7] end
   ctr('working', 1)
 end
-put_fields(key, 9, tonumber(ARGV[8]))
-redis.call('HSET', key, 'c', created, 'u', NOWS, 'ix', ARGV[7])
+put_fields(key, 10, tonumber(ARGV[9]))
+redis.call('HSET', key, 'c', created, 'u', NOWS, 'ix', ARGV[8])
 redis.call('SADD', B .. ':wa', id)
-set_deadline(member, {key}, ARGV[6], ARGV[5], ARGV[7])
+set_deadline(member, {key}, ARGV[6], ARGV[5], ARGV[8])
 return created
 """,
     # 4 id, 5 refresh on read

@@ -17,7 +17,8 @@ def open_redis_memory(*args: Any, **kwargs: Any) -> AbstractAsyncContextManager[
     The drop-in sibling of ``open_memory_engine``: the same facades, records, errors
     and semantics, with the data in Redis. See ``engine._redis_engine.open_redis_memory``
     for the arguments (``url``, ``cluster``, ``shards``, ``config``, ``prefix``,
-    ``timeout`` in seconds, ``sweep_interval``, ``sweep_limit``, ``start_time``) and
+    ``timeout`` in seconds, ``sweep_interval``, ``sweep_limit``, ``start_time``,
+    ``snapshot`` to restore into an empty prefix) and
     ``docs/scale-out.md`` for the key layout.
 
     Raises:

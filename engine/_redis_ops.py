@@ -202,7 +202,7 @@ class RedisOps(SessionOps):
         fields, ix = working_fields(stored)
         created = await self._conn.run(
             "store_working", p, now, f"{record.conversation_id}{NUL}{record.memory_type}",
-            ts(ttl), ts(expires), ix, str(len(fields) // 2), *fields,
+            ts(ttl), ts(expires), ts(record.created_at), ix, str(len(fields) // 2), *fields,
         )  # fmt: skip
         return attrs.evolve(stored, created_at=float(created))
 
@@ -292,19 +292,25 @@ class RedisOps(SessionOps):
                 return total
 
     async def dump(self, p: int, now: float) -> dict[str, list[Any]]:
-        everything = None
+        """Every live record of the partition with the TTL it was last written with
+        (``(record, ttl or None)`` pairs, as ``ShardStore.dump``)."""
+        everything = ("-inf", "+inf")
         sessions = await scan_index(
-            self._conn, p, now, "si:u:all", "s", ("-inf", "+inf"), False, everything,
-            lambda value: _session_entry(value), lambda _: True,
+            self._conn, p, now, "si:u:all", "s", everything, False, None, _session_entry, _any
         )  # fmt: skip
-        memories = await self.list_memories(p, now, MemoryQuery(descending=False), None)
-        docs = await self.list_docs(p, now, KnowledgeQuery(descending=False), None)
+        memories = await scan_index(
+            self._conn, p, now, "mi:u:all", "m", everything, False, None,
+            _timed(decode_memory), _any,
+        )  # fmt: skip
+        docs = await scan_index(
+            self._conn, p, now, "ki:u", "k", everything, False, None, _timed(decode_doc), _any
+        )  # fmt: skip
         working = await self._conn.run("dump_working", p, now)
         return {
-            "sessions": [s for _, s in sessions],
-            "memories": [m for _, m in memories],
-            "working": [decode_working(value) for value in working],
-            "knowledge": [d for _, d in docs],
+            "sessions": [pair for _, pair in sessions],
+            "memories": [pair for _, pair in memories],
+            "working": [(decode_working(value), _ttl(value)) for value in working],
+            "knowledge": [pair for _, pair in docs],
         }
 
     async def counts(self, p: int, now: float) -> StoreCounts:
@@ -329,9 +335,28 @@ class RedisOps(SessionOps):
         return removed
 
 
+def _any(_: Any) -> bool:
+    return True
+
+
+def _ttl(flat: Any) -> float | None:
+    """The TTL (seconds) a record's hash says it was last written with."""
+    return num(fields_of(flat).get("t"))
+
+
+def _timed(decode: Any) -> Any:
+    """An index entry ``((updated_at, ...), (record, ttl))`` for :meth:`RedisOps.dump`."""
+
+    def entry(value: Any) -> tuple[tuple[float, Any], tuple[Any, float | None]]:
+        record = decode(value)
+        return (record.updated_at, ""), (record, _ttl(value))
+
+    return entry
+
+
 def _session_entry(value: Any) -> tuple[tuple[float, Any], Any]:
     flat, runs = value
     fields = fields_of(flat)
     session = decode_session(json.loads(fields["ix"])["id"], fields, runs)
     assert session.updated_at is not None
-    return (session.updated_at, session.session_id), session
+    return (session.updated_at, session.session_id), (session, num(fields.get("t")))

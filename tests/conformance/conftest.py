@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -68,29 +69,45 @@ def engine_config() -> EngineConfig:
 
 
 @pytest.fixture
-async def mem(backend: str, engine_config: EngineConfig) -> AsyncIterator[Any]:
-    """A fresh engine of the backend under test."""
-    if backend == "embedded":
-        async with open_memory_engine(config=engine_config, start_time=START) as engine:
-            yield engine
-        return
-    pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
-    from engine._redis_engine import open_redis_memory
+def open_backend(backend: str, engine_config: EngineConfig) -> Callable[..., Any]:
+    """``open_backend(snapshot=None)``: an ``async with`` opening a fresh engine of the
+    backend under test (a Redis one on a prefix of its own, dropped on exit)."""
 
-    cluster = backend == "redis-cluster"
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    async with open_redis_memory(
-        os.environ[ENV[backend]],
-        cluster=cluster,
-        config=engine_config,
-        shards=8 if cluster else 4,
-        prefix=prefix,
-        timeout=5.0,
-        start_time=START,
-    ) as engine:
-        try:
-            yield engine
-        finally:
-            if not engine.closed:
-                await engine.drop()
-            await engine._conn.command(lambda client: client.delete([f"{prefix}:meta"]))
+    @asynccontextmanager
+    async def opener(snapshot: Mapping[str, Any] | None = None) -> AsyncIterator[Any]:
+        if backend == "embedded":
+            async with open_memory_engine(
+                config=engine_config, start_time=START, snapshot=snapshot
+            ) as engine:
+                yield engine
+            return
+        pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
+        from engine._redis_engine import open_redis_memory
+
+        cluster = backend == "redis-cluster"
+        prefix = f"t{uuid.uuid4().hex[:12]}"
+        async with open_redis_memory(
+            os.environ[ENV[backend]],
+            cluster=cluster,
+            config=engine_config,
+            shards=8 if cluster else 4,
+            prefix=prefix,
+            timeout=5.0,
+            start_time=START,
+            snapshot=snapshot,
+        ) as engine:
+            try:
+                yield engine
+            finally:
+                if not engine.closed:
+                    await engine.drop()
+                await engine._conn.command(lambda client: client.delete([f"{prefix}:meta"]))
+
+    return opener
+
+
+@pytest.fixture
+async def mem(open_backend: Callable[..., Any]) -> AsyncIterator[Any]:
+    """A fresh engine of the backend under test."""
+    async with open_backend() as engine:
+        yield engine
