@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import trio
+
 from actors._actor import ActorRef
 from actors._reply import Reply
 
@@ -15,7 +17,9 @@ async def gather(requests: Iterable[tuple[ActorRef, object]]) -> list[Any]:
     """Send every ``(actor, message)`` request, then await all replies, in order.
 
     No extra tasks are spawned: all requests are queued first (so the actors work on
-    them concurrently) and the replies, which are futures, are awaited one by one.
+    them concurrently) and the replies, which are futures, are collected in order:
+    the caller parks only for replies not yet resolved, and checkpoints once in all
+    (not once per reply).
 
     Returns:
         The results, in the order of ``requests``.
@@ -26,4 +30,19 @@ async def gather(requests: Iterable[tuple[ActorRef, object]]) -> list[Any]:
         ActorClosed: if an actor's mailbox is closed.
     """
     replies: list[Reply[Any]] = [await ref.send(message) for ref, message in requests]
-    return [await reply.wait() for reply in replies]
+    results: list[Any] = []
+    parked = False
+    for reply in replies:
+        if reply.ready:
+            try:
+                results.append(reply.take())
+            except Exception:
+                if not parked:  # a checkpoint even on the error path
+                    await trio.lowlevel.checkpoint()
+                raise
+        else:
+            results.append(await reply.wait())
+            parked = True
+    if not parked:
+        await trio.lowlevel.checkpoint()
+    return results

@@ -95,6 +95,28 @@ class Reply(Generic[T]):
             self._outcome = result
         return True
 
+    @property
+    def ready(self) -> bool:
+        """``True`` when a result is stored and no task waits yet (:meth:`take` works)."""
+        return self._outcome is not None
+
+    def take(self) -> T:
+        """Return the stored value (or raise the stored exception) without yielding.
+
+        For callers that checkpoint by other means (:func:`actors.gather` checkpoints
+        once for several replies). Counts as the one wait of this reply. O(1).
+
+        Raises:
+            RuntimeError: if the reply is not :attr:`ready`, or was already waited on.
+            BaseException: whatever the owner resolved the reply with.
+        """
+        result = self._outcome
+        if result is None or self._waited:
+            raise RuntimeError("Reply.take needs a resolved reply that nobody waited on")
+        self._waited = True
+        self._outcome = None
+        return result.unwrap()
+
     async def wait(self) -> T:
         """Wait for the resolution and return the value (or raise the exception).
 

@@ -45,6 +45,8 @@ from bench._results import DurabilityInfo as DurabilityInfo
 from bench._results import ProcessInfo as ProcessInfo
 from bench._runner import TARGETS as TARGETS
 from bench._runner import run_bench as run_bench
+from bench._target import MemoryWrite as MemoryWrite
+from bench._target import PipelinedTarget as PipelinedTarget
 from bench._target import Target as Target
 from bench._target import TargetCounts as TargetCounts
 from bench._workload import OPERATIONS as OPERATIONS
@@ -81,6 +83,8 @@ __all__ = [
     "OpLatency",
     "ProcessInfo",
     "TargetCounts",
+    "MemoryWrite",
+    "PipelinedTarget",
     "Target",
     "Turn",
     "VariantResult",

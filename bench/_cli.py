@@ -133,6 +133,16 @@ def _add_bench(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         help=f"upsert a user memory every N turns (default {defaults.memory_every})",
     )
     parser.add_argument(
+        "--no-pipeline",
+        dest="pipeline",
+        action="store_false",
+        help=(
+            "one awaited call per operation; by default a turn's reads, and its writes, "
+            "go as one batch each to targets that have one (engine: mem.pipeline(), "
+            "lock: one acquisition)"
+        ),
+    )
+    parser.add_argument(
         "--target",
         type=lambda text: parse_targets(text, sorted(TARGETS)),
         default=(defaults.target,),
@@ -333,6 +343,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         seed=args.seed,
         working_ttl=args.working_ttl,
         memory_every=args.memory_every,
+        pipeline=args.pipeline,
         dataset=args.dataset,
         progress=not args.no_progress,
         data_dir=args.data_dir,

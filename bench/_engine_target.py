@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import attrs
 
 from bench._engine_run import run_of
-from bench._target import TargetCounts
+from bench._target import MemoryWrite, TargetCounts
 from engine import MemoryEngine, Session, UserMemory, open_memory_engine
 
 __all__ = ["EngineTarget", "open_engine_target"]
@@ -43,15 +44,23 @@ class EngineTarget:
     """Adapts :class:`engine.MemoryEngine` to :class:`bench.Target`.
 
     Each method is one engine call; reads and writes pass ``user_id`` so they are
-    ownership-scoped, as an application serving many users would do.
+    ownership-scoped, as an application serving many users would do. It is a
+    :class:`bench.PipelinedTarget`: a turn's reads, and its writes, go as one
+    ``mem.pipeline()`` each.
+
+    Attributes:
+        engine: a :class:`engine.MemoryEngine`, or any engine with the same facades
+            and ``pipeline()`` (the Redis targets pass a ``RedisMemoryEngine``).
+        label: the target's name in reports (default ``"engine"``).
     """
 
-    engine: MemoryEngine
+    engine: MemoryEngine | Any
+    label: str = attrs.field(default="engine", kw_only=True)
 
     @property
     def name(self) -> str:
-        """``"engine"``."""
-        return "engine"
+        """The ``label`` (``"engine"`` for the embedded engine)."""
+        return self.label
 
     async def create_session(
         self,
@@ -126,6 +135,41 @@ class EngineTarget:
     ) -> None:
         """``mem.sessions.set_summary(session_id, summary, topics=...)``."""
         await self.engine.sessions.set_summary(session_id, summary, topics=topics, user_id=user_id)
+
+    async def read_turn(
+        self, *, session_id: str, user_id: str, last_n_runs: int, query: str, limit: int
+    ) -> tuple[int, int]:
+        """``messages`` and ``memories.search`` in one ``mem.pipeline()``."""
+        async with self.engine.pipeline() as p:
+            messages = p.sessions.messages(session_id, last_n_runs=last_n_runs, user_id=user_id)
+            found = p.memories.search(user_id, query=query, limit=limit)
+        return len(messages.result()), len(found.result())
+
+    async def write_turn(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        run_id: str,
+        messages: tuple[tuple[str, str, str], ...],
+        working: str,
+        working_ttl: float,
+        memory: MemoryWrite | None,
+    ) -> None:
+        """``append_run``, ``working.store`` (and ``memories.upsert``) in one pipeline."""
+        async with self.engine.pipeline() as p:
+            p.sessions.append_run(session_id, run_of(run_id, messages), user_id=user_id)
+            p.working.store(session_id, working, ttl=working_ttl)
+            if memory is not None:
+                p.memories.upsert(
+                    UserMemory(
+                        memory_id=memory.memory_id,
+                        user_id=memory.user_id,
+                        memory=memory.memory,
+                        topics=memory.topics,
+                        agent_id=memory.agent_id,
+                    )
+                )
 
     def counts(self) -> TargetCounts:
         """From ``mem.statistics()``."""

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import trio
 
 from bench._engine_run import run_of
-from bench._target import TargetCounts
+from bench._target import MemoryWrite, TargetCounts
 from engine import (
     EngineConfig,
     Session,
@@ -81,6 +81,27 @@ class LockStore:
                 self._wake.set()
             return result
 
+    async def call_many(
+        self, calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]
+    ) -> list[Any]:
+        """Run each ``(method, args)`` as :meth:`call` does, in order, under one lock
+        acquisition (the lock store's batch: one checkpoint for the lot).
+
+        Raises:
+            Exception: the first call's error; the calls before it have taken effect,
+            the ones after it have not run.
+        """
+        async with self.lock:
+            self.requests += len(calls)
+            now = self.now()
+            store = self.store
+            try:
+                return [method(store, now, *args) for method, args in calls]
+            finally:
+                deadline = store.next_deadline()
+                if deadline is not None and deadline < self._sweep_at:
+                    self._wake.set()
+
     async def run_sweeper(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
@@ -130,6 +151,9 @@ async def open_lock_target() -> AsyncIterator[LockTarget]:
 
 class LockTarget:
     """Adapts :class:`LockStore` to :class:`bench.Target`: one locked store call per op.
+
+    As a :class:`bench.PipelinedTarget` it runs a turn's reads, and its writes, under
+    one lock acquisition each (the lock design's batch).
 
     The calls are the ones the engine's facades make on a shard (``upsert_session``,
     ``get_messages``, ``search_memories`` with ``"keyword"``, ``append_run``,
@@ -213,6 +237,48 @@ class LockTarget:
         """``ShardStore.set_summary``."""
         value = SessionSummary(summary=summary, topics=topics)
         await self.store.call(ShardStore.set_summary, session_id, value, user_id)
+
+    async def read_turn(
+        self, *, session_id: str, user_id: str, last_n_runs: int, query: str, limit: int
+    ) -> tuple[int, int]:
+        """``get_messages`` and ``search_memories`` under one lock acquisition."""
+        messages, found = await self.store.call_many(
+            [
+                (ShardStore.get_messages, (session_id, last_n_runs, None, user_id)),
+                (ShardStore.search_memories, (user_id, query, "keyword", limit)),
+            ]
+        )
+        return len(messages), len(found)
+
+    async def write_turn(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        run_id: str,
+        messages: tuple[tuple[str, str, str], ...],
+        working: str,
+        working_ttl: float,
+        memory: MemoryWrite | None,
+    ) -> None:
+        """``append_run``, ``store_working`` (and ``upsert_memory``) under one acquisition."""
+        calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
+            (ShardStore.append_run, (session_id, run_of(run_id, messages), user_id)),
+            (
+                ShardStore.store_working,
+                (WorkingMemory(conversation_id=session_id, data=working), working_ttl),
+            ),
+        ]
+        if memory is not None:
+            record = UserMemory(
+                memory_id=memory.memory_id,
+                user_id=memory.user_id,
+                memory=memory.memory,
+                topics=memory.topics,
+                agent_id=memory.agent_id,
+            )
+            calls.append((ShardStore.upsert_memory, (record, None)))
+        await self.store.call_many(calls)
 
     def counts(self) -> TargetCounts:
         """From ``ShardStore.counts()``."""

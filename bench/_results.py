@@ -34,6 +34,8 @@ class BenchOptions:
         seed: Seeds the order in which conversations are dealt to agents.
         working_ttl: Working-memory TTL, seconds (> 0).
         memory_every: A user memory every this many turns, >= 1.
+        pipeline: Batch each turn's reads, and its writes, on targets that can
+            (``bench.PipelinedTarget``); ``False``: one awaited call per operation.
         dataset: The corpus file; ``None`` for the one in ``chitchat-dataset``.
         progress: Show a progress bar (on stderr).
         data_dir: Run the engine durable, journaling into this (new or empty)
@@ -49,6 +51,7 @@ class BenchOptions:
     seed: int = 0
     working_ttl: float = 5.0
     memory_every: int = 4
+    pipeline: bool = True
     dataset: str | None = None
     progress: bool = True
     data_dir: str | None = None

@@ -83,6 +83,7 @@ def run_bench(options: BenchOptions, *, console: Console | None = None) -> Bench
         agents=options.agents,
         working_ttl=options.working_ttl,
         memory_every=options.memory_every,
+        pipeline=options.pipeline,
     )
     environment: dict[str, Any] = {
         "python": platform.python_version(),
@@ -125,6 +126,9 @@ async def _replay(
                 await run_agents(target, conversations, config, recorder, tally)
                 wall = time.perf_counter() - start
             helpers.cancel_scope.cancel()
+        refresh = getattr(target, "refresh_counts", None)
+        if refresh is not None:  # a server-backed target reads its counts (untimed)
+            await refresh()
         store = target.counts()
         details = target.details()
         close_start = time.perf_counter()

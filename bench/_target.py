@@ -10,11 +10,11 @@ exactly like an application using that store would.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
-__all__ = ["TargetCounts", "Target"]
+__all__ = ["MemoryWrite", "PipelinedTarget", "Target", "TargetCounts"]
 
 
 @attrs.frozen(kw_only=True)
@@ -127,4 +127,52 @@ class Target(Protocol):
 
     def details(self) -> dict[str, object]:
         """Target-specific statistics for the JSON report (JSON-safe values)."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class MemoryWrite:
+    """The arguments of one :meth:`Target.upsert_memory`, for :meth:`PipelinedTarget.write_turn`."""
+
+    memory_id: str
+    user_id: str
+    memory: str
+    topics: tuple[str, ...]
+    agent_id: str
+
+
+@runtime_checkable
+class PipelinedTarget(Protocol):
+    """A target that can send one turn's reads, and one turn's writes, as one batch.
+
+    The workload uses these instead of the single-operation methods when the target
+    has them and pipelining is on (``shardmem bench``'s default; ``--no-pipeline``
+    turns it off). Each method must have exactly the effect of the single-operation
+    calls it replaces, in the same order. A store with a batch API (the engine's
+    ``mem.pipeline()``) uses it; the ``lock`` store takes its lock once per batch.
+    """
+
+    async def read_turn(
+        self, *, session_id: str, user_id: str, last_n_runs: int, query: str, limit: int
+    ) -> tuple[int, int]:
+        """:meth:`Target.read_history` and :meth:`Target.search_memories` in one batch.
+
+        Returns:
+            ``(messages read, memories found)``.
+        """
+        ...
+
+    async def write_turn(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        run_id: str,
+        messages: tuple[tuple[str, str, str], ...],
+        working: str,
+        working_ttl: float,
+        memory: MemoryWrite | None,
+    ) -> None:
+        """:meth:`Target.append_run`, :meth:`Target.store_working` and, when ``memory``
+        is given, :meth:`Target.upsert_memory`, in one batch and in that order."""
         ...

@@ -25,14 +25,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Iterable, Iterator
 from time import perf_counter
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 
 import attrs
 import trio
 
 from bench._dataset import Conversation
 from bench._latency import LatencyRecorder
-from bench._target import Target
+from bench._target import MemoryWrite, PipelinedTarget, Target
 
 __all__ = [
     "OPERATIONS",
@@ -82,6 +82,8 @@ class WorkloadConfig:
         memory_every: Upsert a memory at turn indexes 0, k, 2k, ... (k >= 1).
         working_ttl: TTL of the working memory, seconds (finite, > 0).
         topics_per_memory: Keywords kept as a memory's topics, >= 0.
+        pipeline: Send each turn's reads, and its writes, as one batch each when the
+            target is a :class:`bench.PipelinedTarget`; else one call per operation.
     """
 
     agents: int = attrs.field(default=100, validator=attrs.validators.ge(1))
@@ -91,6 +93,7 @@ class WorkloadConfig:
     memory_every: int = attrs.field(default=4, validator=attrs.validators.ge(1))
     working_ttl: float = attrs.field(default=5.0, validator=attrs.validators.gt(0.0))
     topics_per_memory: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+    pipeline: bool = True
 
 
 @attrs.define(eq=False)
@@ -175,52 +178,26 @@ async def replay_conversation(
             metadata=metadata,
         ),
     )
+    batched = config.pipeline and _pipelined(target)
     for index, turn in enumerate(conversation.turns):
         text = turn.text
-        # Await first, then add: ``tally.x += await ...`` would read ``tally.x`` before
-        # the await and lose the other agents' updates made meanwhile.
-        read = await _timed(
-            recorder,
-            "read_history",
-            target.read_history(
-                session_id=session_id, user_id=owner, last_n_runs=config.history_runs
-            ),
-        )
-        tally.history_messages += read
-        found = await _timed(
-            recorder,
-            "search_memories",
-            target.search_memories(user_id=owner, query=text, limit=config.search_limit),
-        )
-        tally.memory_hits += found
         role = "user" if turn.sender == owner else "assistant"
-        await _timed(
-            recorder,
-            "append_run",
-            target.append_run(
-                session_id=session_id,
-                user_id=owner,
-                run_id=f"{session_id}:{index}",
-                messages=tuple((role, content, turn.sender) for content in turn.texts),
-            ),
-        )
-        await _timed(
-            recorder,
-            "store_working",
-            target.store_working(session_id=session_id, data=text, ttl=config.working_ttl),
-        )
+        run_id = f"{session_id}:{index}"
+        messages = tuple((role, content, turn.sender) for content in turn.texts)
+        memory = None
         if index % config.memory_every == 0 and text.strip():
-            await _timed(
-                recorder,
-                "upsert_memory",
-                target.upsert_memory(
-                    memory_id=f"{session_id}:{index}",
-                    user_id=turn.sender,
-                    memory=text,
-                    topics=keywords(text, config.topics_per_memory),
-                    agent_id=agent_id,
-                ),
+            memory = MemoryWrite(
+                memory_id=run_id,
+                user_id=turn.sender,
+                memory=text,
+                topics=keywords(text, config.topics_per_memory),
+                agent_id=agent_id,
             )
+        plan = _TurnPlan(session_id, owner, text, run_id, messages, memory)
+        if batched:
+            await _pipelined_turn(cast(PipelinedTarget, target), config, recorder, tally, plan)
+        else:
+            await _single_turn(target, config, recorder, tally, plan)
         tally.turns += 1
     summary = summary_text(conversation)
     await _timed(
@@ -234,6 +211,126 @@ async def replay_conversation(
         ),
     )
     tally.conversations += 1
+
+
+def _pipelined(target: Target) -> bool:
+    """Whether ``target`` is a :class:`PipelinedTarget` (cached per type: a runtime
+    protocol check costs tens of microseconds)."""
+    kind = type(target)
+    known = _PIPELINED_TYPES.get(kind)
+    if known is None:
+        known = _PIPELINED_TYPES[kind] = isinstance(target, PipelinedTarget)
+    return known
+
+
+_PIPELINED_TYPES: dict[type, bool] = {}
+
+
+@attrs.frozen
+class _TurnPlan:
+    """What one turn reads and writes, derived from the corpus."""
+
+    session_id: str
+    owner: str
+    text: str
+    run_id: str
+    messages: tuple[tuple[str, str, str], ...]
+    memory: MemoryWrite | None
+
+
+async def _single_turn(
+    target: Target,
+    config: WorkloadConfig,
+    recorder: LatencyRecorder,
+    tally: WorkloadTally,
+    turn: _TurnPlan,
+) -> None:
+    """One turn, one awaited call per operation."""
+    # Await first, then add: ``tally.x += await ...`` would read ``tally.x`` before
+    # the await and lose the other agents' updates made meanwhile.
+    read = await _timed(
+        recorder,
+        "read_history",
+        target.read_history(
+            session_id=turn.session_id, user_id=turn.owner, last_n_runs=config.history_runs
+        ),
+    )
+    tally.history_messages += read
+    found = await _timed(
+        recorder,
+        "search_memories",
+        target.search_memories(user_id=turn.owner, query=turn.text, limit=config.search_limit),
+    )
+    tally.memory_hits += found
+    await _timed(
+        recorder,
+        "append_run",
+        target.append_run(
+            session_id=turn.session_id,
+            user_id=turn.owner,
+            run_id=turn.run_id,
+            messages=turn.messages,
+        ),
+    )
+    await _timed(
+        recorder,
+        "store_working",
+        target.store_working(session_id=turn.session_id, data=turn.text, ttl=config.working_ttl),
+    )
+    if turn.memory is not None:
+        await _timed(
+            recorder,
+            "upsert_memory",
+            target.upsert_memory(
+                memory_id=turn.memory.memory_id,
+                user_id=turn.memory.user_id,
+                memory=turn.memory.memory,
+                topics=turn.memory.topics,
+                agent_id=turn.memory.agent_id,
+            ),
+        )
+
+
+async def _pipelined_turn(
+    target: PipelinedTarget,
+    config: WorkloadConfig,
+    recorder: LatencyRecorder,
+    tally: WorkloadTally,
+    turn: _TurnPlan,
+) -> None:
+    """One turn as two batches: the reads, then the writes.
+
+    Each operation of a batch is recorded with the batch's latency: its result is
+    available when the batch's is.
+    """
+    start = perf_counter()
+    read, found = await target.read_turn(
+        session_id=turn.session_id,
+        user_id=turn.owner,
+        last_n_runs=config.history_runs,
+        query=turn.text,
+        limit=config.search_limit,
+    )
+    elapsed = perf_counter() - start
+    recorder.record("read_history", elapsed)
+    recorder.record("search_memories", elapsed)
+    tally.history_messages += read
+    tally.memory_hits += found
+    start = perf_counter()
+    await target.write_turn(
+        session_id=turn.session_id,
+        user_id=turn.owner,
+        run_id=turn.run_id,
+        messages=turn.messages,
+        working=turn.text,
+        working_ttl=config.working_ttl,
+        memory=turn.memory,
+    )
+    elapsed = perf_counter() - start
+    recorder.record("append_run", elapsed)
+    recorder.record("store_working", elapsed)
+    if turn.memory is not None:
+        recorder.record("upsert_memory", elapsed)
 
 
 async def run_agents(

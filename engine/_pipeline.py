@@ -7,7 +7,6 @@ operation, and the shards work on their parts concurrently.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, Final, Generic, TypeVar
 
@@ -199,31 +198,19 @@ class Pipeline:
         self._queue = _Queue(engine)
         self._ran = False
 
-    def _facade(self, kind: str) -> Any:
-        source, queueing = _FACADES[kind]
-        return queueing(self._queue, source(self._queue))
-
-    # Built on first use (most pipelines use one or two kinds), then found in the
-    # instance dict: ``cached_property`` is not a data descriptor.
-    @functools.cached_property
-    def sessions(self) -> Any:
-        """Queues :class:`engine.Sessions` calls."""
-        return self._facade("sessions")
-
-    @functools.cached_property
-    def memories(self) -> Any:
-        """Queues :class:`engine.Memories` calls."""
-        return self._facade("memories")
-
-    @functools.cached_property
-    def working(self) -> Any:
-        """Queues :class:`engine.Working` calls."""
-        return self._facade("working")
-
-    @functools.cached_property
-    def knowledge(self) -> Any:
-        """Queues :class:`engine.Knowledge` calls."""
-        return self._facade("knowledge")
+    def __getattr__(self, kind: str) -> Any:
+        """Build ``p.sessions`` / ``p.memories`` / ``p.working`` / ``p.knowledge`` on
+        first use (most pipelines use one or two) and keep it: later lookups find it
+        in the instance dict without calling this."""
+        try:
+            source, queueing = _FACADES[kind]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {kind!r}"
+            ) from None
+        facade = queueing(self._queue, source(self._queue))
+        self.__dict__[kind] = facade
+        return facade
 
     def __len__(self) -> int:
         return len(self._queue.operations)

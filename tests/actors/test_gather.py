@@ -75,3 +75,18 @@ async def test_gather_to_a_closed_actor_raises_actor_closed(
         with pytest.raises(ActorClosed):
             await gather([(refs[0], ("echo", 1)), (refs[1], ("echo", 2))])
         assert await refs[0].ask(("echo", 3)) == 3
+
+
+async def test_gather_is_one_checkpoint_and_parks_at_most_once_per_pending_reply(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    shards = [KV(data={"k": i}) for i in range(3)]
+    async with open_actors(shards) as refs:
+        with trio.testing.assert_checkpoints():
+            assert await gather([(ref, ("get", "k")) for ref in refs]) == [0, 1, 2]
+        # Cancelled before it starts: nothing is sent (the sends check for cancellation).
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await gather([(ref, ("set", "k", "x")) for ref in refs])
+        assert scope.cancelled_caught
+        assert [shard.data["k"] for shard in shards] == [0, 1, 2]

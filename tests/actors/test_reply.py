@@ -148,3 +148,28 @@ async def test_waiting_again_on_a_consumed_reply_raises(
     assert await reply.wait() == 1
     with trio.fail_after(10), pytest.raises(RuntimeError):
         await reply.wait()
+
+
+def test_take_returns_a_stored_value_or_raises_a_stored_error_without_yielding() -> None:
+    value: Reply[int] = Reply()
+    assert not value.ready
+    with pytest.raises(RuntimeError, match="resolved reply"):
+        value.take()  # not resolved yet
+    value.set_value(5)
+    assert value.ready
+    assert value.take() == 5
+    assert not value.ready
+    with pytest.raises(RuntimeError, match="nobody waited"):
+        value.take()  # one take (or wait) per reply
+    error: Reply[int] = Reply()
+    error.set_error(Boom("stored"))
+    with pytest.raises(Boom, match="stored"):
+        error.take()
+
+
+async def test_a_taken_reply_cannot_be_awaited(autojump_clock: trio.testing.MockClock) -> None:
+    reply: Reply[int] = Reply()
+    reply.set_value(1)
+    assert reply.take() == 1
+    with pytest.raises(RuntimeError, match="only once"):
+        await reply.wait()

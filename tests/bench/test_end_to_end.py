@@ -103,7 +103,14 @@ def _check_common(result: dict[str, Any], expected: Expected) -> None:
     assert len(engine["shards"]) == result["options"]["shards"]
     assert sum(shard["errors"] for shard in engine["shards"]) == 0
     assert sum(shard["store"]["sessions"] for shard in engine["shards"]) == store["sessions"]
-    assert engine["requests"] >= result["total"]["ops"]  # one request per op at least
+    ops = result["total"]["ops"]
+    if result["options"]["pipeline"]:
+        # A turn's reads and its writes are one pipeline each: one request per shard
+        # involved, so at least one per pipeline (plus create and summary), at most
+        # one per operation.
+        assert 2 * (expected.turns + expected.conversations) <= engine["requests"] <= ops
+    else:
+        assert engine["requests"] == ops  # one request per operation
 
 
 def test_twenty_conversations_with_the_defaults(tmp_path: Path) -> None:
@@ -134,5 +141,16 @@ def test_memory_every_turn_and_a_long_ttl(tmp_path: Path) -> None:
 def test_one_shard_holds_the_same_records(tmp_path: Path) -> None:
     options = ("--limit", "10", "--agents", "4", "--working-ttl", "3600", "--shards", "1")
     result = _run(tmp_path, *options)
+    _check_common(result, _expected(limit=10, memory_every=4))
+    assert result["store"]["working"] == 10
+    # One shard: each pipeline is exactly one request.
+    expected = _expected(limit=10, memory_every=4)
+    assert result["target_details"]["requests"] == 2 * (expected.turns + expected.conversations)
+
+
+def test_without_pipelining_each_operation_is_one_request(tmp_path: Path) -> None:
+    options = ("--limit", "10", "--agents", "4", "--working-ttl", "3600", "--no-pipeline")
+    result = _run(tmp_path, *options)
+    assert result["options"]["pipeline"] is False
     _check_common(result, _expected(limit=10, memory_every=4))
     assert result["store"]["working"] == 10

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 
+import attrs
 import pytest
 import trio
 
@@ -50,17 +51,21 @@ def _expected() -> dict[str, int]:
     }
 
 
-async def _replay(target: Target) -> tuple[LatencyRecorder, WorkloadTally, TargetCounts]:
+async def _replay(
+    target: Target, config: WorkloadConfig = CONFIG
+) -> tuple[LatencyRecorder, WorkloadTally, TargetCounts]:
     recorder, tally = LatencyRecorder(), WorkloadTally()
-    await run_agents(target, _conversations(), CONFIG, recorder, tally)
+    await run_agents(target, _conversations(), config, recorder, tally)
     return recorder, tally, target.counts()
 
 
-async def test_lock_target_holds_what_the_engine_holds() -> None:
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipelined", "one-call-per-op"])
+async def test_lock_target_holds_what_the_engine_holds(pipeline: bool) -> None:
+    config = attrs.evolve(CONFIG, pipeline=pipeline)
     async with open_engine_target(shards=2) as engine:
-        _, engine_tally, engine_counts = await _replay(engine)
+        _, engine_tally, engine_counts = await _replay(engine, config)
     async with open_lock_target() as lock:
-        recorder, tally, counts = await _replay(lock)
+        recorder, tally, counts = await _replay(lock, config)
         assert lock.name == "lock"
         assert lock.details()["requests"] == sum(
             recorder.count(op) for op in PEER_OPERATIONS["langgraph"]

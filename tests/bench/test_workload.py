@@ -13,6 +13,8 @@ from bench import (
     OPERATIONS,
     Conversation,
     LatencyRecorder,
+    MemoryWrite,
+    PipelinedTarget,
     Target,
     TargetCounts,
     Turn,
@@ -222,6 +224,59 @@ async def test_one_conversation_is_replayed_turn_by_turn() -> None:
         "upsert_memory": 2,
         "set_summary": 1,
     }
+
+
+@attrs.define(eq=False)
+class BatchingTarget(RecordingTarget):
+    """A :class:`bench.PipelinedTarget`: each batch logs a marker, then its operations."""
+
+    async def read_turn(
+        self, *, session_id: str, user_id: str, last_n_runs: int, query: str, limit: int
+    ) -> tuple[int, int]:
+        self.calls.append(("read_turn", {}))
+        read = await self.read_history(
+            session_id=session_id, user_id=user_id, last_n_runs=last_n_runs
+        )
+        found = await self.search_memories(user_id=user_id, query=query, limit=limit)
+        return read, found
+
+    async def write_turn(
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        run_id: str,
+        messages: tuple[tuple[str, str, str], ...],
+        working: str,
+        working_ttl: float,
+        memory: MemoryWrite | None,
+    ) -> None:
+        self.calls.append(("write_turn", {}))
+        await self.append_run(
+            session_id=session_id, user_id=user_id, run_id=run_id, messages=messages
+        )
+        await self.store_working(session_id=session_id, data=working, ttl=working_ttl)
+        if memory is not None:
+            await self.upsert_memory(**attrs.asdict(memory))
+
+
+@pytest.mark.parametrize("pipeline", [True, False])
+async def test_a_pipelined_target_gets_each_turn_as_two_batches(pipeline: bool) -> None:
+    single, batching = RecordingTarget(), BatchingTarget()
+    assert isinstance(batching, PipelinedTarget)
+    assert not isinstance(single, PipelinedTarget)
+    config = WorkloadConfig(agents=1, memory_every=2, working_ttl=7.5, pipeline=pipeline)
+    tallies, recorders = [WorkloadTally(), WorkloadTally()], [LatencyRecorder(), LatencyRecorder()]
+    for target, tally, recorder in zip((single, batching), tallies, recorders, strict=True):
+        await replay_conversation(target, _conversation(), config, recorder, tally)
+
+    batches = [op for op, _ in batching.calls if op.endswith("_turn")]
+    assert batches == (["read_turn", "write_turn"] * 5 if pipeline else [])
+    # The same operations with the same arguments, in the same order, either way.
+    assert [c for c in batching.calls if not c[0].endswith("_turn")] == single.calls
+    assert attrs.asdict(tallies[0]) == attrs.asdict(tallies[1])
+    counts = [{op.op: op.count for op in r.summary()} for r in recorders]
+    assert counts[0] == counts[1]
 
 
 async def test_history_window_is_the_last_runs() -> None:
