@@ -13,6 +13,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from engine._codec import thaw
 from engine._keyword import memory_terms
 from engine._records import KnowledgeDoc, Run, Session, SessionSummary, UserMemory, WorkingMemory
@@ -110,19 +112,19 @@ def _plain(value: Any) -> Any:
 
 def decode_run(blob: str) -> Run:
     """A run from its JSON."""
-    return Run.from_dict(json.loads(blob))
+    return Run.from_dict(orjson.loads(blob))
 
 
 def decode_session(session_id: str, flat: Any, runs: Sequence[str]) -> Session:
     """A session from its hash and its run JSONs (oldest first)."""
     fields = fields_of(flat)
-    data: dict[str, Any] = json.loads(fields["d"])
+    data: dict[str, Any] = orjson.loads(fields["d"])
     summary = fields.get("sm")
     return Session(
         session_id=session_id,
         user_id=fields.get("uid"),
         name=fields.get("n"),
-        summary=None if summary is None else SessionSummary.from_dict(json.loads(summary)),
+        summary=None if summary is None else SessionSummary.from_dict(orjson.loads(summary)),
         runs=tuple(decode_run(blob) for blob in runs),
         created_at=num(fields.get("c")),
         updated_at=num(fields.get("u")),
@@ -154,7 +156,7 @@ def memory_fields(memory: UserMemory) -> tuple[list[str], str]:
 def decode_memory(flat: Any) -> UserMemory:
     """A user memory from its hash."""
     fields = fields_of(flat)
-    return UserMemory.from_dict({**json.loads(fields["d"]), **_times(fields)})
+    return UserMemory.from_dict({**orjson.loads(fields["d"]), **_times(fields)})
 
 
 # ------------------------------------------------------------------ working memory
@@ -179,7 +181,7 @@ def decode_working(flat: Any) -> WorkingMemory:
         conversation_id=fields["cid"],
         memory_type=fields["mt"],
         data=fields["data"],
-        metadata=json.loads(fields["metadata"]),
+        metadata=orjson.loads(fields["metadata"]),
         **_times(fields),
     )
 
@@ -198,4 +200,4 @@ def doc_fields(doc: KnowledgeDoc) -> tuple[list[str], str]:
 def decode_doc(flat: Any) -> KnowledgeDoc:
     """A knowledge document from its hash."""
     fields = fields_of(flat)
-    return KnowledgeDoc.from_dict({**json.loads(fields["d"]), **_times(fields)})
+    return KnowledgeDoc.from_dict({**orjson.loads(fields["d"]), **_times(fields)})
