@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import sys
 from collections import Counter
 from collections.abc import Hashable, Iterable
 from typing import Final
@@ -63,56 +64,61 @@ def memory_terms(text: str, topics: Iterable[str]) -> Counter[str]:
 
 
 class KeywordIndex:
-    """Per-user inverted index ``(user, term) -> {doc: tf}`` with BM25 ranking.
+    """Per-user inverted index ``user -> term -> {doc: tf}`` with BM25 ranking.
+
+    Memory: postings are nested per user (no ``(user, term)`` key tuple per posting),
+    indexed terms are interned with :func:`sys.intern` (a word used by many memories
+    is stored once), and a document's terms are kept as a tuple for its removal.
 
     Complexity: add/remove O(terms of the document); search O(sum of the posting
     sizes of the query's terms + k log k).
     """
 
-    __slots__ = ("_doc_terms", "_lengths", "_postings", "_user_docs", "_user_length")
+    __slots__ = ("_doc_terms", "_lengths", "_postings", "_user_length")
 
     def __init__(self) -> None:
-        self._postings: dict[tuple[str, str], dict[Hashable, int]] = {}
-        self._doc_terms: dict[tuple[str, Hashable], tuple[Counter[str], int]] = {}
+        self._postings: dict[str, dict[str, dict[Hashable, int]]] = {}
+        self._doc_terms: dict[str, dict[Hashable, tuple[str, ...]]] = {}
         self._lengths: dict[str, dict[Hashable, int]] = {}  # user -> doc -> |d|
-        self._user_docs: Counter[str] = Counter()
-        self._user_length: Counter[str] = Counter()
+        self._user_length: dict[str, int] = {}
 
     def add(self, user: str, doc: Hashable, terms: Counter[str]) -> None:
         """Index ``doc`` of ``user`` with term frequencies ``terms`` (replacing any old)."""
         self.remove(user, doc)
         length = sum(terms.values())
-        self._doc_terms[(user, doc)] = (terms, length)
+        intern = sys.intern
+        keys = tuple([intern(term) for term in terms])
+        self._doc_terms.setdefault(user, {})[doc] = keys
         self._lengths.setdefault(user, {})[doc] = length
-        self._user_docs[user] += 1
-        self._user_length[user] += length
-        postings = self._postings
-        for term, frequency in terms.items():
-            posting = postings.get((user, term))
+        self._user_length[user] = self._user_length.get(user, 0) + length
+        postings = self._postings.get(user)
+        if postings is None:
+            postings = self._postings[user] = {}
+        for term, frequency in zip(keys, terms.values(), strict=True):
+            posting = postings.get(term)
             if posting is None:
-                posting = postings[(user, term)] = {}
+                posting = postings[term] = {}
             posting[doc] = frequency
 
     def remove(self, user: str, doc: Hashable) -> None:
         """Forget ``doc`` of ``user`` if indexed."""
-        entry = self._doc_terms.pop((user, doc), None)
-        if entry is None:
+        docs = self._doc_terms.get(user)
+        terms = None if docs is None else docs.pop(doc, None)
+        if terms is None:
             return
-        terms, length = entry
-        lengths = self._lengths[user]
-        del lengths[doc]
-        if not lengths:
-            del self._lengths[user]
-        self._user_docs[user] -= 1
-        self._user_length[user] -= length
-        if not self._user_docs[user]:
-            del self._user_docs[user]
-            del self._user_length[user]
+        postings = self._postings[user]
         for term in terms:
-            posting = self._postings[(user, term)]
+            posting = postings[term]
             del posting[doc]
             if not posting:
-                del self._postings[(user, term)]
+                del postings[term]
+        lengths = self._lengths[user]
+        length = lengths.pop(doc)
+        if lengths:
+            self._user_length[user] -= length
+        else:  # the user's last document
+            del self._lengths[user], self._doc_terms[user], self._user_length[user]
+            del self._postings[user]
 
     def search(self, user: str, query: str, limit: int) -> list[tuple[float, Hashable]]:
         """The ``limit`` best ``(score, doc)`` of ``user`` for ``query``, best first.
@@ -125,13 +131,15 @@ class KeywordIndex:
         candidates that can still make the top k, by O(1) posting lookups, instead of
         walking their (long, common-word) postings.
         """
-        docs = self._user_docs.get(user, 0)
-        if not docs or limit <= 0 or not self._user_length[user]:
+        lengths = self._lengths.get(user)
+        if not lengths or limit <= 0 or not self._user_length[user]:
             return []  # no documents, or none with a single term
+        docs = len(lengths)
         average = self._user_length[user] / docs
+        postings = self._postings[user]
         terms = []
         for term in set(tokenize(query)):
-            posting = self._postings.get((user, term))
+            posting = postings.get(term)
             if posting is not None:
                 df = len(posting)
                 terms.append((math.log(1.0 + (docs - df + 0.5) / (df + 0.5)), posting))
@@ -139,7 +147,6 @@ class KeywordIndex:
         remaining = [0.0] * (len(terms) + 1)  # remaining[i]: max score from terms[i:]
         for i in range(len(terms) - 1, -1, -1):
             remaining[i] = remaining[i + 1] + terms[i][0] * (K1 + 1.0)
-        lengths = self._lengths[user]
         k1b, k1_b = K1 * B / average, K1 * (1.0 - B)
         scores: dict[Hashable, float] = {}
         threshold = -1.0
@@ -167,18 +174,19 @@ class KeywordIndex:
 
     def search_exhaustive(self, user: str, query: str, limit: int) -> list[tuple[float, Hashable]]:
         """The same ranking as :meth:`search` by scoring every posting (for tests)."""
-        docs = self._user_docs.get(user, 0)
-        if not docs or limit <= 0 or not self._user_length[user]:
+        lengths = self._lengths.get(user)
+        if not lengths or limit <= 0 or not self._user_length[user]:
             return []  # no documents, or none with a single term
+        docs = len(lengths)
         average = self._user_length[user] / docs
         scores: dict[Hashable, float] = {}
         for term in set(tokenize(query)):
-            posting = self._postings.get((user, term))
+            posting = self._postings[user].get(term)
             if posting is None:
                 continue
             idf = math.log(1.0 + (docs - len(posting) + 0.5) / (len(posting) + 0.5))
             for doc, frequency in posting.items():
-                length = self._doc_terms[(user, doc)][1]
+                length = lengths[doc]
                 norm = K1 * (1.0 - B + B * length / average)
                 scores[doc] = scores.get(doc, 0.0) + idf * frequency * (K1 + 1.0) / (
                     frequency + norm
@@ -190,14 +198,20 @@ class KeywordIndex:
         self._postings.clear()
         self._doc_terms.clear()
         self._lengths.clear()
-        self._user_docs.clear()
         self._user_length.clear()
 
     def _check(self) -> None:
         """Assert invariants (for tests). O(size)."""
-        for (user, doc), (terms, length) in self._doc_terms.items():
-            assert sum(terms.values()) == length == self._lengths[user][doc]
-            for term, frequency in terms.items():
-                assert self._postings[(user, term)][doc] == frequency
-        total = sum(len(posting) for posting in self._postings.values())
-        assert total == sum(len(terms) for terms, _ in self._doc_terms.values())
+        assert self._doc_terms.keys() == self._lengths.keys() == self._user_length.keys()
+        assert self._postings.keys() == self._lengths.keys()
+        for user, docs in self._doc_terms.items():
+            lengths = self._lengths[user]
+            assert docs and docs.keys() == lengths.keys()
+            assert self._user_length[user] == sum(lengths.values())
+            postings = self._postings[user]
+            for doc, terms in docs.items():
+                assert len(set(terms)) == len(terms)
+                assert sum(postings[term][doc] for term in terms) == lengths[doc]
+            total = sum(len(posting) for posting in postings.values())
+            assert all(postings.values())  # no empty posting is kept
+            assert total == sum(len(terms) for terms in docs.values())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Hashable, Iterator
 
 from engine._keyword import KeywordIndex, memory_terms
@@ -20,7 +19,7 @@ class MemoryTable:
     """User memories keyed by ``(user_id, memory_id)`` with their indexes:
 
     - ordered by ``updated_at`` and ``created_at``, per user and over all users;
-    - per ``(user, topic)``, the set of memory ids; per user, a topic count;
+    - per user, per topic, the set of memory ids (``by_topic[user][topic]``);
     - a BM25 keyword index per user (:class:`KeywordIndex`).
 
     Complexity: put/remove O(log n + terms + topics).
@@ -32,15 +31,13 @@ class MemoryTable:
         "by_updated",
         "keywords",
         "records",
-        "topic_counts",
     )
 
     def __init__(self) -> None:
         self.records: dict[MemoryKey, UserMemory] = {}
         self.by_updated = OrderedGroups()
         self.by_created = OrderedGroups()
-        self.by_topic: dict[tuple[str, str], set[str]] = {}
-        self.topic_counts: dict[str, Counter[str]] = {}
+        self.by_topic: dict[str, dict[str, set[str]]] = {}
         self.keywords = KeywordIndex()
 
     def put(self, memory: UserMemory) -> None:
@@ -51,15 +48,19 @@ class MemoryTable:
         if key in self.records:
             self.remove(key)
         self.records[key] = memory
-        for group in (_ALL, ("user", user)):
-            self.by_updated.add(group, memory.updated_at, key)  # type: ignore[arg-type]
-            self.by_created.add(group, memory.created_at, key)  # type: ignore[arg-type]
-        topics = set(memory.topics)
-        if topics:
-            counts = self.topic_counts.setdefault(user, Counter())
-            for topic in topics:
-                self.by_topic.setdefault((user, topic), set()).add(mid)
-                counts[topic] += 1
+        groups = (_ALL, ("user", user))
+        self.by_updated.add_to(groups, memory.updated_at, key)  # type: ignore[arg-type]
+        self.by_created.add_to(groups, memory.created_at, key)  # type: ignore[arg-type]
+        if memory.topics:
+            topics = self.by_topic.get(user)
+            if topics is None:
+                topics = self.by_topic[user] = {}
+            for topic in memory.topics:
+                ids = topics.get(topic)
+                if ids is None:
+                    topics[topic] = {mid}
+                else:
+                    ids.add(mid)
         self.keywords.add(user, mid, memory_terms(memory.memory, memory.topics))
 
     def remove(self, key: MemoryKey) -> UserMemory | None:
@@ -68,22 +69,19 @@ class MemoryTable:
         if memory is None:
             return None
         user, mid = key
-        for group in (_ALL, ("user", user)):
-            self.by_updated.remove(group, memory.updated_at, key)  # type: ignore[arg-type]
-            self.by_created.remove(group, memory.created_at, key)  # type: ignore[arg-type]
-        topics = set(memory.topics)
-        if topics:
-            counts = self.topic_counts[user]
-            for topic in topics:
-                ids = self.by_topic[(user, topic)]
-                ids.discard(mid)
-                if not ids:
-                    del self.by_topic[(user, topic)]
-                counts[topic] -= 1
-                if not counts[topic]:
-                    del counts[topic]
-            if not counts:
-                del self.topic_counts[user]
+        groups = (_ALL, ("user", user))
+        self.by_updated.remove_from(groups, memory.updated_at, key)  # type: ignore[arg-type]
+        self.by_created.remove_from(groups, memory.created_at, key)  # type: ignore[arg-type]
+        if memory.topics:
+            topics = self.by_topic[user]
+            for topic in memory.topics:
+                ids = topics.get(topic)
+                if ids is not None:  # None: a repeated topic, already removed
+                    ids.discard(mid)
+                    if not ids:
+                        del topics[topic]
+            if not topics:
+                del self.by_topic[user]
         self.keywords.remove(user, mid)
         return memory
 
@@ -103,8 +101,9 @@ class MemoryTable:
         group: Hashable = _ALL if query.user_id is None else ("user", query.user_id)
         if query.user_id is not None and query.topics is not None:
             ids: set[str] = set()
+            topics = self.by_topic.get(query.user_id, {})
             for topic in query.topics:
-                ids |= self.by_topic.get((query.user_id, topic), set())
+                ids |= topics.get(topic, set())
             candidates = [self.records[(query.user_id, mid)] for mid in ids]
             candidates.sort(
                 key=lambda m: (m.created_at if by_created else m.updated_at, m.memory_id),
@@ -137,7 +136,6 @@ class MemoryTable:
         self.by_updated.clear()
         self.by_created.clear()
         self.by_topic.clear()
-        self.topic_counts.clear()
         self.keywords.clear()
 
     def _check(self) -> None:
@@ -146,9 +144,10 @@ class MemoryTable:
         self.by_created._check()
         self.keywords._check()
         assert self.by_updated.size(_ALL) == len(self.records)
-        topic_total = sum(len(ids) for ids in self.by_topic.values())
+        assert all(topics and all(topics.values()) for topics in self.by_topic.values())
+        topic_total = sum(len(ids) for topics in self.by_topic.values() for ids in topics.values())
         assert topic_total == sum(len(set(m.topics)) for m in self.records.values())
         for (user, mid), memory in self.records.items():
             assert memory.user_id == user and memory.memory_id == mid
             for topic in memory.topics:
-                assert mid in self.by_topic[(user, topic)]
+                assert mid in self.by_topic[user][topic]

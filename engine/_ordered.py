@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -28,17 +28,36 @@ class OrderedGroups:
 
     def add(self, group: Hashable, timestamp: float, ident: Any) -> None:
         """Add ``(timestamp, ident)`` to ``group``."""
-        entries = self._groups.get(group)
-        if entries is None:
-            entries = self._groups[group] = SortedList()
-        entries.add((timestamp, ident))
+        self.add_to((group,), timestamp, ident)
 
     def remove(self, group: Hashable, timestamp: float, ident: Any) -> None:
         """Remove ``(timestamp, ident)`` from ``group``; raises ``ValueError`` if absent."""
-        entries = self._groups[group]
-        entries.remove((timestamp, ident))
-        if not entries:
-            del self._groups[group]
+        self.remove_from((group,), timestamp, ident)
+
+    def add_to(self, groups: Iterable[Hashable], timestamp: float, ident: Any) -> None:
+        """Add ``(timestamp, ident)`` to each of ``groups``.
+
+        One entry tuple is shared by every group (a record indexed in g groups costs
+        one tuple, not g). O(g log n).
+        """
+        entry = (timestamp, ident)
+        registry = self._groups
+        for group in groups:
+            entries = registry.get(group)
+            if entries is None:
+                entries = registry[group] = SortedList()
+            entries.add(entry)
+
+    def remove_from(self, groups: Iterable[Hashable], timestamp: float, ident: Any) -> None:
+        """Remove ``(timestamp, ident)`` from each of ``groups``; raises ``ValueError``
+        if one lacks it. O(g log n)."""
+        entry = (timestamp, ident)
+        registry = self._groups
+        for group in groups:
+            entries = registry[group]
+            entries.remove(entry)
+            if not entries:
+                del registry[group]
 
     def size(self, group: Hashable) -> int:
         """How many entries ``group`` has. O(1)."""

@@ -54,23 +54,18 @@ class SessionTable:
         self.runs += len(session.runs)
         new_groups = _groups(session)
         if old is None:
-            for group in new_groups:
-                self.by_updated.add(group, session.updated_at, sid)  # type: ignore[arg-type]
-                self.by_created.add(group, session.created_at, sid)  # type: ignore[arg-type]
+            self.by_updated.add_to(new_groups, session.updated_at, sid)  # type: ignore[arg-type]
+            self.by_created.add_to(new_groups, session.created_at, sid)  # type: ignore[arg-type]
             return
         self.runs -= len(old.runs)
         old_groups = _groups(old)
         same_groups = old_groups == new_groups
         if not same_groups or old.updated_at != session.updated_at:
-            for group in old_groups:
-                self.by_updated.remove(group, old.updated_at, sid)  # type: ignore[arg-type]
-            for group in new_groups:
-                self.by_updated.add(group, session.updated_at, sid)  # type: ignore[arg-type]
+            self.by_updated.remove_from(old_groups, old.updated_at, sid)  # type: ignore[arg-type]
+            self.by_updated.add_to(new_groups, session.updated_at, sid)  # type: ignore[arg-type]
         if not same_groups or old.created_at != session.created_at:
-            for group in old_groups:
-                self.by_created.remove(group, old.created_at, sid)  # type: ignore[arg-type]
-            for group in new_groups:
-                self.by_created.add(group, session.created_at, sid)  # type: ignore[arg-type]
+            self.by_created.remove_from(old_groups, old.created_at, sid)  # type: ignore[arg-type]
+            self.by_created.add_to(new_groups, session.created_at, sid)  # type: ignore[arg-type]
 
     def remove(self, session_id: str) -> Session | None:
         """Remove and return the session, or ``None`` if absent."""
@@ -78,9 +73,9 @@ class SessionTable:
         if session is None:
             return None
         self.runs -= len(session.runs)
-        for group in _groups(session):
-            self.by_updated.remove(group, session.updated_at, session_id)  # type: ignore[arg-type]
-            self.by_created.remove(group, session.created_at, session_id)  # type: ignore[arg-type]
+        groups = _groups(session)
+        self.by_updated.remove_from(groups, session.updated_at, session_id)  # type: ignore[arg-type]
+        self.by_created.remove_from(groups, session.created_at, session_id)  # type: ignore[arg-type]
         return session
 
     def scan(self, query: SessionQuery) -> Iterator[tuple[float, str, Session]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from engine._queries import MemoryQuery
 from engine._records import (
@@ -84,18 +84,16 @@ class MemoryOps(StoreBase):
         """
         memories = self.memories
         if user_id is None:
-            pairs: Iterator[tuple[str, str]] = iter(memories.by_topic)
+            users: Iterable[str] = memories.by_topic
         else:
-            pairs = ((user_id, topic) for topic in memories.topic_counts.get(user_id, ()))
+            users = (user_id,) if user_id in memories.by_topic else ()
         found = set()
-        for user, topic in pairs:
-            if topic in found:
-                continue
-            if any(
-                self._alive(memories.records[(user, mid)], now)
-                for mid in memories.by_topic[(user, topic)]
-            ):
-                found.add(topic)
+        for user in users:
+            for topic, ids in memories.by_topic[user].items():
+                if topic not in found and any(
+                    self._alive(memories.records[(user, mid)], now) for mid in ids
+                ):
+                    found.add(topic)
         return sorted(found)
 
     def delete_memory(self, now: float, user_id: str, memory_id: str) -> bool:
