@@ -18,6 +18,10 @@ up; throughput is operations over the wall time, latency is measured around each
 Each point is the median of ``repeats`` runs; the ratios the goals use come from the same
 run.
 
+**Pipelined** — operations per second through ``mem.pipeline()``: ``pipeline_clients``
+clients each sending batches of ``pipeline_depth`` gets (and, in a second run,
+gets and upserts alternating) over the same preloaded sessions.
+
 **Cost growth** — the p50/p99 of one operation at a time (one client) with 10k, 100k and
 1M stored records (half sessions, half user memories; 20 of each per user): ``get``,
 ``upsert``, ``list_user_sessions``, ``recent`` (the 10 most recently updated sessions),
@@ -50,6 +54,7 @@ from bench._lock_target import open_lock_store
 from bench._micro_peers import GROWTH_OPS, GrowthAdapter, Unsupported, open_growth_adapter
 from bench._micro_results import (
     MICRO_SCHEMA,
+    PIPELINE_MIXES,
     SCALING_TARGETS,
     Goal,
     GrowthPoint,
@@ -103,6 +108,17 @@ def run_micro(options: MicroOptions, *, progress: Progress | None = None) -> Mic
                 for repeat in range(options.repeats)
             ]
             scaling.append(_median_point(target, clients, runs))
+    pipelined: list[ScalingPoint] = []
+    if options.pipeline_depth:
+        for mix in PIPELINE_MIXES:
+            say(
+                f"pipelined: {mix}, {options.pipeline_clients} clients x "
+                f"{options.pipeline_depth} ops per pipeline"
+            )
+            runs = [
+                trio.run(_pipelined_run, options, mix, repeat) for repeat in range(options.repeats)
+            ]
+            pipelined.append(_median_point(mix, options.pipeline_clients, runs))
     growth: list[GrowthPoint] = []
     for target in options.targets:
         for records in options.records:
@@ -120,6 +136,7 @@ def run_micro(options: MicroOptions, *, progress: Progress | None = None) -> Mic
         memory=memory,
         goals=(),
         environment=environment,
+        pipelined=tuple(pipelined),
     )
     return attrs.evolve(partial, goals=check_goals(partial))
 
@@ -240,6 +257,50 @@ async def _scaling_run(
             start = time.perf_counter()
             stop_at = trio.current_time() + options.duration
             go.set()
+        wall = time.perf_counter() - start
+    return (total / wall if wall > 0 else 0.0), recorder
+
+
+async def _pipelined_run(
+    options: MicroOptions, mix: str, repeat: int
+) -> tuple[float, LatencyRecorder]:
+    """``pipeline_clients`` clients, each sending ``mem.pipeline()`` batches of
+    ``pipeline_depth`` random gets (``mix == "get"``) or alternating gets and upserts,
+    over the scaling experiment's preloaded sessions; returns operations per second
+    and the latency of each pipeline."""
+    recorder = LatencyRecorder()
+    records = options.scaling_records
+    users = max(1, records // _SESSIONS_PER_USER)
+    depth = options.pipeline_depth
+    upserts = mix != "get"
+    async with open_memory_engine(shards=options.shards) as mem:
+        for index in range(records):
+            await mem.sessions.upsert(_session(index, users), ttl=None)
+        gc.collect()
+        total = 0
+        start = time.perf_counter()
+        stop_at = trio.current_time() + options.duration
+
+        async def client(seed: int) -> None:
+            nonlocal total
+            rnd = random.Random(seed)
+            n = 0
+            while trio.current_time() < stop_at:
+                began = time.perf_counter()
+                async with mem.pipeline() as p:
+                    for k in range(depth):
+                        index = rnd.randrange(records)
+                        if upserts and k & 1:
+                            p.sessions.upsert(_session(index, users, n + k), ttl=None)
+                        else:
+                            p.sessions.get(f"s{index}")
+                recorder.record("pipeline", time.perf_counter() - began)
+                n += depth
+            total += n
+
+        async with trio.open_nursery() as nursery:
+            for i in range(options.pipeline_clients):
+                nursery.start_soon(client, options.seed * 1_000_003 + repeat * 100_003 + i)
         wall = time.perf_counter() - start
     return (total / wall if wall > 0 else 0.0), recorder
 

@@ -159,6 +159,21 @@ def add_micro_parser(modes: argparse._SubParsersAction[Any]) -> None:
         f"{defaults.memory_records})",
     )
     parser.add_argument(
+        "--pipeline-depth",
+        type=_count,
+        default=defaults.pipeline_depth,
+        metavar="N",
+        help=f"operations per pipeline in the pipelined experiment, 0 to skip (default "
+        f"{defaults.pipeline_depth})",
+    )
+    parser.add_argument(
+        "--pipeline-clients",
+        type=_positive,
+        default=defaults.pipeline_clients,
+        metavar="N",
+        help=f"clients of the pipelined experiment (default {defaults.pipeline_clients})",
+    )
+    parser.add_argument(
         "--shards", type=_positive, default=defaults.shards, metavar="N", help="engine shards"
     )
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results as JSON")
@@ -185,6 +200,8 @@ def run_bench_micro(args: argparse.Namespace) -> int:
         samples=args.samples,
         load_budget=args.load_budget,
         memory_records=args.memory_records,
+        pipeline_depth=args.pipeline_depth,
+        pipeline_clients=args.pipeline_clients,
         shards=args.shards,
     )
     progress = None if args.no_progress else _announce

@@ -121,6 +121,24 @@ def build_micro_tables(result: MicroResult) -> Group:
         goals.add_row(goal.name, value, goal.threshold, met)
 
     parts: list[Table] = [scaling, growth] if result.scaling else [growth]
+    if result.pipelined:
+        pipelined = Table(
+            title=(
+                f"pipelined: mem.pipeline() of {result.options.pipeline_depth} ops, "
+                f"median of {result.options.repeats} x {result.options.duration:g} s"
+            ),
+            box=box.SIMPLE_HEAVY,
+        )
+        for column in ("ops", "clients", "ops/s", "pipeline p50 / p99"):
+            pipelined.add_column(column, justify="left" if column == "ops" else "right")
+        for point in result.pipelined:
+            pipelined.add_row(
+                point.target,
+                f"{point.clients:,}",
+                f"{point.ops_per_second:,.0f}",
+                f"{_us(point.p50_us)} / {_us(point.p99_us)}",
+            )
+        parts.insert(1, pipelined)
     if seen:
         parts.append(notes)
     if result.memory:

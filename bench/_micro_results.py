@@ -12,6 +12,7 @@ from bench._peer_common import PEERS
 
 __all__ = [
     "MICRO_SCHEMA",
+    "PIPELINE_MIXES",
     "SCALING_TARGETS",
     "Goal",
     "GrowthPoint",
@@ -25,6 +26,9 @@ MICRO_SCHEMA: Final = "shardmem.bench.micro/1"
 
 #: The designs the scaling experiment compares.
 SCALING_TARGETS: Final = ("engine", "lock", "ceiling")
+
+#: The operation mixes of the pipelined experiment: gets only, and get/upsert 50:50.
+PIPELINE_MIXES: Final = ("get", "get/upsert")
 
 
 @attrs.frozen(kw_only=True)
@@ -42,6 +46,9 @@ class MicroOptions:
         op_budget: Seconds one operation may take to be measured at one size.
         load_budget: Seconds a target may take to load one size; past it, it stops.
         memory_records: Records loaded for the per-record memory measurement (0: skip).
+        pipeline_depth: Operations per ``mem.pipeline()`` in the pipelined experiment
+            (0: skip it).
+        pipeline_clients: Concurrent clients of the pipelined experiment.
         shards: Engine shards.
         seed: Seeds key choices.
     """
@@ -56,6 +63,8 @@ class MicroOptions:
     op_budget: float = 5.0
     load_budget: float = 120.0
     memory_records: int = 100_000
+    pipeline_depth: int = 100
+    pipeline_clients: int = 10
     shards: int = 4
     seed: int = 0
 
@@ -65,10 +74,12 @@ class ScalingPoint:
     """One scaling measurement (medians over the repeats).
 
     Attributes:
-        target: ``"engine"``, ``"lock"`` or ``"ceiling"``.
+        target: ``"engine"``, ``"lock"`` or ``"ceiling"``; in the pipelined experiment,
+            the operation mix (one of :data:`PIPELINE_MIXES`).
         clients: Concurrent clients.
-        ops_per_second: Median throughput over the repeats.
-        p50_us, p99_us, max_us: Latency of the median-throughput run, microseconds.
+        ops_per_second: Median throughput over the repeats (operations, not pipelines).
+        p50_us, p99_us, max_us: Latency of the median-throughput run, microseconds
+            (of one pipeline, in the pipelined experiment).
         runs: Throughput of every repeat, in run order.
     """
 
@@ -124,6 +135,7 @@ class MicroResult:
     memory: dict[str, Any]
     goals: tuple[Goal, ...]
     environment: dict[str, Any]
+    pipelined: tuple[ScalingPoint, ...] = ()
 
     def scaling_point(self, target: str, clients: int) -> ScalingPoint | None:
         """The scaling point of ``target`` at ``clients``, if measured."""
@@ -147,6 +159,7 @@ class MicroResult:
             "environment": dict(self.environment),
             "scaling": [attrs.asdict(p) for p in self.scaling],
             "growth": [attrs.asdict(p) for p in self.growth],
+            "pipelined": [attrs.asdict(p) for p in self.pipelined],
             "memory": dict(self.memory),
             "goals": [attrs.asdict(g) for g in self.goals],
         }
@@ -194,6 +207,14 @@ def check_goals(result: MicroResult) -> tuple[Goal, ...]:
         "<= 50",
         lambda v: v <= 50,
     )
+    for point in result.pipelined:
+        add(
+            f"pipelined ops/s ({point.target}, {point.clients} clients x "
+            f"{result.options.pipeline_depth} ops)",
+            point.ops_per_second,
+            ">= 1000000",
+            _ge(1_000_000),
+        )
     sizes = result.options.records
     if sizes:
         small, large = min(sizes), max(sizes)

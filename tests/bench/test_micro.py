@@ -29,6 +29,8 @@ TINY = MicroOptions(
     op_budget=0.5,
     load_budget=20.0,
     memory_records=500,
+    pipeline_depth=20,
+    pipeline_clients=2,
 )
 
 
@@ -47,7 +49,7 @@ def tiny_result() -> dict[str, object]:
     console = Console(record=True, width=200)
     render_micro(result, console)
     text = console.export_text()
-    assert "goals" in text and "cost growth" in text
+    assert "goals" in text and "cost growth" in text and "pipelined" in text
     return result.to_dict()
 
 
@@ -74,6 +76,12 @@ def test_micro_json_shape(tiny_result: dict[str, object], tmp_path: Path) -> Non
         statuses = {p["op"]: p["status"] for p in growth if p["target"] == "langgraph"}
         assert statuses["get"] == "ok"
         assert statuses["expiry"].startswith("n/a")
+    pipelined = data["pipelined"]
+    assert isinstance(pipelined, list)
+    assert [(p["target"], p["clients"]) for p in pipelined] == [("get", 2), ("get/upsert", 2)]
+    for point in pipelined:
+        assert point["ops_per_second"] > 0
+        assert 0 < point["p50_us"] <= point["p99_us"] <= point["max_us"]
     memory = data["memory"]
     assert isinstance(memory, dict)
     assert memory["records"] == 500 and memory["traced_bytes"] > 0
@@ -83,11 +91,17 @@ def test_micro_json_shape(tiny_result: dict[str, object], tmp_path: Path) -> Non
     # Unmeasured goals say so instead of passing.
     by_name = {g["name"]: g for g in goals}
     assert by_name["engine / lock at 100 clients"]["passed"] is None
+    pipelined_goal = by_name["pipelined ops/s (get, 2 clients x 20 ops)"]
+    assert pipelined_goal["value"] == pipelined[0]["ops_per_second"]
+    assert pipelined_goal["passed"] is (pipelined_goal["value"] >= 1_000_000)
     json.dumps(data)
 
 
 def test_micro_json_and_plots_are_written(tmp_path: Path) -> None:
-    result = run_micro(_options(clients=(1,), targets=("engine",), memory_records=0))
+    result = run_micro(
+        _options(clients=(1,), targets=("engine",), memory_records=0, pipeline_depth=0)
+    )
+    assert result.pipelined == ()
     out = tmp_path / "deep" / "micro.json"
     write_micro_json(result, out)
     assert json.loads(out.read_text(encoding="utf-8"))["schema"] == MICRO_SCHEMA
