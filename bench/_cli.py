@@ -33,6 +33,7 @@ from bench._micro_cli import (
     write_comparison_json,
 )
 from bench._peer_targets import PeerUnavailable
+from bench._redis_target import add_redis_url_options
 from bench._report import render_report, write_json
 from bench._results import BenchOptions
 from bench._runner import TARGETS, run_bench
@@ -175,6 +176,7 @@ def _add_bench(subparsers: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="with --data-dir: first delete the shardmem files a previous run left in DIR",
     )
+    add_redis_url_options(parser)
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     parser.set_defaults(handler=_run_bench, parser=parser)
@@ -348,6 +350,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         data_dir=args.data_dir,
         fsync=fsync,
+        redis_url=args.redis_url,
+        redis_cluster_url=args.redis_cluster_url,
     )
     if len(targets) > 1:
         return _run_comparison(args, options, targets)

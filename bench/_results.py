@@ -42,6 +42,10 @@ class BenchOptions:
             directory; ``None``: in memory only.
         fsync: The journal's fsync policy with ``data_dir`` (``"always"``,
             ``"everysec"``, ``"no"``); ``None`` without ``data_dir``.
+        redis_url: The server of the ``redis`` and ``redis-naive`` targets;
+            ``None``: ``$SHARDMEM_REDIS_URL``, else ``redis://127.0.0.1:6379``.
+        redis_cluster_url: A node of the ``redis-cluster`` target's cluster; ``None``:
+            ``$SHARDMEM_REDIS_CLUSTER_URL``, else ``redis://127.0.0.1:6379``.
     """
 
     target: str = "engine"
@@ -56,6 +60,8 @@ class BenchOptions:
     progress: bool = True
     data_dir: str | None = None
     fsync: str | None = None
+    redis_url: str | None = None
+    redis_cluster_url: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -22,6 +22,7 @@ from bench._engine_target import open_engine_target
 from bench._latency import LatencyRecorder
 from bench._monitor import GcPauses, LoopLagMonitor, peak_rss_bytes
 from bench._peer_targets import register_peer_targets
+from bench._redis_target import register_redis_targets
 from bench._results import BenchOptions, BenchResult, DatasetInfo, DurabilityInfo, ProcessInfo
 from bench._target import Target
 from bench._workload import (
@@ -42,6 +43,7 @@ TARGETS: dict[str, TargetFactory] = {
         shards=options.shards, data_dir=options.data_dir, fsync=options.fsync
     ),
     **register_peer_targets(),  # lock, agno, arshai, upsonic, langgraph (imported lazily)
+    **register_redis_targets(),  # redis, redis-cluster, redis-naive (skipped without a server)
 }
 
 _PROGRESS_INTERVAL = 0.1  # seconds between progress-bar refreshes

@@ -27,7 +27,7 @@ from engine._redis_keys import KeyLayout
 from engine._redis_lua import PRELUDE, SCRIPTS
 from engine._redis_lua_ops import OPS
 
-__all__ = ["Connection", "connect"]
+__all__ = ["Connection", "close_failed_connections", "connect"]
 
 _IN_FLIGHT = 4  # automatic pipelines on the wire at once
 
@@ -270,8 +270,7 @@ async def connect(
             client = coredis.Redis.from_url(url, **options)
     except ValueError as error:
         raise BackendUnavailable(f"bad redis url {url!r}: {error}") from error
-    pool = client.connection_pool
-    pool.connection_class = _closing(pool.connection_class)
+    close_failed_connections(client)
     async with AsyncExitStack() as stack:
         stack.callback(_close_layout_streams, client)
         try:
@@ -285,6 +284,14 @@ async def connect(
                 yield conn
             finally:
                 nursery.cancel_scope.cancel()
+
+
+def close_failed_connections(client: Any) -> None:
+    """Make ``client``'s (a not yet entered coredis client) connections close their
+    memory streams when they end, even after a failed connect (see :func:`_closing`);
+    without it every refused connection leaks streams (``ResourceWarning``)."""
+    pool = client.connection_pool
+    pool.connection_class = _closing(pool.connection_class)
 
 
 def _close_layout_streams(client: Any) -> None:

@@ -181,14 +181,22 @@ class RedisMemoryEngine:
         """The engine clock: epoch seconds advancing with trio's clock."""
         return self._clock.now()
 
-    async def drop(self) -> int:
+    async def drop(self, *, forget: bool = False) -> int:
         """Delete every record of this engine's prefix. Returns how many live records
         there were. Works in batches of 500 records per script call.
+
+        Args:
+            forget: also delete the prefix's meta key (its partition count), so that
+                nothing of the prefix is left; use it last, before closing.
 
         Raises:
             EngineClosed, BackendUnavailable.
         """
-        return sum(await self._scatter(ShardStore.clear))
+        dropped: int = sum(await self._scatter(ShardStore.clear))
+        if forget:
+            meta = self._conn.keys.meta
+            await self._conn.command(lambda client: client.delete([meta]))
+        return dropped
 
     async def snapshot(self) -> dict[str, Any]:
         """Every live record as one JSON-safe dict (as ``MemoryEngine.snapshot``),

@@ -30,7 +30,7 @@ from bench._cli import build_parser
             "argument --working-ttl: expected a number of seconds",
         ),
         (["bench", "--agents"], "argument --agents: expected one argument"),
-        (["bench", "--target", "redis"], "argument --target: unknown target 'redis'"),
+        (["bench", "--target", "memcached"], "argument --target: unknown target 'memcached'"),
         (["bench", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["explode"], "argument COMMAND: invalid choice: 'explode'"),
     ],
