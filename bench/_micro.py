@@ -64,6 +64,7 @@ from bench._micro_results import (
     check_goals,
 )
 from bench._peer_common import PEERS, PeerUnavailable, peer_version
+from bench._redis_micro import open_redis_growth_adapter, open_redis_scaling_op
 from engine import EngineConfig, Session, ShardStore, open_memory_engine
 
 __all__ = [
@@ -100,13 +101,21 @@ def run_micro(options: MicroOptions, *, progress: Progress | None = None) -> Mic
     say = progress if progress is not None else (lambda line: None)
     environment = _environment(options)
     scaling: list[ScalingPoint] = []
+    skipped: dict[str, str] = environment.setdefault("skipped", {})
     for clients in options.clients:
-        for target in SCALING_TARGETS:
+        for target in options.scaling_targets:
+            if target in skipped:
+                continue
             say(f"scaling: {target} at {clients:,} clients")
-            runs = [
-                trio.run(_scaling_run, options, target, clients, repeat)
-                for repeat in range(options.repeats)
-            ]
+            try:
+                runs = [
+                    trio.run(_scaling_run, options, target, clients, repeat)
+                    for repeat in range(options.repeats)
+                ]
+            except PeerUnavailable as exc:  # a Redis target without its server
+                skipped[target] = str(exc)
+                say(f"scaling: skipped {target}: {exc}")
+                continue
             scaling.append(_median_point(target, clients, runs))
     pipelined: list[ScalingPoint] = []
     if options.pipeline_depth:
@@ -120,7 +129,7 @@ def run_micro(options: MicroOptions, *, progress: Progress | None = None) -> Mic
             ]
             pipelined.append(_median_point(mix, options.pipeline_clients, runs))
     growth: list[GrowthPoint] = []
-    for target in options.targets:
+    for target in (*options.targets, *options.redis_targets):
         for records in options.records:
             say(f"growth: {target} at {records:,} records")
             growth.extend(trio.run(_growth_run, options, target, records))
@@ -189,6 +198,12 @@ async def _open_scaling_target(
                 return await mem.sessions.get(f"s{index}")
 
             yield engine_op
+    elif target in options.redis_targets:
+        async with open_redis_scaling_op(
+            target, options.redis_url_of(target), shards=options.shards, records=records,
+            session=lambda index, tag: _session(index, users, tag),
+        ) as redis_op:  # fmt: skip
+            yield redis_op
     elif target == "lock":
         async with open_lock_store() as locked:
             for session in sessions:
@@ -332,7 +347,12 @@ async def _growth_run(options: MicroOptions, target: str, records: int) -> list[
         return GrowthPoint(target=target, records=records, op=op, status=status)
 
     try:
-        opener = open_growth_adapter(target, shards=options.shards)
+        if target in options.redis_targets:
+            opener = open_redis_growth_adapter(
+                target, options.redis_url_of(target), shards=options.shards
+            )
+        else:
+            opener = open_growth_adapter(target, shards=options.shards)
         async with opener as adapter:
             loaded = await _load(adapter, records, options.load_budget)
             if loaded < records:

@@ -24,6 +24,7 @@ from bench._micro_report import (
     write_micro_plots,
 )
 from bench._peer_targets import PeerUnavailable
+from bench._redis_target import REDIS_TARGETS, add_redis_url_options
 from bench._results import BenchOptions, BenchResult
 
 __all__ = [
@@ -176,6 +177,15 @@ def add_micro_parser(modes: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--shards", type=_positive, default=defaults.shards, metavar="N", help="engine shards"
     )
+    parser.add_argument(
+        "--redis-targets",
+        type=lambda text: parse_targets(text, tuple(REDIS_TARGETS)),
+        default=(),
+        metavar="A,B,...",
+        help=f"also measure these Redis targets in both experiments, from "
+        f"{','.join(REDIS_TARGETS)} (skipped when their server is unreachable)",
+    )
+    add_redis_url_options(parser)
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results as JSON")
     parser.add_argument(
         "--plot", metavar="DIR", default=None, help="also write log-log PNG plots into DIR"
@@ -203,6 +213,9 @@ def run_bench_micro(args: argparse.Namespace) -> int:
         pipeline_depth=args.pipeline_depth,
         pipeline_clients=args.pipeline_clients,
         shards=args.shards,
+        redis_targets=args.redis_targets,
+        redis_url=args.redis_url,
+        redis_cluster_url=args.redis_cluster_url,
     )
     progress = None if args.no_progress else _announce
     try:

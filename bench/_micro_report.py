@@ -17,6 +17,7 @@ from rich.table import Table
 from bench._latency import OpLatency
 from bench._micro import GROWTH_OPS, SCALING_TARGETS, MicroResult
 from bench._peer_targets import PEER_OPERATIONS
+from bench._redis_micro import redis_scaling_table
 from bench._results import BenchResult
 from bench._workload import OPERATIONS
 
@@ -79,7 +80,7 @@ def build_micro_tables(result: MicroResult) -> Group:
     for size in result.options.records:
         growth.add_column(f"{size:,}", justify="right")
     growth.add_column("largest / smallest", justify="right")
-    for target in result.options.targets:
+    for target in (*result.options.targets, *result.options.redis_targets):
         for op in GROWTH_OPS:
             cells = [target, op]
             values: list[float | None] = []
@@ -121,6 +122,8 @@ def build_micro_tables(result: MicroResult) -> Group:
         goals.add_row(goal.name, value, goal.threshold, met)
 
     parts: list[Table] = [scaling, growth] if result.scaling else [growth]
+    if result.options.redis_targets and result.scaling:
+        parts.insert(1, redis_scaling_table(result))
     if result.pipelined:
         pipelined = Table(
             title=(
@@ -184,7 +187,7 @@ def write_micro_plots(result: MicroResult, folder: Path | str) -> list[Path]:
     written: list[Path] = []
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for target in SCALING_TARGETS:
+    for target in result.options.scaling_targets:
         points = [p for p in result.scaling if p.target == target]
         xs = [p.clients for p in points]
         left.plot(xs, [p.ops_per_second for p in points], marker="o", label=target)

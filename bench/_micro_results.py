@@ -51,6 +51,11 @@ class MicroOptions:
         pipeline_clients: Concurrent clients of the pipelined experiment.
         shards: Engine shards.
         seed: Seeds key choices.
+        redis_targets: Redis targets (``redis``, ``redis-cluster``, ``redis-naive``)
+            added to both experiments; one whose server is unreachable is skipped.
+        redis_url, redis_cluster_url: Their servers (``None``: the environment's
+            ``SHARDMEM_REDIS_URL`` / ``SHARDMEM_REDIS_CLUSTER_URL``, else
+            ``redis://127.0.0.1:6379``).
     """
 
     clients: tuple[int, ...] = (1, 10, 100, 1_000, 10_000)
@@ -67,6 +72,18 @@ class MicroOptions:
     pipeline_clients: int = 10
     shards: int = 4
     seed: int = 0
+    redis_targets: tuple[str, ...] = ()
+    redis_url: str | None = None
+    redis_cluster_url: str | None = None
+
+    @property
+    def scaling_targets(self) -> tuple[str, ...]:
+        """The scaling experiment's targets: :data:`SCALING_TARGETS` + ``redis_targets``."""
+        return (*SCALING_TARGETS, *self.redis_targets)
+
+    def redis_url_of(self, target: str) -> str | None:
+        """The URL option of a Redis target (``None``: its default)."""
+        return self.redis_cluster_url if target == "redis-cluster" else self.redis_url
 
 
 @attrs.frozen(kw_only=True)

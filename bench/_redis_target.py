@@ -35,6 +35,7 @@ from engine import BackendUnavailable, open_redis_memory
 __all__ = [
     "DEFAULT_REDIS_URL",
     "add_redis_url_options",
+    "check_reachable",
     "REDIS_TARGETS",
     "RedisTarget",
     "default_redis_url",
@@ -64,7 +65,12 @@ def default_redis_url(target: str) -> str:
 
 @asynccontextmanager
 async def open_redis_engine(
-    url: str, *, cluster: bool, shards: int, name: str = "redis"
+    url: str,
+    *,
+    cluster: bool,
+    shards: int,
+    name: str = "redis",
+    sweep_interval: float | None = 1.0,
 ) -> AsyncIterator[Any]:
     """A ``RedisMemoryEngine`` on ``url`` with a fresh key prefix, dropped on exit.
 
@@ -82,8 +88,9 @@ async def open_redis_engine(
     started = False
     try:
         opened = open_redis_memory(
-            url, cluster=cluster, shards=shards, prefix=prefix, timeout=_TIMEOUT
-        )
+            url, cluster=cluster, shards=shards, prefix=prefix, timeout=_TIMEOUT,
+            sweep_interval=sweep_interval,
+        )  # fmt: skip
         async with opened as engine:
             started = True
             try:
@@ -147,7 +154,7 @@ async def open_redis_target(
     if name not in REDIS_TARGETS:
         raise KeyError(name)
     url = url or default_redis_url(name)
-    await _check_reachable(name, url)
+    await check_reachable(name, url)
     if name == "redis-naive":
         from bench._redis_naive import open_naive_redis_target
 
@@ -160,7 +167,7 @@ async def open_redis_target(
         yield RedisTarget(engine, label=name)
 
 
-async def _check_reachable(name: str, url: str) -> None:
+async def check_reachable(name: str, url: str) -> None:
     """Open (and close) a TCP connection to ``url``'s host and port first, so that a
     missing server is reported before any client exists (coredis' cluster client
     leaks memory streams when its entry node refuses). ``unix://`` is not checked.

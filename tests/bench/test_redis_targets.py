@@ -13,6 +13,7 @@ import os
 import socket
 from typing import Any
 
+import attrs
 import pytest
 
 from bench import BenchOptions, main, run_bench
@@ -201,3 +202,43 @@ def test_the_cli_compares_the_redis_targets(capsys: pytest.CaptureFixture[str]) 
     for name in ("engine", "redis", "redis-cluster", "redis-naive"):
         assert f"\n  {name} " in out or f" {name} " in out
     assert "skipped" not in err
+
+
+def _micro_options(**changes: Any) -> Any:
+    from bench._micro import MicroOptions
+
+    base = MicroOptions(
+        clients=(1, 4), scaling_records=50, duration=0.05, repeats=1, records=(40,),
+        targets=(), samples=3, memory_records=0, pipeline_depth=0, shards=2,
+    )  # fmt: skip
+    return attrs.evolve(base, **changes)
+
+
+def test_micro_skips_an_unreachable_redis_target_with_its_reason() -> None:
+    from bench._micro import run_micro
+
+    url = _closed_port_url()
+    options = _micro_options(redis_targets=("redis",), redis_url=url, clients=(1,))
+    result = run_micro(options)
+    assert result.environment["skipped"]["redis"].startswith(f"redis: no Redis server at {url}")
+    assert result.scaling_point("redis", 1) is None
+    assert {p.status.split(":")[0] for p in result.growth if p.target == "redis"} == {"skipped"}
+
+
+@pytest.mark.redis
+@needs_server
+def test_micro_measures_the_redis_targets() -> None:
+    from bench._micro import run_micro
+
+    targets = ("redis", "redis-naive") + (("redis-cluster",) if CLUSTER_URL else ())
+    options = _micro_options(redis_targets=targets, redis_url=URL, redis_cluster_url=CLUSTER_URL)
+    result = run_micro(options)
+    assert not result.environment["skipped"]
+    for target in targets:
+        for clients in (1, 4):
+            point = result.scaling_point(target, clients)
+            assert point is not None and point.ops_per_second > 0, (target, clients)
+        rows = {p.op: p.status for p in result.growth if p.target == target}
+        assert rows["get"] == rows["search_memories"] == "ok", (target, rows)
+    assert result.growth_point("redis", 40, "expiry").status == "ok"
+    assert result.growth_point("redis-naive", 40, "expiry").status.startswith("n/a")
