@@ -221,24 +221,34 @@ class Actor:
         max_batch = math.inf if self.max_batch is None else self.max_batch
         commit = getattr(behaviour, "commit", None)
         task_status.started(self.ref)
+        # Whether the mailbox may hold requests: false right after a drain that ended
+        # on an empty mailbox with no await since (nothing else ran, so nothing was
+        # sent), which saves a failed receive_nowait() per wake-up.
+        maybe_queued = True
         try:
             while True:
-                try:
-                    first: _Envelope | None = receive_nowait()
-                except trio.WouldBlock:
-                    first = None
+                first: _Envelope | None = None
+                if maybe_queued:
+                    try:
+                        first = receive_nowait()
+                    except trio.WouldBlock:
+                        first = None
+                if first is None:
                     deadline = behaviour.next_deadline()
                     if deadline == math.inf:
                         first = await receive.receive()
                     elif deadline > trio.current_time():
                         with trio.move_on_at(deadline):
                             first = await receive.receive()
+                maybe_queued = True
                 if first is not None:
                     batch = [first]
                     try:
                         while len(batch) < max_batch:
                             batch.append(receive_nowait())
-                    except (trio.WouldBlock, trio.EndOfChannel):
+                    except trio.WouldBlock:
+                        maybe_queued = commit is not None  # a commit awaits
+                    except trio.EndOfChannel:
                         pass
                     size = len(batch)
                     counters.requests += size
@@ -255,6 +265,7 @@ class Actor:
                 if behaviour.next_deadline() <= now:
                     counters.timers += behaviour.fire_timers(now, timer_batch)
                     counters.timer_batches += 1
+                    maybe_queued = True
                     await trio.lowlevel.checkpoint()
         except trio.EndOfChannel:
             pass

@@ -29,7 +29,13 @@ async def gather(requests: Iterable[tuple[ActorRef, object]]) -> list[Any]:
             after it are not awaited (the actors still serve those requests).
         ActorClosed: if an actor's mailbox is closed.
     """
-    replies: list[Reply[Any]] = [await ref.send(message) for ref, message in requests]
+    await trio.lowlevel.checkpoint_if_cancelled()
+    replies: list[Reply[Any]] = []
+    for ref, message in requests:
+        try:
+            replies.append(ref.send_nowait(message))
+        except trio.WouldBlock:  # a full mailbox: wait for room (backpressure)
+            replies.append(await ref.send(message))
     results: list[Any] = []
     parked = False
     for reply in replies:

@@ -85,9 +85,12 @@ class PipelineResult(Generic[T]):
 class _Queue:
     """The ``EngineCore`` of a pipeline's facades: ``_call`` queues, never awaits."""
 
+    __slots__ = ("_engine", "_shards", "config", "description", "operations")
+
     def __init__(self, engine: Any) -> None:
         self.config = engine.config
         self._engine = engine
+        self._shards: int = engine.config.shards
         self.operations: list[Operation] = []
         self.description = ""
 
@@ -97,7 +100,7 @@ class _Queue:
 
     async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
         result: PipelineResult[Any] = PipelineResult(self.description)
-        self.operations.append((shard_of(key, self.config.shards), method, args, result))
+        self.operations.append((shard_of(key, self._shards), method, args, result))
         return result
 
     async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
@@ -166,6 +169,26 @@ _FACADES: Final = {
 }
 
 
+class _FacadeSlot:
+    """``p.sessions`` etc.: the queueing facade, built on first use (most pipelines
+    use one or two kinds) and then found in the instance dict (a non-data descriptor:
+    no lookup failure, no ``__getattr__``, on either access)."""
+
+    __slots__ = ("_kind",)
+
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+
+    def __get__(self, pipeline: Pipeline | None, owner: type | None = None) -> Any:
+        if pipeline is None:
+            return self
+        source, queueing = _FACADES[self._kind]
+        queue = pipeline._queue
+        facade = queueing(queue, source(queue))
+        pipeline.__dict__[self._kind] = facade
+        return facade
+
+
 class Pipeline:
     """Operations queued with ``async with mem.pipeline() as p:``, run on exit.
 
@@ -198,19 +221,10 @@ class Pipeline:
         self._queue = _Queue(engine)
         self._ran = False
 
-    def __getattr__(self, kind: str) -> Any:
-        """Build ``p.sessions`` / ``p.memories`` / ``p.working`` / ``p.knowledge`` on
-        first use (most pipelines use one or two) and keep it: later lookups find it
-        in the instance dict without calling this."""
-        try:
-            source, queueing = _FACADES[kind]
-        except KeyError:
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {kind!r}"
-            ) from None
-        facade = queueing(self._queue, source(self._queue))
-        self.__dict__[kind] = facade
-        return facade
+    sessions: Any = _FacadeSlot("sessions")
+    memories: Any = _FacadeSlot("memories")
+    working: Any = _FacadeSlot("working")
+    knowledge: Any = _FacadeSlot("knowledge")
 
     def __len__(self) -> int:
         return len(self._queue.operations)
@@ -246,7 +260,10 @@ class Pipeline:
         if engine.closed:
             raise EngineClosed("the engine is closed")
         first = operations[0][0]
-        if all(shard == first for shard, _, _, _ in operations):  # one shard: one ask
+        for shard, _, _, _ in operations:
+            if shard != first:
+                break
+        else:  # one shard: one ask
             try:
                 outcomes = await engine._refs[first].ask(
                     (run_pipeline, tuple([(method, args) for _, method, args, _ in operations]))
@@ -256,18 +273,23 @@ class Pipeline:
             for (_, _, _, result), value in zip(operations, outcomes, strict=True):
                 result._outcome = value
             return
-        per_shard: dict[int, list[tuple[Callable[..., Any], tuple[Any, ...]]]] = {}
-        results: dict[int, list[PipelineResult[Any]]] = {}
-        for shard, method, args, result in operations:
-            per_shard.setdefault(shard, []).append((method, args))
-            results.setdefault(shard, []).append(result)
+        per_shard: dict[int, list[Operation]] = {}
+        for operation in operations:
+            group = per_shard.get(operation[0])
+            if group is None:
+                per_shard[operation[0]] = [operation]
+            else:
+                group.append(operation)
         refs = engine._refs
         try:
             replies = await gather(
-                (refs[shard], (run_pipeline, tuple(ops))) for shard, ops in per_shard.items()
+                [
+                    (refs[shard], (run_pipeline, tuple([(op[1], op[2]) for op in group])))
+                    for shard, group in per_shard.items()
+                ]
             )
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
-        for shard, outcomes in zip(per_shard, replies, strict=True):
-            for result, value in zip(results[shard], outcomes, strict=True):
-                result._outcome = value
+        for group, outcomes in zip(per_shard.values(), replies, strict=True):
+            for operation, value in zip(group, outcomes, strict=True):
+                operation[3]._outcome = value
