@@ -165,3 +165,27 @@ async def test_background_sweeper_survives_an_outage(server: Server) -> None:
             while mem.statistics().sweeps == 0:
                 await trio.sleep(0.05)
         assert await mem.working.retrieve("c1") is None
+
+
+async def test_a_pipeline_during_an_outage(server: Server) -> None:
+    async with open_redis_memory(server.url, timeout=TIMEOUT, sweep_interval=None) as mem:
+        await mem.sessions.upsert(Session(session_id="s1", user_id="u"))
+        server.stop()
+        pipeline = mem.pipeline()
+        async with pipeline as p:
+            queued = [p.sessions.get("s1"), p.working.store("c", "x")]
+            await _fails_fast(pipeline.execute())
+        assert not any(result.done for result in queued)
+        with pytest.raises(RuntimeError, match="has not run"):
+            queued[0].result()
+        server.start()  # same port; the data is gone (no persistence)
+        with trio.fail_after(BOUND):
+            while True:
+                try:
+                    async with mem.pipeline() as p:
+                        stored = p.working.store("c", "back")
+                        got = p.working.retrieve("c")
+                    break
+                except BackendUnavailable:
+                    await trio.sleep(0.1)
+        assert stored.result().data == got.result().data == "back"
