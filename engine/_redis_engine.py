@@ -186,16 +186,19 @@ class RedisMemoryEngine:
         there were. Works in batches of 500 records per script call.
 
         Args:
-            forget: also delete the prefix's meta key (its partition count), so that
-                nothing of the prefix is left; use it last, before closing.
+            forget: also delete the prefix's meta key (its partition count) and the
+                partitions' counters, so that nothing of the prefix is left; use it
+                last, before closing.
 
         Raises:
             EngineClosed, BackendUnavailable.
         """
         dropped: int = sum(await self._scatter(ShardStore.clear))
         if forget:
-            meta = self._conn.keys.meta
-            await self._conn.command(lambda client: client.delete([meta]))
+            keys = self._conn.keys
+            # one key per command: on a cluster the keys live in different slots
+            for key in (*(keys.route(p) for p in range(self._partitions)), keys.meta):
+                await self._conn.command(lambda client, key=key: client.delete([key]))
         return dropped
 
     async def snapshot(self) -> dict[str, Any]:

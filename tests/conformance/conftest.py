@@ -100,8 +100,7 @@ def open_backend(backend: str, engine_config: EngineConfig) -> Callable[..., Any
                 yield engine
             finally:
                 if not engine.closed:
-                    await engine.drop()
-                await engine._conn.command(lambda client: client.delete([f"{prefix}:meta"]))
+                    await engine.drop(forget=True)
 
     return opener
 

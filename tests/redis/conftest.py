@@ -46,5 +46,4 @@ async def redis_mem(redis_server: tuple[str, bool]) -> AsyncIterator[Any]:
         try:
             yield engine
         finally:
-            await engine.drop()
-            await engine._conn.command(lambda client: client.delete([f"{prefix}:meta"]))
+            await engine.drop(forget=True)
