@@ -48,11 +48,13 @@ class _Pending:
 
     __slots__ = ("argv", "done", "keys", "name", "reply")
 
-    def __init__(self, name: str, keys: list[str], argv: list[Any]) -> None:
+    def __init__(
+        self, name: str, keys: list[str], argv: list[Any], done: trio.Event | None = None
+    ) -> None:
         self.name = name
         self.keys = keys
         self.argv = argv
-        self.done = trio.Event()
+        self.done = trio.Event() if done is None else done
         self.reply: Any = None
 
 
@@ -126,15 +128,19 @@ class Connection:
         Raises:
             BackendUnavailable: as :meth:`run`, for the whole batch.
         """
-        pending = [_Pending(name, *self._args(p, now, args)) for name, p, now, args in calls]
+        done = trio.Event()  # one for all: they are queued together, so answered together
+        pending = [_Pending(name, *self._args(p, now, args), done) for name, p, now, args in calls]
         self._queue.extend(pending)
         self.requests += len(pending)
         self._wake.set()
-        replies = [await self._wait(call) for call in pending]
-        for reply in replies:
-            if isinstance(reply, BackendUnavailable):
-                raise reply
-        return replies
+        with trio.move_on_after(self.timeout):
+            await done.wait()
+            replies = [call.reply for call in pending]
+            for reply in replies:
+                if isinstance(reply, BackendUnavailable):
+                    raise reply
+            return replies
+        raise self._unavailable(None)
 
     async def _wait(self, call: _Pending) -> Any:
         with trio.move_on_after(self.timeout):
