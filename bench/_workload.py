@@ -215,7 +215,7 @@ async def replay_conversation(
 
 def _pipelined(target: Target) -> bool:
     """Whether ``target`` is a :class:`PipelinedTarget` (cached per type: a runtime
-    protocol check costs tens of microseconds)."""
+    protocol check costs several microseconds)."""
     kind = type(target)
     known = _PIPELINED_TYPES.get(kind)
     if known is None:
