@@ -63,12 +63,33 @@ def memory_terms(text: str, topics: Iterable[str]) -> Counter[str]:
     return terms
 
 
+#: A term's posting: ``{doc: tf}``, or ``(doc, tf)`` inline when one document has it.
+_Posting = dict[Hashable, int] | tuple[Hashable, int]
+
+
+def _expand(posting: _Posting) -> dict[Hashable, int]:
+    """A posting as ``{doc: tf}`` (an inline one becomes a one-entry dict)."""
+    if isinstance(posting, tuple):
+        return {posting[0]: posting[1]}
+    return posting
+
+
+def _as_dict(posting: _Posting | None) -> dict[Hashable, int] | None:
+    """:func:`_expand`, passing ``None`` (a term no document has) through."""
+    return None if posting is None else _expand(posting)
+
+
 class KeywordIndex:
     """Per-user inverted index ``user -> term -> {doc: tf}`` with BM25 ranking.
 
     Memory: postings are nested per user (no ``(user, term)`` key tuple per posting),
     indexed terms are interned with :func:`sys.intern` (a word used by many memories
-    is stored once), and a document's terms are kept as a tuple for its removal.
+    is stored once), and a document's terms are kept as a tuple for its removal. A
+    term that only one document of the user has — most terms, in a user's short
+    memories — keeps its posting inline as a ``(doc, tf)`` tuple instead of a dict
+    (as Lucene's "pulsing" postings format inlines the postings of rare terms in the
+    term dictionary); it becomes a dict when a second document gets the term, and a
+    tuple again when it is back to one.
 
     Complexity: add/remove O(terms of the document); search O(sum of the posting
     sizes of the query's terms + k log k).
@@ -77,7 +98,7 @@ class KeywordIndex:
     __slots__ = ("_doc_terms", "_lengths", "_postings", "_user_length")
 
     def __init__(self) -> None:
-        self._postings: dict[str, dict[str, dict[Hashable, int]]] = {}
+        self._postings: dict[str, dict[str, _Posting]] = {}
         self._doc_terms: dict[str, dict[Hashable, tuple[str, ...]]] = {}
         self._lengths: dict[str, dict[Hashable, int]] = {}  # user -> doc -> |d|
         self._user_length: dict[str, int] = {}
@@ -97,8 +118,11 @@ class KeywordIndex:
         for term, frequency in zip(keys, terms.values(), strict=True):
             posting = postings.get(term)
             if posting is None:
-                posting = postings[term] = {}
-            posting[doc] = frequency
+                postings[term] = (doc, frequency)  # inline: the term's only document
+            elif isinstance(posting, tuple):
+                postings[term] = {posting[0]: posting[1], doc: frequency}
+            else:
+                posting[doc] = frequency
 
     def remove(self, user: str, doc: Hashable) -> None:
         """Forget ``doc`` of ``user`` if indexed."""
@@ -109,9 +133,13 @@ class KeywordIndex:
         postings = self._postings[user]
         for term in terms:
             posting = postings[term]
-            del posting[doc]
-            if not posting:
+            if isinstance(posting, tuple):  # ``doc`` was the term's only document
                 del postings[term]
+                continue
+            del posting[doc]
+            if len(posting) == 1:
+                ((other, frequency),) = posting.items()
+                postings[term] = (other, frequency)
         lengths = self._lengths[user]
         length = lengths.pop(doc)
         if lengths:
@@ -139,7 +167,7 @@ class KeywordIndex:
         postings = self._postings[user]
         terms = []
         for term in set(tokenize(query)):
-            posting = postings.get(term)
+            posting = _as_dict(postings.get(term))
             if posting is not None:
                 df = len(posting)
                 terms.append((math.log(1.0 + (docs - df + 0.5) / (df + 0.5)), posting))
@@ -181,7 +209,7 @@ class KeywordIndex:
         average = self._user_length[user] / docs
         scores: dict[Hashable, float] = {}
         for term in set(tokenize(query)):
-            posting = self._postings[user].get(term)
+            posting = _as_dict(self._postings[user].get(term))
             if posting is None:
                 continue
             idf = math.log(1.0 + (docs - len(posting) + 0.5) / (len(posting) + 0.5))
@@ -209,9 +237,11 @@ class KeywordIndex:
             assert docs and docs.keys() == lengths.keys()
             assert self._user_length[user] == sum(lengths.values())
             postings = self._postings[user]
+            # inline when one document has the term, a dict of two or more otherwise
+            assert all(isinstance(p, tuple) or len(p) >= 2 for p in postings.values())
+            expanded = {term: _expand(posting) for term, posting in postings.items()}
             for doc, terms in docs.items():
                 assert len(set(terms)) == len(terms)
-                assert sum(postings[term][doc] for term in terms) == lengths[doc]
-            total = sum(len(posting) for posting in postings.values())
-            assert all(postings.values())  # no empty posting is kept
+                assert sum(expanded[term][doc] for term in terms) == lengths[doc]
+            total = sum(len(posting) for posting in expanded.values())
             assert total == sum(len(terms) for terms in docs.values())

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterator
 
 from engine._keyword import KeywordIndex, memory_terms
 from engine._ordered import OrderedGroups
 from engine._queries import MemoryQuery
 from engine._records import UserMemory
 
-__all__ = ["MemoryTable"]
+__all__ = ["MemoryTable", "members"]
 
 _ALL = ("all",)
 MemoryKey = tuple[str, str]  # (user_id, memory_id)
+
+
+def members(ids: str | set[str] | None) -> Collection[str]:
+    """The memory ids of a ``by_topic`` entry: an inline id, a set, or none. O(1)."""
+    if ids is None:
+        return ()
+    return (ids,) if isinstance(ids, str) else ids
 
 
 class MemoryTable:
     """User memories keyed by ``(user_id, memory_id)`` with their indexes:
 
     - ordered by ``updated_at`` and ``created_at``, per user and over all users;
-    - per user, per topic, the set of memory ids (``by_topic[user][topic]``);
+    - per user, per topic, the memory ids (``by_topic[user][topic]``): the id itself
+      when one memory has the topic (most topics, in a user's memories), a set of two
+      or more otherwise (see :func:`members`);
     - a BM25 keyword index per user (:class:`KeywordIndex`).
 
     Complexity: put/remove O(log n + terms + topics).
@@ -37,7 +46,7 @@ class MemoryTable:
         self.records: dict[MemoryKey, UserMemory] = {}
         self.by_updated = OrderedGroups()
         self.by_created = OrderedGroups()
-        self.by_topic: dict[str, dict[str, set[str]]] = {}
+        self.by_topic: dict[str, dict[str, str | set[str]]] = {}
         self.keywords = KeywordIndex()
 
     def put(self, memory: UserMemory) -> None:
@@ -58,7 +67,10 @@ class MemoryTable:
             for topic in memory.topics:
                 ids = topics.get(topic)
                 if ids is None:
-                    topics[topic] = {mid}
+                    topics[topic] = mid  # inline: the topic's only memory
+                elif isinstance(ids, str):
+                    if ids != mid:
+                        topics[topic] = {ids, mid}
                 else:
                     ids.add(mid)
         self.keywords.add(user, mid, memory_terms(memory.memory, memory.topics))
@@ -74,12 +86,14 @@ class MemoryTable:
         self.by_created.remove_from(groups, memory.created_at, key)  # type: ignore[arg-type]
         if memory.topics:
             topics = self.by_topic[user]
-            for topic in memory.topics:
-                ids = topics.get(topic)
-                if ids is not None:  # None: a repeated topic, already removed
-                    ids.discard(mid)
-                    if not ids:
-                        del topics[topic]
+            for topic in set(memory.topics):  # a topic may be repeated
+                ids = topics[topic]
+                if isinstance(ids, str):  # ``mid`` was the topic's only memory
+                    del topics[topic]
+                    continue
+                ids.discard(mid)
+                if len(ids) == 1:
+                    (topics[topic],) = ids
             if not topics:
                 del self.by_topic[user]
         self.keywords.remove(user, mid)
@@ -103,7 +117,7 @@ class MemoryTable:
             ids: set[str] = set()
             topics = self.by_topic.get(query.user_id, {})
             for topic in query.topics:
-                ids |= topics.get(topic, set())
+                ids.update(members(topics.get(topic)))
             candidates = [self.records[(query.user_id, mid)] for mid in ids]
             candidates.sort(
                 key=lambda m: (m.created_at if by_created else m.updated_at, m.memory_id),
@@ -144,10 +158,14 @@ class MemoryTable:
         self.by_created._check()
         self.keywords._check()
         assert self.by_updated.size(_ALL) == len(self.records)
-        assert all(topics and all(topics.values()) for topics in self.by_topic.values())
-        topic_total = sum(len(ids) for topics in self.by_topic.values() for ids in topics.values())
+        for topics in self.by_topic.values():
+            # inline when one memory has the topic, a set of two or more otherwise
+            assert topics and all(isinstance(v, str) or len(v) >= 2 for v in topics.values())
+        topic_total = sum(
+            len(members(ids)) for topics in self.by_topic.values() for ids in topics.values()
+        )
         assert topic_total == sum(len(set(m.topics)) for m in self.records.values())
         for (user, mid), memory in self.records.items():
             assert memory.user_id == user and memory.memory_id == mid
             for topic in memory.topics:
-                assert mid in self.by_topic[user][topic]
+                assert mid in members(self.by_topic[user][topic])

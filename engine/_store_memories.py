@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine._memory_table import members
 from engine._queries import MemoryQuery
 from engine._records import (
     UserMemory,
@@ -91,7 +92,7 @@ class MemoryOps(StoreBase):
         for user in users:
             for topic, ids in memories.by_topic[user].items():
                 if topic not in found and any(
-                    self._alive(memories.records[(user, mid)], now) for mid in ids
+                    self._alive(memories.records[(user, mid)], now) for mid in members(ids)
                 ):
                     found.add(topic)
         return sorted(found)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from engine import EngineConfig, ShardStore, UserMemory, open_memory_engine
 from engine._keyword import STOP_WORDS, KeywordIndex, memory_terms, tokenize
+from engine._memory_table import members
 
 START = 1_000_000.0
 
@@ -165,14 +166,14 @@ def test_removal_cleans_every_posting_and_statistic() -> None:
     index.add("v", "a", memory_terms("tea", ()))
     index.remove("u", "a")
     assert "green" not in index._postings["u"]
-    assert set(index._postings["u"]["tea"]) == {"b"}
+    assert index._postings["u"]["tea"] == ("b", 1)  # one document left: inline again
     assert {doc for _, doc in index.search("u", "green tea", 10)} == {"b"}
     index._check()
     index.remove("u", "b")
     index.remove("u", "c")
     index.remove("u", "c")  # absent: nothing happens
     index.remove("nobody", "x")
-    assert index._postings == {"v": {"tea": {"a": 1}}}
+    assert index._postings == {"v": {"tea": ("a", 1)}}
     assert "u" not in index._doc_terms and "u" not in index._user_length
     assert "u" not in index._lengths
     assert index.search("u", "tea", 10) == []
@@ -203,16 +204,33 @@ def test_clear() -> None:
     index._check()
 
 
+def test_a_term_of_one_document_is_inline_and_becomes_a_dict_when_shared() -> None:
+    index = index_of({"a": "green tea"})
+    assert index._postings["u"] == {"green": ("a", 1), "tea": ("a", 1)}
+    index.add("u", "b", memory_terms("tea tea", ()))
+    assert index._postings["u"]["tea"] == {"a": 1, "b": 2}
+    assert index._postings["u"]["green"] == ("a", 1)
+    index._check()
+    assert [doc for _, doc in index.search("u", "tea", 2)] == ["b", "a"]
+    assert index.search("u", "green tea", 2) == index.search_exhaustive("u", "green tea", 2)
+    index.remove("u", "b")
+    assert index._postings["u"]["tea"] == ("a", 1)
+    index._check()
+    index._postings["u"]["tea"] = {"a": 1}  # a one-document dict breaks the invariant
+    with pytest.raises(AssertionError):
+        index._check()
+
+
 def test_check_detects_a_wrong_posting() -> None:
     index = index_of({"a": "tea tea", "b": "coffee"})
-    index._postings["u"]["tea"]["a"] = 1
+    index._postings["u"]["tea"] = ("a", 1)  # the document has it twice
     with pytest.raises(AssertionError):
         index._check()
 
 
 def test_check_detects_a_stray_posting() -> None:
     index = index_of({"a": "tea"})
-    index._postings["u"]["ghost"] = {"a": 1}
+    index._postings["u"]["ghost"] = ("a", 1)
     with pytest.raises(AssertionError):
         index._check()
 
@@ -313,13 +331,23 @@ def test_store_search_skips_expired_memories_before_the_sweep() -> None:
     found = store.search_memories(START + 10, "u", "paris tea", "keyword", 1)
     assert [m.memory_id for m in found] in (["a"], ["b"])
     assert ("u", "rare") not in store.memories.records
-    assert ("u", "paris") not in store.memories.keywords._postings
+    assert "paris" not in store.memories.keywords._postings["u"]
     assert store.counts().expired_memories == 1
     store._check()
 
 
 def _topic_counts(store: ShardStore, user: str) -> dict[str, int]:
-    return {topic: len(ids) for topic, ids in store.memories.by_topic.get(user, {}).items()}
+    topics = store.memories.by_topic.get(user, {})
+    return {topic: len(members(ids)) for topic, ids in topics.items()}
+
+
+def test_a_repeated_topic_leaves_the_other_memories_of_that_topic() -> None:
+    store = store_with([memory("1", "x", "food", "food"), memory("2", "y", "food")])
+    assert store.memories.by_topic["u"] == {"food": {"1", "2"}}
+    store.delete_memory(START, "u", "1")
+    assert store.memories.by_topic["u"] == {"food": "2"}
+    assert store.memory_topics(START, "u") == ["food"]
+    store._check()
 
 
 def test_store_topics_count_and_listing() -> None:
@@ -337,6 +365,8 @@ def test_store_topics_count_and_listing() -> None:
     assert store.memory_topics(START, "nobody") == []
     store.delete_memory(START, "u", "1")
     assert _topic_counts(store, "u") == {"food": 1, "pets": 1}
+    # One memory left per topic: its id is kept inline, not in a set.
+    assert store.memories.by_topic["u"] == {"food": "2", "pets": "3"}
     assert store.memory_topics(START, "u") == ["food", "pets"]
     store.delete_memory(START, "u", "2")
     store.delete_memory(START, "u", "3")
