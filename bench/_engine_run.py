@@ -1,10 +1,11 @@
-"""The replay's turn as an engine :class:`Run` (shared by the engine and lock targets)."""
+"""The replay's records as engine records (shared by the engine and lock targets)."""
 
 from __future__ import annotations
 
-from engine import Message, Run
+from bench._target import MemoryWrite
+from engine import Message, Run, UserMemory
 
-__all__ = ["run_of"]
+__all__ = ["memory_of", "run_of"]
 
 
 def run_of(run_id: str, messages: tuple[tuple[str, str, str], ...]) -> Run:
@@ -14,4 +15,15 @@ def run_of(run_id: str, messages: tuple[tuple[str, str, str], ...]) -> Run:
         messages=tuple(
             Message(role=role, content=content, name=name) for role, content, name in messages
         ),
+    )
+
+
+def memory_of(write: MemoryWrite) -> UserMemory:
+    """The :class:`engine.UserMemory` a pipelined turn's memory write stores."""
+    return UserMemory(
+        memory_id=write.memory_id,
+        user_id=write.user_id,
+        memory=write.memory,
+        topics=write.topics,
+        agent_id=write.agent_id,
     )

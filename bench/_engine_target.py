@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from bench._engine_run import run_of
+from bench._engine_run import memory_of, run_of
 from bench._target import MemoryWrite, TargetCounts
 from engine import MemoryEngine, Session, UserMemory, open_memory_engine
 
@@ -161,15 +161,7 @@ class EngineTarget:
             p.sessions.append_run(session_id, run_of(run_id, messages), user_id=user_id)
             p.working.store(session_id, working, ttl=working_ttl)
             if memory is not None:
-                p.memories.upsert(
-                    UserMemory(
-                        memory_id=memory.memory_id,
-                        user_id=memory.user_id,
-                        memory=memory.memory,
-                        topics=memory.topics,
-                        agent_id=memory.agent_id,
-                    )
-                )
+                p.memories.upsert(memory_of(memory))
 
     def counts(self) -> TargetCounts:
         """From ``mem.statistics()``."""

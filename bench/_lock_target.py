@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from bench._engine_run import run_of
+from bench._engine_run import memory_of, run_of
 from bench._target import MemoryWrite, TargetCounts
 from engine import (
     EngineConfig,
@@ -270,14 +270,7 @@ class LockTarget:
             ),
         ]
         if memory is not None:
-            record = UserMemory(
-                memory_id=memory.memory_id,
-                user_id=memory.user_id,
-                memory=memory.memory,
-                topics=memory.topics,
-                agent_id=memory.agent_id,
-            )
-            calls.append((ShardStore.upsert_memory, (record, None)))
+            calls.append((ShardStore.upsert_memory, (memory_of(memory), None)))
         await self.store.call_many(calls)
 
     def counts(self) -> TargetCounts:

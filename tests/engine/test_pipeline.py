@@ -23,21 +23,18 @@ def run(run_id: str, text: str) -> Run:
     return Run(run_id=run_id, messages=(Message(role="user", content=text),))
 
 
-async def test_results_and_same_shard_order(mem: MemoryEngine) -> None:
+async def test_one_request_per_shard_not_per_operation(mem: MemoryEngine) -> None:
+    # Results, their order and per-operation errors on every backend:
+    # tests/conformance/test_conformance_pipeline.py. Here, what the embedded engine sends.
     await mem.sessions.upsert(Session(session_id="s1", user_id="alice"))
     async with mem.pipeline() as p:
-        before = p.sessions.messages("s1")
         appended = [p.sessions.append_run("s1", run(f"r{i}", f"m{i}")) for i in range(5)]
-        after = p.sessions.messages("s1", last_n_runs=2)
         memory = p.memories.upsert(UserMemory(user_id="alice", memory="likes tea"))
         found = p.memories.search("alice", "tea")
-        assert len(p) == 9 and not before.done
-    assert before.result() == []  # queued before the appends, ran before them
+        assert len(p) == 7
     assert [r.result().run_id for r in appended] == [f"r{i}" for i in range(5)]
-    assert [m.content for m in after.result()] == ["m3", "m4"]
     assert [m.memory_id for m in found.result()] == [memory.result().memory_id]
-    # One request per shard involved, not one per operation.
-    assert mem.statistics().requests <= 1 + 2
+    assert mem.statistics().requests <= 1 + 2  # the upsert, then at most one per shard
 
 
 async def test_an_operation_error_does_not_stop_the_others(mem: MemoryEngine) -> None:
