@@ -32,6 +32,7 @@ from bench._micro_cli import (
     run_comparison,
     write_comparison_json,
 )
+from bench._micro_report import report_console
 from bench._peer_targets import PeerUnavailable
 from bench._redis_target import add_redis_url_options
 from bench._report import render_report, write_json
@@ -305,7 +306,7 @@ def _run_comparison(
 ) -> int:
     """``--target a,b,c``: the same replay against each target, one comparison table."""
     try:
-        results = run_comparison(options, targets, console=Console())
+        results = run_comparison(options, targets, console=report_console())
     except DatasetError as exc:
         print(f"shardmem bench: error: {exc}", file=sys.stderr)
         return 1

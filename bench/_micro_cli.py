@@ -20,6 +20,7 @@ from bench._micro import MicroOptions, run_micro
 from bench._micro_report import (
     build_comparison_table,
     render_micro,
+    report_console,
     write_micro_json,
     write_micro_plots,
 )
@@ -223,7 +224,7 @@ def run_bench_micro(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("shardmem bench micro: interrupted", file=sys.stderr)
         return 130
-    render_micro(result, Console())
+    render_micro(result, report_console())
     try:
         if args.json is not None:
             write_micro_json(result, args.json)
@@ -252,7 +253,7 @@ def run_comparison(
     """
     from bench._runner import run_bench
 
-    out = console if console is not None else Console()
+    out = console if console is not None else report_console()
     results: dict[str, BenchResult | str] = {}
     for name in targets:
         try:

@@ -7,6 +7,7 @@ Also :func:`build_comparison_table`, the one-table summary of a multi-target rep
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from bench._results import BenchResult
 from bench._workload import OPERATIONS
 
 __all__ = [
+    "REPORT_WIDTH",
     "build_comparison_table",
     "build_micro_tables",
+    "report_console",
     "render_micro",
     "write_micro_json",
     "write_micro_plots",
@@ -270,6 +273,20 @@ def build_comparison_table(results: Mapping[str, BenchResult | str]) -> Table:
             _ops_run(ran),
         )
     return table
+
+
+#: Columns the wide tables get when stdout is not a terminal (a log, a pipe, a file):
+#: rich's default of 80 would truncate the scaling table's headers.
+REPORT_WIDTH = 150
+
+
+def report_console() -> Console:
+    """A console on stdout: the terminal's width, or :data:`REPORT_WIDTH` columns when
+    stdout is not a terminal (``$COLUMNS`` still wins when set)."""
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=REPORT_WIDTH)
+    return console
 
 
 def render_micro(result: MicroResult, console: Console) -> None:
