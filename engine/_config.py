@@ -7,7 +7,7 @@ from typing import Any, Final
 import attrs
 
 from engine._errors import InvalidArgument
-from engine._validate import check_choice, check_ttl
+from engine._validate import DEFAULT, check_choice, check_ttl
 
 __all__ = ["KIND_NAMES", "EngineConfig", "KindPolicy"]
 
@@ -117,3 +117,14 @@ class EngineConfig:
         """The :class:`KindPolicy` of ``kind`` (one of ``KIND_NAMES``)."""
         policy: KindPolicy = getattr(self, check_choice("kind", kind, KIND_NAMES))
         return policy
+
+    def resolve_ttl(self, kind: str, ttl: object) -> float | None:
+        """The TTL of a write of ``kind`` given ``ttl=``: ``DEFAULT`` -> the kind's
+        default TTL; else ``ttl`` validated (seconds > 0, or ``None`` for no expiry).
+
+        Raises:
+            TypeError, InvalidArgument: for a bad ``ttl``.
+        """
+        if ttl is DEFAULT:
+            return self.policy(kind).default_ttl
+        return check_ttl("ttl", ttl)

@@ -29,7 +29,6 @@ from engine._shard import ShardBehaviour
 from engine._snapshot import build_snapshot, parse_snapshot, routing_key
 from engine._statistics import EngineStatistics, ShardStatistics
 from engine._store import ShardStore
-from engine._validate import DEFAULT, check_ttl
 from engine._working_api import Working
 
 __all__ = ["MemoryEngine", "open_memory_engine"]
@@ -68,12 +67,6 @@ class MemoryEngine:
         self.knowledge = Knowledge(self)
 
     # ------------------------------------------------------- plumbing for facades
-
-    def _ttl(self, kind: str, ttl: object) -> float | None:
-        """Resolve ``ttl=`` of a write: ``DEFAULT`` -> the kind's default; validated."""
-        if ttl is DEFAULT:
-            return self.config.policy(kind).default_ttl
-        return check_ttl("ttl", ttl)
 
     async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
         """Send ``method(store, now, *args)`` to the shard owning ``key``; await it."""

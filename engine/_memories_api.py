@@ -62,7 +62,7 @@ class Memories:
         """
         if not isinstance(memory, UserMemory):
             raise TypeError(f"memory: expected UserMemory, got {type(memory).__name__}")
-        ttl_s = self._engine._ttl("memories", ttl)
+        ttl_s = self._engine.config.resolve_ttl("memories", ttl)
         if memory.memory_id is None:
             memory = attrs.evolve(memory, memory_id=uuid.uuid4().hex)
         stored: UserMemory = await self._engine._call(

@@ -94,10 +94,6 @@ class _Queue:
         self.operations: list[Operation] = []
         self.description = ""
 
-    def _ttl(self, kind: str, ttl: object) -> float | None:
-        ttl_s: float | None = self._engine._ttl(kind, ttl)
-        return ttl_s
-
     async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
         result: PipelineResult[Any] = PipelineResult(self.description)
         self.operations.append((shard_of(key, self._shards), method, args, result))

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 import attrs
 
-from engine._records import Session
+from engine._records import Message, Run, Session
 
-__all__ = ["ORDER_FIELDS", "KnowledgeQuery", "MemoryQuery", "SessionQuery", "session_matches"]
+__all__ = [
+    "ORDER_FIELDS",
+    "KnowledgeQuery",
+    "MemoryQuery",
+    "SessionQuery",
+    "messages_of",
+    "session_matches",
+]
 
 ORDER_FIELDS: Final = ("updated_at", "created_at")
 
@@ -80,3 +88,11 @@ def session_matches(session: Session, query: SessionQuery, needle: str | None) -
     if query.created_after is not None and created < query.created_after:
         return False
     return query.created_before is None or created < query.created_before
+
+
+def messages_of(runs: Iterable[Run], roles: frozenset[str] | None) -> list[Message]:
+    """The messages of ``runs`` in order, only those whose role is in ``roles`` if
+    given (the embedded and Redis stores' ``get_messages``). O(messages)."""
+    if roles is None:
+        return [message for run in runs for message in run.messages]
+    return [message for run in runs for message in run.messages if message.role in roles]

@@ -35,7 +35,7 @@ from engine._sessions_api import Sessions
 from engine._snapshot import build_snapshot, parse_snapshot
 from engine._statistics import EngineStatistics, ShardStatistics
 from engine._store import ShardStore
-from engine._validate import DEFAULT, check_ttl
+from engine._validate import check_ttl
 from engine._working_api import Working
 
 __all__ = ["RedisMemoryEngine", "RedisStatistics", "open_redis_memory"]
@@ -110,12 +110,6 @@ class RedisMemoryEngine:
         self.knowledge = Knowledge(self)
 
     # ------------------------------------------------------- plumbing for facades
-
-    def _ttl(self, kind: str, ttl: object) -> float | None:
-        """Resolve ``ttl=`` of a write: ``DEFAULT`` -> the kind's default; validated."""
-        if ttl is DEFAULT:
-            return self.config.policy(kind).default_ttl
-        return check_ttl("ttl", ttl)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -11,7 +11,7 @@ import attrs
 
 from engine._config import EngineConfig
 from engine._errors import NotFound, OwnershipError
-from engine._queries import SessionQuery, session_matches
+from engine._queries import SessionQuery, messages_of, session_matches
 from engine._records import Message, Run, Session, SessionSummary
 from engine._redis_codec import (
     decode_run,
@@ -215,9 +215,7 @@ class SessionOps:
         user_id: str | None,
     ) -> list[Message]:
         runs = await self.get_runs(p, now, session_id, last_n_runs, user_id)
-        if roles is None:
-            return [message for run in runs for message in run.messages]
-        return [message for run in runs for message in run.messages if message.role in roles]
+        return messages_of(runs, roles)
 
     async def set_summary(
         self, p: int, now: float, session_id: str, summary: SessionSummary, user_id: str | None

@@ -77,7 +77,7 @@ class Sessions:
         Complexity: O(log n) index updates plus O(runs).
         """
         _check_instance("session", session, Session)
-        ttl_s = self._engine._ttl("sessions", ttl)
+        ttl_s = self._engine.config.resolve_ttl("sessions", ttl)
         stored: Session = await self._engine._call(
             session.session_id, ShardStore.upsert_session, session, ttl_s
         )

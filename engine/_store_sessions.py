@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine._errors import NotFound, OwnershipError
-from engine._queries import SessionQuery
+from engine._queries import SessionQuery, messages_of
 from engine._records import (
     Message,
     Run,
@@ -166,9 +166,7 @@ class SessionOps(StoreBase):
     ) -> list[Message]:
         """The messages of the session's (last ``last_n_runs``) runs, in order."""
         runs = self.get_runs(now, session_id, last_n_runs, user_id)
-        if roles is None:
-            return [message for run in runs for message in run.messages]
-        return [message for run in runs for message in run.messages if message.role in roles]
+        return messages_of(runs, roles)
 
     def set_summary(
         self, now: float, session_id: str, summary: SessionSummary, user_id: str | None

@@ -46,7 +46,7 @@ class Working:
         record = WorkingMemory(
             conversation_id=conversation_id, data=data, memory_type=memory_type, metadata=metadata
         )
-        ttl_s = self._engine._ttl("working", ttl)
+        ttl_s = self._engine.config.resolve_ttl("working", ttl)
         stored: WorkingMemory = await self._engine._call(
             conversation_id, ShardStore.store_working, record, ttl_s
         )
