@@ -165,15 +165,7 @@ class EngineTarget:
 
     def counts(self) -> TargetCounts:
         """From ``mem.statistics()``."""
-        stats = self.engine.statistics()
-        return TargetCounts(
-            sessions=stats.sessions,
-            runs=stats.runs,
-            memories=stats.memories,
-            working=stats.working,
-            records=stats.records,
-            expired=stats.expired,
-        )
+        return TargetCounts.of(self.engine.statistics())
 
     def details(self) -> dict[str, object]:
         """``mem.statistics()`` as a JSON-safe dict: per shard, plus engine-wide totals."""

@@ -275,15 +275,7 @@ class LockTarget:
 
     def counts(self) -> TargetCounts:
         """From ``ShardStore.counts()``."""
-        c = self.store.store.counts()
-        return TargetCounts(
-            sessions=c.sessions,
-            runs=c.runs,
-            memories=c.memories,
-            working=c.working,
-            records=c.records,
-            expired=c.expired,
-        )
+        return TargetCounts.of(self.store.store.counts())
 
     def details(self) -> dict[str, object]:
         """Requests served and sweeper wake-ups."""

@@ -118,15 +118,7 @@ class RedisTarget(EngineTarget):
     async def refresh_counts(self) -> None:
         """Read the stored counts from the server (one script call per partition)."""
         engine: Any = self.engine
-        stats = await engine.server_statistics()
-        self._counts = TargetCounts(
-            sessions=stats.sessions,
-            runs=stats.runs,
-            memories=stats.memories,
-            working=stats.working,
-            records=stats.records,
-            expired=stats.expired,
-        )
+        self._counts = TargetCounts.of(await engine.server_statistics())
 
     def counts(self) -> TargetCounts:
         """The counts of the last :meth:`refresh_counts`."""

@@ -10,7 +10,7 @@ exactly like an application using that store would.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -37,6 +37,19 @@ class TargetCounts:
     working: int
     records: int
     expired: int
+
+    @classmethod
+    def of(cls, counts: Any) -> TargetCounts:
+        """From anything with these six attributes: the engine's ``statistics()`` (or
+        a Redis engine's ``server_statistics()``), or a ``ShardStore``'s ``counts()``."""
+        return cls(
+            sessions=counts.sessions,
+            runs=counts.runs,
+            memories=counts.memories,
+            working=counts.working,
+            records=counts.records,
+            expired=counts.expired,
+        )
 
 
 class Target(Protocol):

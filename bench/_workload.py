@@ -134,10 +134,14 @@ def summary_text(conversation: Conversation) -> str:
     return first or conversation.conversation_id
 
 
-async def _timed(recorder: LatencyRecorder, op: str, call: Awaitable[_T]) -> _T:
+async def _timed(recorder: LatencyRecorder, ops: str | tuple[str, ...], call: Awaitable[_T]) -> _T:
+    """Await ``call``; record its wall time under ``ops`` (each operation of a batch gets
+    the batch's latency: its result is available when the batch's is)."""
     start = perf_counter()
     result = await call
-    recorder.record(op, perf_counter() - start)
+    elapsed = perf_counter() - start
+    for op in (ops,) if isinstance(ops, str) else ops:
+        recorder.record(op, elapsed)
     return result
 
 
@@ -298,39 +302,34 @@ async def _pipelined_turn(
     tally: WorkloadTally,
     turn: _TurnPlan,
 ) -> None:
-    """One turn as two batches: the reads, then the writes.
-
-    Each operation of a batch is recorded with the batch's latency: its result is
-    available when the batch's is.
-    """
-    start = perf_counter()
-    read, found = await target.read_turn(
-        session_id=turn.session_id,
-        user_id=turn.owner,
-        last_n_runs=config.history_runs,
-        query=turn.text,
-        limit=config.search_limit,
+    """One turn as two batches: the reads, then the writes."""
+    read, found = await _timed(
+        recorder,
+        ("read_history", "search_memories"),
+        target.read_turn(
+            session_id=turn.session_id,
+            user_id=turn.owner,
+            last_n_runs=config.history_runs,
+            query=turn.text,
+            limit=config.search_limit,
+        ),
     )
-    elapsed = perf_counter() - start
-    recorder.record("read_history", elapsed)
-    recorder.record("search_memories", elapsed)
     tally.history_messages += read
     tally.memory_hits += found
-    start = perf_counter()
-    await target.write_turn(
-        session_id=turn.session_id,
-        user_id=turn.owner,
-        run_id=turn.run_id,
-        messages=turn.messages,
-        working=turn.text,
-        working_ttl=config.working_ttl,
-        memory=turn.memory,
+    writes = ("append_run", "store_working")
+    await _timed(
+        recorder,
+        writes if turn.memory is None else (*writes, "upsert_memory"),
+        target.write_turn(
+            session_id=turn.session_id,
+            user_id=turn.owner,
+            run_id=turn.run_id,
+            messages=turn.messages,
+            working=turn.text,
+            working_ttl=config.working_ttl,
+            memory=turn.memory,
+        ),
     )
-    elapsed = perf_counter() - start
-    recorder.record("append_run", elapsed)
-    recorder.record("store_working", elapsed)
-    if turn.memory is not None:
-        recorder.record("upsert_memory", elapsed)
 
 
 async def run_agents(
