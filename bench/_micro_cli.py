@@ -58,7 +58,10 @@ def _seconds(text: str) -> float:
 
 
 def _positive(text: str) -> int:
-    (value,) = _int_list(text) if "," not in text else (0,)
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return value

@@ -33,6 +33,19 @@ from bench._cli import build_parser
         (["bench", "--target", "memcached"], "argument --target: unknown target 'memcached'"),
         (["bench", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["explode"], "argument COMMAND: invalid choice: 'explode'"),
+        (
+            ["bench", "micro", "--pipeline-depth", "-1"],
+            "argument --pipeline-depth: expected an integer >= 0, got '-1'",
+        ),
+        (
+            ["bench", "micro", "--pipeline-clients", "0"],
+            "argument --pipeline-clients: expected an integer >= 1, got '0'",
+        ),
+        (
+            ["bench", "micro", "--repeats", "1,2"],
+            "argument --repeats: expected an integer >= 1, got '1,2'",
+        ),
+        (["bench", "--no-pipeline=1"], "argument --no-pipeline: ignored explicit argument '1'"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(
