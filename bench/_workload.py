@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Iterable, Iterator
 from time import perf_counter
-from typing import Final, TypeVar, cast
+from typing import Final, TypeVar
 
 import attrs
 import trio
@@ -182,7 +182,8 @@ async def replay_conversation(
             metadata=metadata,
         ),
     )
-    batched = config.pipeline and _pipelined(target)
+    # Once per conversation: a runtime protocol check costs microseconds.
+    pipelined = target if config.pipeline and isinstance(target, PipelinedTarget) else None
     for index, turn in enumerate(conversation.turns):
         text = turn.text
         role = "user" if turn.sender == owner else "assistant"
@@ -198,8 +199,8 @@ async def replay_conversation(
                 agent_id=agent_id,
             )
         plan = _TurnPlan(session_id, owner, text, run_id, messages, memory)
-        if batched:
-            await _pipelined_turn(cast(PipelinedTarget, target), config, recorder, tally, plan)
+        if pipelined is not None:
+            await _pipelined_turn(pipelined, config, recorder, tally, plan)
         else:
             await _single_turn(target, config, recorder, tally, plan)
         tally.turns += 1
@@ -215,19 +216,6 @@ async def replay_conversation(
         ),
     )
     tally.conversations += 1
-
-
-def _pipelined(target: Target) -> bool:
-    """Whether ``target`` is a :class:`PipelinedTarget` (cached per type: a runtime
-    protocol check costs several microseconds)."""
-    kind = type(target)
-    known = _PIPELINED_TYPES.get(kind)
-    if known is None:
-        known = _PIPELINED_TYPES[kind] = isinstance(target, PipelinedTarget)
-    return known
-
-
-_PIPELINED_TYPES: dict[type, bool] = {}
 
 
 @attrs.frozen

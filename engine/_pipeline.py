@@ -85,18 +85,17 @@ class PipelineResult(Generic[T]):
 class _Queue:
     """The ``EngineCore`` of a pipeline's facades: ``_call`` queues, never awaits."""
 
-    __slots__ = ("_engine", "_shards", "config", "description", "operations")
+    __slots__ = ("_engine", "config", "description", "operations")
 
     def __init__(self, engine: Any) -> None:
         self.config = engine.config
         self._engine = engine
-        self._shards: int = engine.config.shards
         self.operations: list[Operation] = []
         self.description = ""
 
     async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
         result: PipelineResult[Any] = PipelineResult(self.description)
-        self.operations.append((shard_of(key, self._shards), method, args, result))
+        self.operations.append((shard_of(key, self.config.shards), method, args, result))
         return result
 
     async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
