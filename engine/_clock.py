@@ -7,7 +7,12 @@ import time
 import attrs
 import trio
 
+from engine._errors import InvalidArgument
+from engine._validate import check_timestamp
+
 __all__ = ["EngineClock"]
+
+_MAX_EPOCH = 1e12  # about year 33658: far enough, and TTL arithmetic stays exact to 1 ms
 
 
 @attrs.frozen
@@ -27,8 +32,21 @@ class EngineClock:
 
     @classmethod
     def start(cls, epoch: float | None = None) -> EngineClock:
-        """Anchor now; ``epoch`` overrides the wall clock's ``time.time()``."""
-        return cls(time.time() if epoch is None else epoch, trio.current_time())
+        """Anchor now; ``epoch`` overrides the wall clock's ``time.time()``.
+
+        Raises:
+            TypeError: if ``epoch`` is not ``None``, an int or a float.
+            InvalidArgument: if it is NaN or infinite (``start_time`` of either
+                ``open_*`` function; a NaN clock would never reach a deadline).
+        """
+        anchor = check_timestamp("start_time", epoch)
+        if anchor is None:
+            anchor = time.time()
+        elif abs(anchor) > _MAX_EPOCH:
+            raise InvalidArgument(
+                f"start_time: expected epoch seconds within ±{_MAX_EPOCH:.0e}, got {epoch!r}"
+            )
+        return cls(anchor, trio.current_time())
 
     def now(self) -> float:
         """Current engine time, epoch seconds."""

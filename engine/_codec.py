@@ -14,20 +14,40 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from engine._errors import InvalidArgument
+from engine._validate import text_error
 
 __all__ = ["EMPTY", "FrozenDict", "freeze", "thaw"]
 
 MAX_DEPTH = 64
+INT_MIN = -(2**63)
+"""The smallest payload integer: a signed 64-bit integer, what every backend (the
+journal's JSON, Redis) carries exactly."""
+INT_MAX = 2**64 - 1
+"""The largest payload integer: an unsigned 64-bit integer."""
 
 
 class FrozenDict(dict[str, Any]):
     """A ``dict`` of JSON values that refuses every mutation (``TypeError``).
 
     It is still a ``dict``: ``isinstance(x, dict)``, ``json.dumps`` and ``dict(x)``
-    (a mutable shallow copy) all work. Build one with :func:`freeze`.
+    (a mutable shallow copy) all work. ``FrozenDict(mapping)`` validates and freezes
+    like :func:`freeze` (so a NaN or a set never gets in this way either).
+
+    Raises:
+        TypeError, InvalidArgument: as :func:`freeze`, for a value that is not JSON.
     """
 
     __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        items = dict(*args, **kwargs)
+        try:
+            frozen = {key: _freeze_item(key, item, 0) for key, item in items.items()}
+        except _PayloadError as error:
+            raise error.kind(
+                f"FrozenDict{''.join(reversed(error.path))}: {error.message}"
+            ) from None
+        dict.__init__(self, frozen)
 
     def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError(
@@ -59,7 +79,14 @@ def _rebuild(items: dict[str, Any]) -> FrozenDict:
     return freeze_mapping(items, "payload")
 
 
-EMPTY: FrozenDict = FrozenDict()
+def _trusted(items: dict[str, Any]) -> FrozenDict:
+    """A :class:`FrozenDict` of already-frozen items, without validating them again."""
+    frozen: FrozenDict = dict.__new__(FrozenDict)
+    dict.__init__(frozen, items)
+    return frozen
+
+
+EMPTY: FrozenDict = _trusted({})
 
 
 def freeze(value: object, name: str) -> Any:
@@ -98,7 +125,19 @@ class _PayloadError(Exception):
 
 def _freeze(value: object, depth: int) -> Any:
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None or kind is FrozenDict:
+    if kind is bool or value is None or kind is FrozenDict:
+        return value
+    if kind is str:
+        problem = text_error(value)  # type: ignore[arg-type]
+        if problem is not None:
+            raise _PayloadError(InvalidArgument, f"expected valid Unicode text, got {problem}")
+        return value
+    if kind is int:
+        if not INT_MIN <= value <= INT_MAX:  # type: ignore[operator]
+            raise _PayloadError(
+                InvalidArgument,
+                f"expected an integer in [-2**63, 2**64 - 1] (64 bits), got {value!r:.60}",
+            )
         return value
     if kind is float:
         if not math.isfinite(value):  # type: ignore[arg-type]
@@ -107,19 +146,7 @@ def _freeze(value: object, depth: int) -> Any:
     if depth >= MAX_DEPTH:
         raise _PayloadError(InvalidArgument, f"expected JSON nested at most {MAX_DEPTH} deep")
     if isinstance(value, Mapping):
-        frozen: dict[str, Any] = {}
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _PayloadError(
-                    TypeError,
-                    f"expected JSON object keys of type str, got {type(key).__name__} {key!r:.60}",
-                )
-            try:
-                frozen[key] = _freeze(item, depth + 1)
-            except _PayloadError as error:
-                error.path.append(f"[{key!r}]")
-                raise
-        return FrozenDict(frozen)
+        return _trusted({key: _freeze_item(key, item, depth) for key, item in value.items()})
     if kind is list or kind is tuple:
         items: list[Any] = []
         sequence: list[Any] | tuple[Any, ...] = value  # type: ignore[assignment]
@@ -138,6 +165,23 @@ def _freeze(value: object, depth: int) -> Any:
         "expected a JSON-serializable value (dict, list, str, int, float, bool, None), "
         f"got {kind.__name__} {value!r:.60}",
     )
+
+
+def _freeze_item(key: object, item: object, depth: int) -> Any:
+    """Freeze one member of a JSON object (``depth`` is the object's own)."""
+    if type(key) is not str:
+        raise _PayloadError(
+            TypeError,
+            f"expected JSON object keys of type str, got {type(key).__name__} {key!r:.60}",
+        )
+    problem = text_error(key)
+    if problem is not None:
+        raise _PayloadError(InvalidArgument, f"expected valid Unicode keys, got {problem} in a key")
+    try:
+        return _freeze(item, depth + 1)
+    except _PayloadError as error:
+        error.path.append(f"[{key!r}]")
+        raise
 
 
 def freeze_mapping(value: object, name: str) -> FrozenDict:

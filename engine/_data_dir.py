@@ -123,10 +123,13 @@ class DataDir:
 
         Raises:
             TypeError: if ``path`` is not a str or path.
+            InvalidArgument: if it is empty (``""`` would mean the current directory).
             BlockingIOError: if another engine holds the lock.
         """
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"data_dir: expected a path, got {type(path).__name__}")
+        if not os.fspath(path):
+            raise InvalidArgument("data_dir: expected a non-empty path, got ''")
         root = Path(path)
         if not lock:
             return cls(root, -1)

@@ -258,10 +258,6 @@ async def open_memory_engine(
         config = attrs.evolve(config, shards=shards)
     if fsync is not None:
         config = attrs.evolve(config, fsync=fsync)
-    if start_time is not None and (
-        isinstance(start_time, bool) or not isinstance(start_time, int | float)
-    ):
-        raise TypeError(f"start_time: expected epoch seconds, got {type(start_time).__name__}")
     records = [] if snapshot is None else parse_snapshot(snapshot)
     clock = EngineClock.start(start_time)
     if data_dir is None:

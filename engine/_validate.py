@@ -7,6 +7,8 @@ Every check names the argument, what was expected and what came, and raises
 from __future__ import annotations
 
 import math
+import re
+import sys
 from collections.abc import Iterable
 from typing import Final
 
@@ -25,9 +27,25 @@ __all__ = [
     "check_timestamp",
     "check_ttl",
     "check_str_tuple",
+    "check_text",
+    "text_error",
+    "MAX_ID_LENGTH",
+    "MAX_INDEX",
 ]
 
 MAX_ID_LENGTH: Final = 1024
+"""The longest identifier accepted, in characters (Unicode code points)."""
+
+MAX_INDEX: Final = sys.maxsize
+"""The largest ``limit`` or ``offset`` accepted (``sys.maxsize``, 2**63 - 1 on 64-bit
+CPython): beyond it slicing raises ``OverflowError``."""
+
+# A lone surrogate is a code point, not a Unicode scalar value: it cannot be encoded
+# as UTF-8, so a journal, a Redis command or a JSON export could not carry it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Identifiers become journal keys and Redis key parts (joined with NUL): no control
+# characters (C0, DEL, C1) and no surrogates.
+_BAD_ID_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Default:
@@ -51,11 +69,44 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
+def check_text(name: str, value: str) -> str:
+    """Check that a ``str`` holds only Unicode scalar values (no lone surrogates).
+
+    The one text policy of every backend: what is stored must encode as UTF-8, the
+    encoding of the journal, of Redis and of JSON exports. Complexity: O(len), in C
+    (``str.isascii`` first, a regular expression only for non-ASCII text).
+
+    Raises:
+        InvalidArgument: naming the argument and the position of the first lone
+            surrogate (for example from ``json.loads('"\\ud83d"')``).
+    """
+    error = text_error(value)
+    if error is not None:
+        raise InvalidArgument(f"{name}: expected valid Unicode text, got {error}")
+    return value
+
+
+def text_error(value: str) -> str | None:
+    """``None`` if ``value`` holds only Unicode scalar values, else what is wrong
+    ("a lone surrogate U+D83D at index 3"). O(len), in C."""
+    if value.isascii():
+        return None
+    bad = _SURROGATE.search(value)
+    if bad is None:
+        return None
+    return f"a lone surrogate U+{ord(bad.group()):04X} at index {bad.start()}"
+
+
 def check_str(name: str, value: object) -> str:
-    """Return ``value`` if it is a ``str``; else raise ``TypeError``."""
+    """Return ``value`` if it is a ``str`` of valid Unicode text.
+
+    Raises:
+        TypeError: if ``value`` is not a ``str``.
+        InvalidArgument: if it holds a lone surrogate (see :func:`check_text`).
+    """
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected str, got {_type_name(value)} {value!r:.80}")
-    return value
+    return check_text(name, value)
 
 
 def check_optional_str(name: str, value: object) -> str | None:
@@ -66,23 +117,30 @@ def check_optional_str(name: str, value: object) -> str | None:
 
 
 def check_id(name: str, value: object) -> str:
-    """Check an identifier: a non-empty ``str`` of at most 1024 characters.
+    """Check an identifier: a non-empty ``str`` of at most 1024 characters, with no
+    control character (U+0000-U+001F, U+007F-U+009F) and no lone surrogate.
+
+    Ids are parts of journal entries and of Redis keys, where NUL separates the parts
+    of a key: banning control characters here is what makes two distinct
+    ``(user_id, memory_id)`` pairs map to two distinct keys on every backend.
+    Complexity: O(len), in C.
 
     Raises:
         TypeError: if ``value`` is not a ``str``.
-        InvalidArgument: if it is empty, only whitespace, or too long.
+        InvalidArgument: if it is empty, only whitespace, too long, or holds a
+            control character or a lone surrogate (the message names its position).
     """
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected a non-empty str, got {_type_name(value)} {value!r:.80}")
     if not value or value.isspace():
         raise InvalidArgument(f"{name}: expected a non-empty str, got {value!r}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidArgument(
-                f"{name}: expected valid Unicode text, got a lone surrogate in {value!r:.80}"
-            ) from None
+    bad = _BAD_ID_CHAR.search(value)
+    if bad is not None:
+        what = "a lone surrogate" if "\ud800" <= bad.group() <= "\udfff" else "a control character"
+        raise InvalidArgument(
+            f"{name}: expected an id without control characters or lone surrogates, got "
+            f"{what} U+{ord(bad.group()):04X} at index {bad.start()} of {value!r:.80}"
+        )
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArgument(
             f"{name}: expected at most {MAX_ID_LENGTH} characters, got {len(value)}"
@@ -131,24 +189,34 @@ def check_timestamp(name: str, value: object) -> float | None:
 
 
 def check_limit(name: str, value: object) -> int | None:
-    """Check a limit: ``None`` (no limit) or an int >= 0."""
+    """Check a limit: ``None`` (no limit) or an int in ``0 .. MAX_INDEX``.
+
+    Raises:
+        TypeError: if ``value`` is not ``None`` or an int.
+        InvalidArgument: if it is negative or above :data:`MAX_INDEX`.
+    """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(
-            f"{name}: expected an int >= 0 or None, got {_type_name(value)} {value!r:.80}"
-        )
-    if value < 0:
-        raise InvalidArgument(f"{name}: expected an int >= 0 or None, got {value!r}")
-    return value
+    return _check_index(name, value, "an int >= 0 or None")
 
 
 def check_offset(name: str, value: object) -> int:
-    """Check an offset: an int >= 0."""
+    """Check an offset: an int in ``0 .. MAX_INDEX``.
+
+    Raises:
+        TypeError: if ``value`` is not an int.
+        InvalidArgument: if it is negative or above :data:`MAX_INDEX`.
+    """
+    return _check_index(name, value, "an int >= 0")
+
+
+def _check_index(name: str, value: object, expected: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: expected an int >= 0, got {_type_name(value)} {value!r:.80}")
+        raise TypeError(f"{name}: expected {expected}, got {_type_name(value)} {value!r:.80}")
     if value < 0:
-        raise InvalidArgument(f"{name}: expected an int >= 0, got {value!r}")
+        raise InvalidArgument(f"{name}: expected {expected}, got {value!r}")
+    if value > MAX_INDEX:
+        raise InvalidArgument(f"{name}: expected at most {MAX_INDEX} (sys.maxsize), got {value!r}")
     return value
 
 
