@@ -7,6 +7,7 @@ __all__ = [
     "EngineClosed",
     "EngineError",
     "InvalidArgument",
+    "MemoryLimitExceeded",
     "NotFound",
     "Overloaded",
     "OwnershipError",
@@ -31,6 +32,12 @@ class InvalidArgument(EngineError, ValueError):
 
 class Overloaded(EngineError, RuntimeError):
     """A shard's mailbox is full and the engine was configured to reject, not wait."""
+
+
+class MemoryLimitExceeded(Overloaded):
+    """The store's memory budget is spent and its policy is not to evict: on Redis a
+    write refused by ``maxmemory`` with ``maxmemory-policy noeviction`` (the server's
+    ``OOM`` error). Reads and deletes keep working; retry once memory is freed."""
 
 
 class EngineClosed(EngineError, RuntimeError):

@@ -9,8 +9,8 @@ the server is back. Only the Redis wiring modules import coredis.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +22,7 @@ from coredis.connection import TCPLocation
 from coredis.exceptions import NoScriptError
 from coredis.retry import NoRetryPolicy
 
-from engine._errors import BackendUnavailable
+from engine._errors import BackendUnavailable, MemoryLimitExceeded
 from engine._redis_keys import KeyLayout
 from engine._redis_lua import PRELUDE, SCRIPTS
 from engine._redis_lua_ops import OPS
@@ -99,6 +99,19 @@ class Connection:
             f"redis at {self.location} is unavailable: {type(error).__name__}: {error}"
         )
 
+    @contextmanager
+    def deadline(self) -> Iterator[None]:
+        """One deadline, ``timeout`` seconds, for a whole engine call however many
+        round trips it makes (a ranked search makes two).
+
+        Raises:
+            BackendUnavailable: if the block has not finished in time.
+        """
+        with trio.move_on_after(self.timeout) as scope:
+            yield
+        if scope.cancelled_caught:
+            raise self._unavailable(None)
+
     async def run(self, name: str, partition: int, now: float, *args: Any) -> Any:
         """Run script ``name`` in ``partition``; its ARGV[4:] are ``args``.
 
@@ -109,6 +122,9 @@ class Connection:
                 within ``timeout`` seconds.
             coredis.exceptions.ResponseError: the script's own error.
         """
+        # like the embedded engine: a call made in an already-cancelled scope is
+        # never sent, so it is never applied
+        await trio.lowlevel.checkpoint_if_cancelled()
         call = _Pending(name, *self._args(partition, now, args))
         self._queue.append(call)
         self.requests += 1
@@ -128,6 +144,7 @@ class Connection:
         Raises:
             BackendUnavailable: as :meth:`run`, for the whole batch.
         """
+        await trio.lowlevel.checkpoint_if_cancelled()
         done = trio.Event()  # one for all: they are queued together, so answered together
         pending = [_Pending(name, *self._args(p, now, args), done) for name, p, now, args in calls]
         self._queue.extend(pending)
@@ -219,7 +236,7 @@ class Connection:
             try:
                 return [await self.client.evalsha(shas[call.name], keys=call.keys, args=call.argv)]
             except redis_errors.ResponseError as failure:
-                return [failure]
+                return [self._refused(failure)]
         async with self.client.pipeline(transaction=False, raise_on_error=False) as pipe:
             requests = [pipe.evalsha(shas[c.name], keys=c.keys, args=c.argv) for c in batch]
         replies: list[Any] = []
@@ -227,8 +244,21 @@ class Connection:
             try:
                 replies.append(await request)
             except redis_errors.ResponseError as failure:
-                replies.append(failure)
+                replies.append(self._refused(failure))
         return replies
+
+    def _refused(self, failure: Exception) -> Exception:
+        """A server's refusal as the engine's error where there is one: ``OOM``
+        (``maxmemory`` reached under ``noeviction``) is :class:`MemoryLimitExceeded`;
+        anything else (a script's own error) is returned as it came."""
+        if str(failure).startswith("OOM"):
+            error = MemoryLimitExceeded(
+                f"redis at {self.location} refused the write: its maxmemory is reached "
+                f"and its maxmemory-policy does not evict ({failure})"
+            )
+            error.__cause__ = failure
+            return error
+        return failure
 
     async def command(self, coro_factory: Any) -> Any:
         """Run a one-off client call (``lambda c: c.hsetnx(...)``) with the same bounds."""

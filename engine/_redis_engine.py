@@ -119,7 +119,8 @@ class RedisMemoryEngine:
         """Run the operation named like ``method`` in the partition owning ``key``."""
         self._check_open()
         operation = self._dispatch[method.__name__]
-        return await operation(shard_of(key, self._partitions), self._clock.now(), *args)
+        with self._conn.deadline():
+            return await operation(shard_of(key, self._partitions), self._clock.now(), *args)
 
     async def _each(self, fn: Callable[[int], Awaitable[T]]) -> list[T]:
         """``fn(partition)`` for every partition, concurrently; results in order.
@@ -147,7 +148,8 @@ class RedisMemoryEngine:
         self._check_open()
         operation = self._dispatch[method.__name__]
         now = self._clock.now()
-        return await self._each(lambda p: operation(p, now, *args))
+        with self._conn.deadline():
+            return await self._each(lambda p: operation(p, now, *args))
 
     async def _merged(
         self, method: Callable[..., Any], query: Any, limit: int | None, offset: int

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 import trio
 
-from engine import EngineError, Session, UserMemory
+from engine import EngineError, MemoryLimitExceeded, Overloaded, Session, UserMemory
 from engine._errors import BackendUnavailable
 
 pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
@@ -47,8 +47,9 @@ def _free_port() -> int:
 class Server:
     """A throw-away ``redis-server`` on a loopback port, started and stopped by PID."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *options: str) -> None:
         self.port = port
+        self.options = options
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -58,7 +59,7 @@ class Server:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
+             "--save", "", "--appendonly", "no", *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
@@ -189,3 +190,37 @@ async def test_a_pipeline_during_an_outage(server: Server) -> None:
                 except BackendUnavailable:
                     await trio.sleep(0.1)
         assert stored.result().data == got.result().data == "back"
+
+
+async def test_a_full_server_refuses_writes_with_a_typed_error_and_keeps_serving() -> None:
+    """``maxmemory`` under ``noeviction``: the server's ``OOM`` reaches the caller as
+    :class:`MemoryLimitExceeded` (an :class:`Overloaded`), not a raw client error;
+    reads and deletes keep working, and writes work again once memory is freed."""
+    srv = Server(_free_port(), "--maxmemory", "3mb", "--maxmemory-policy", "noeviction")
+    srv.start()
+    try:
+        async with open_redis_memory(srv.url, timeout=TIMEOUT, sweep_interval=None) as mem:
+            stored = 0
+            with pytest.raises(MemoryLimitExceeded, match="maxmemory") as caught:
+                for stored in range(10_000):
+                    await mem.working.store(f"c{stored}", "x" * 10_000)
+            assert isinstance(caught.value, Overloaded) and isinstance(caught.value, EngineError)
+            assert stored > 0
+            assert await mem.working.retrieve(f"c{stored}") is None  # nothing half-written
+            assert (await mem.working.retrieve("c0")).data == "x" * 10_000
+            for index in range(stored):
+                assert await mem.working.delete(f"c{index}")
+            await mem.working.store("after", "room again")
+            assert (await mem.working.retrieve("after")).data == "room again"
+    finally:
+        srv.stop()
+
+
+async def test_a_ranked_search_has_one_deadline_for_its_two_round_trips(server: Server) -> None:
+    async with open_redis_memory(server.url, timeout=TIMEOUT, sweep_interval=None) as mem:
+        await mem.memories.upsert(UserMemory(user_id="u", memory_id="m", memory="green tea"))
+        server.freeze()
+        try:
+            await _fails_fast(mem.memories.search("u", "tea"))
+        finally:
+            server.thaw()
