@@ -3,7 +3,8 @@
 No trio here: recovery runs before the shards start. Layout of ``DIR``::
 
     MANIFEST.json                     {"format", "version", "generation", "shards"}
-    LOCK                              flock()ed by the engine that owns DIR
+    LOCK                              flock()ed by the engine that owns DIR (as is DIR
+                                      itself, so deleting LOCK lets no second engine in)
     g0001-s0003.snapshot              shard 3's snapshot of generation 1
     g0001-s0003-00000007.journal      shard 3's journal segment 7
 
@@ -16,9 +17,11 @@ crash mid-write) is cut off (``repair=True``); any other damage raises
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -57,10 +60,47 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+FILE_MODE: Final = 0o600
+"""Mode of every file the engine creates (owner only: records are user data)."""
+DIR_MODE: Final = 0o700
+"""Mode of a data directory the engine creates."""
+_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+
+
+def create_file(path: Path, flags: int = 0) -> int:
+    """Create ``path`` (mode 0600) and open it for writing; return the fd. Never follows
+    a symlink: an existing entry of that name (a planted link included) is an error.
+
+    Raises:
+        FileExistsError: if ``path`` exists (as a file or a symlink).
+    """
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | flags, FILE_MODE)
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of ``path``, refusing to follow a symlink planted in its place.
+
+    Raises:
+        JournalCorrupt: if ``path`` is a symlink (names it).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except OSError as error:
+        if os.path.islink(path):
+            raise JournalCorrupt(f"{path}: is a symlink; refusing to follow it") from None
+        raise error
+    with os.fdopen(fd, "rb") as file:
+        return file.read()
+
+
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file, fsync, rename, fsync the dir."""
+    """Write ``data`` to ``path`` atomically: temp file (0600, created anew: a stale or
+    planted ``.tmp``, symlinks included, is removed, never followed), fsync, rename,
+    fsync the dir."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as file:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)  # removes a symlink itself, not its target
+    with os.fdopen(create_file(tmp), "wb") as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
@@ -114,6 +154,7 @@ class DataDir:
 
     root: Path
     _lock_fd: int
+    _dir_fd: int = -1
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, lock: bool = True) -> DataDir:
@@ -121,9 +162,14 @@ class DataDir:
 
         With ``lock=False`` (read-only inspection) nothing is created or locked.
 
+        The lock is ``flock`` on the directory itself and on its ``LOCK`` file: a
+        tmp cleaner deleting ``LOCK`` cannot let a second engine in. A directory the
+        engine creates gets mode 0700, its files 0600.
+
         Raises:
             TypeError: if ``path`` is not a str or path.
-            InvalidArgument: if it is empty (``""`` would mean the current directory).
+            InvalidArgument: if it is empty (``""`` would mean the current directory),
+                not a directory, or writable by every user (anyone could plant files).
             BlockingIOError: if another engine holds the lock.
         """
         if not isinstance(path, str | os.PathLike):
@@ -133,22 +179,41 @@ class DataDir:
         root = Path(path)
         if not lock:
             return cls(root, -1)
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        mode = root.stat().st_mode
+        if not stat.S_ISDIR(mode):
+            raise InvalidArgument(f"data_dir {str(root)!r}: expected a directory")
+        if mode & stat.S_IWOTH:
+            raise InvalidArgument(
+                f"data_dir {str(root)!r}: expected a directory only its owner can write, got "
+                f"mode {stat.S_IMODE(mode):04o} (world-writable: chmod o-w it, or use another)"
+            )
+        dir_fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        fd = -1
         try:
+            fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(root / "LOCK", os.O_RDWR | os.O_CREAT | _NOFOLLOW, FILE_MODE)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
+            os.close(dir_fd)
+            if fd >= 0:
+                os.close(fd)
             raise BlockingIOError(
-                f"data_dir {str(root)!r} is in use by another engine (LOCK is held)"
+                f"data_dir {str(root)!r} is in use by another engine (locked)"
             ) from None
-        return cls(root, fd)
+        except BaseException:
+            os.close(dir_fd)
+            if fd >= 0:
+                os.close(fd)
+            raise
+        return cls(root, fd, dir_fd)
 
     def close(self) -> None:
-        """Release the lock (if held)."""
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
+        """Release the locks (if held)."""
+        for fd in (self._lock_fd, self._dir_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._lock_fd = self._dir_fd = -1
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest, or ``None`` for a new directory.
@@ -157,10 +222,11 @@ class DataDir:
             JournalCorrupt: if MANIFEST.json is not a valid manifest (names the file).
         """
         path = self.root / MANIFEST
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
+            self._check_no_orphans()
             return None
         try:
-            manifest = orjson.loads(path.read_bytes())
+            manifest = orjson.loads(read_file(path))
         except orjson.JSONDecodeError as error:
             raise JournalCorrupt(f"{path}: not valid JSON ({error})") from None
         if (
@@ -174,6 +240,25 @@ class DataDir:
         ):
             raise JournalCorrupt(f"{path}: not a shardmem data directory manifest")
         return manifest
+
+    def _check_no_orphans(self) -> None:
+        """A directory without a manifest must hold no snapshot or journal: their shard
+        count and generation are unknown, so recovering (or re-sharding, which deletes)
+        them would lose acknowledged data.
+
+        Raises:
+            JournalCorrupt: naming the files found.
+        """
+        orphans = sorted(
+            name for name in os.listdir(self.root) if name.endswith((".snapshot", ".journal"))
+        )
+        if orphans:
+            shown = ", ".join(orphans[:5]) + (", ..." if len(orphans) > 5 else "")
+            raise JournalCorrupt(
+                f"{self.root / MANIFEST}: missing, but the directory holds {len(orphans)} "
+                f"snapshot/journal files ({shown}); refusing to guess their shard count. "
+                "Restore MANIFEST.json from a backup, or move the files away to start empty"
+            )
 
     def write_manifest(self, generation: int, config: EngineConfig) -> None:
         """Atomically replace the manifest (shard count and the TTL policies the
@@ -245,9 +330,9 @@ def write_snapshot(files: ShardFiles, body: dict[str, Any]) -> int:
 def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]:
     """Load the snapshot into ``store``; return ``(seq, first segment, size)``."""
     path = files.snapshot
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return 0, 0, 0
-    data = path.read_bytes()
+    data = read_file(path)
     body = decode_snapshot(data, str(path))
     taken_at = float(body["taken_at"])
     for index, (kind, fields, ttl) in enumerate(body["records"]):
@@ -267,7 +352,12 @@ def _replay(
     total = records = truncated = 0
     for position, segment in enumerate(segments):
         path = files.journal(segment)
-        data = path.read_bytes()
+        if position and segment != segments[position - 1] + 1:
+            raise JournalCorrupt(
+                f"{files.journal(segments[position - 1] + 1)}: missing (segments "
+                f"{segments[position - 1]} and {segment} are on disk)"
+            )
+        data = read_file(path)
         last = position == len(segments) - 1
         if last and len(data) < HEADER_SIZE:
             # A crash between creating the segment and writing its header: torn.

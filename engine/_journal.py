@@ -26,7 +26,7 @@ from typing import Any, Final
 import trio
 
 from engine._clock import EngineClock
-from engine._data_dir import ShardFiles, fsync_dir, snapshot_body, write_snapshot
+from engine._data_dir import ShardFiles, create_file, fsync_dir, snapshot_body, write_snapshot
 from engine._errors import InvalidArgument
 from engine._journal_format import JournalHeader, encode_entry, encode_header, frame
 from engine._shard import ShardBehaviour
@@ -98,7 +98,7 @@ class ShardJournal:
 
     def _open_segment(self) -> None:
         path = self.files.journal(self.segment)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fd = create_file(path, os.O_APPEND)
         header = encode_header(JournalHeader(self.files.shard, self.shards, self.segment))
         os.write(fd, header)
         os.fsync(fd)
