@@ -7,6 +7,7 @@ from typing import Any, Final
 import attrs
 
 from engine._errors import InvalidArgument
+from engine._size import MAX_RECORD_SIZE, check_record_size
 from engine._validate import DEFAULT, check_choice, check_ttl
 
 __all__ = ["KIND_NAMES", "EngineConfig", "KindPolicy"]
@@ -37,6 +38,18 @@ def _compact_factor(instance: Any, attribute: attrs.Attribute[Any], value: Any) 
         raise TypeError(f"EngineConfig.compact_factor: expected a number > 1, got {value!r}")
     if not value > 1 or value != value or value == float("inf"):
         raise InvalidArgument(f"EngineConfig.compact_factor: expected a number > 1, got {value!r}")
+
+
+_MAX_RECORD_SIZE_CAP: Final = 256 << 20  # bytes; JSON of such a record fits a journal frame
+
+
+def _record_size(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _positive_int(instance, attribute, value)
+    if not 1024 <= value <= _MAX_RECORD_SIZE_CAP:
+        raise InvalidArgument(
+            f"EngineConfig.max_record_size: expected bytes in [1024, {_MAX_RECORD_SIZE_CAP}], "
+            f"got {value!r}"
+        )
 
 
 def _optional_positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -88,6 +101,13 @@ class EngineConfig:
         compact_factor: compact a shard's journal into a snapshot when it grows past
             this many times the snapshot's size (> 1)...
         compact_min_bytes: ...and past this many bytes.
+        max_record_size: the largest write accepted, in bytes of its UTF-8 JSON
+            encoding: one session upsert with its runs, one appended run, one summary,
+            one user memory, one working memory or one knowledge doc (default 16 MiB,
+            at most 256 MiB). A bigger write raises ``InvalidArgument`` before it
+            reaches a shard, so a huge record never stalls a shard and every
+            acknowledged write fits a journal frame. A session made of many runs may
+            grow past it in total: each run is its own write.
         sessions, memories, working, knowledge: the :class:`KindPolicy` of each kind.
             Working memory defaults to a 12 h TTL (as Arshai), the others to never.
     """
@@ -108,6 +128,7 @@ class EngineConfig:
     )
     compact_factor: float = attrs.field(default=2.0, validator=_compact_factor)
     compact_min_bytes: int = attrs.field(default=1 << 20, validator=_positive_int)
+    max_record_size: int = attrs.field(default=MAX_RECORD_SIZE, validator=_record_size)
     sessions: KindPolicy = attrs.field(factory=KindPolicy)
     memories: KindPolicy = attrs.field(factory=KindPolicy)
     working: KindPolicy = attrs.field(factory=lambda: KindPolicy(default_ttl=WORKING_MEMORY_TTL))
@@ -117,6 +138,14 @@ class EngineConfig:
         """The :class:`KindPolicy` of ``kind`` (one of ``KIND_NAMES``)."""
         policy: KindPolicy = getattr(self, check_choice("kind", kind, KIND_NAMES))
         return policy
+
+    def check_size(self, name: str, record: Any) -> None:
+        """Check one write of ``record`` against :attr:`max_record_size`.
+
+        Raises:
+            InvalidArgument: naming ``name``, the limit and the record's size.
+        """
+        check_record_size(name, record, self.max_record_size)
 
     def resolve_ttl(self, kind: str, ttl: object) -> float | None:
         """The TTL of a write of ``kind`` given ``ttl=``: ``DEFAULT`` -> the kind's

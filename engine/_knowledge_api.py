@@ -36,6 +36,7 @@ class Knowledge:
         """
         if not isinstance(doc, KnowledgeDoc):
             raise TypeError(f"doc: expected KnowledgeDoc, got {type(doc).__name__}")
+        self._engine.config.check_size("doc", doc)
         ttl_s = self._engine.config.resolve_ttl("knowledge", ttl)
         stored: KnowledgeDoc = await self._engine._call(
             doc.doc_id, ShardStore.upsert_doc, doc, ttl_s

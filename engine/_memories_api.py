@@ -56,12 +56,14 @@ class Memories:
             The stored memory (``memory_id`` and timestamps filled).
 
         Raises:
-            TypeError, InvalidArgument: for a bad argument.
+            TypeError, InvalidArgument: for a bad argument, or a memory larger than
+                ``EngineConfig.max_record_size`` bytes.
 
         Complexity: O(log n + words + topics).
         """
         if not isinstance(memory, UserMemory):
             raise TypeError(f"memory: expected UserMemory, got {type(memory).__name__}")
+        self._engine.config.check_size("memory", memory)
         ttl_s = self._engine.config.resolve_ttl("memories", ttl)
         if memory.memory_id is None:
             memory = attrs.evolve(memory, memory_id=uuid.uuid4().hex)

@@ -71,12 +71,14 @@ class Sessions:
 
         Raises:
             TypeError: if ``session`` is not a :class:`Session` or ``ttl`` not a number.
-            InvalidArgument: for a NaN, infinite, zero or negative ``ttl``.
+            InvalidArgument: for a NaN, infinite, zero or negative ``ttl``, or a session
+                larger than ``EngineConfig.max_record_size`` bytes.
             OwnershipError: if the stored session belongs to another ``user_id``.
 
         Complexity: O(log n) index updates plus O(runs).
         """
         _check_instance("session", session, Session)
+        self._engine.config.check_size("session", session)
         ttl_s = self._engine.config.resolve_ttl("sessions", ttl)
         stored: Session = await self._engine._call(
             session.session_id, ShardStore.upsert_session, session, ttl_s
@@ -184,6 +186,7 @@ class Sessions:
         check_id("session_id", session_id)
         check_str("name", name)
         check_optional_id("user_id", user_id)
+        self._engine.config.check_size("name", name)
         session: Session = await self._engine._call(
             session_id, ShardStore.rename_session, session_id, name, user_id
         )
@@ -241,6 +244,7 @@ class Sessions:
         check_id("session_id", session_id)
         _check_instance("run", run, Run)
         check_optional_id("user_id", user_id)
+        self._engine.config.check_size("run", run)
         stored: Run = await self._engine._call(
             session_id, ShardStore.append_run, session_id, run, user_id
         )
@@ -322,6 +326,7 @@ class Sessions:
             )
         elif tuple(topics):
             raise InvalidArgument("topics: give topics inside the SessionSummary, not both")
+        self._engine.config.check_size("summary", summary)
         stored: SessionSummary = await self._engine._call(
             session_id, ShardStore.set_summary, session_id, summary, user_id
         )

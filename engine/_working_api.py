@@ -41,11 +41,13 @@ class Working:
 
         Raises:
             TypeError: for a non-``str`` ``data`` or a non-JSON ``metadata``.
-            InvalidArgument: for an empty id or a bad ``ttl``.
+            InvalidArgument: for an empty id, a bad ``ttl``, or a record larger than
+                ``EngineConfig.max_record_size`` bytes.
         """
         record = WorkingMemory(
             conversation_id=conversation_id, data=data, memory_type=memory_type, metadata=metadata
         )
+        self._engine.config.check_size("working memory", record)
         ttl_s = self._engine.config.resolve_ttl("working", ttl)
         stored: WorkingMemory = await self._engine._call(
             conversation_id, ShardStore.store_working, record, ttl_s
@@ -82,6 +84,9 @@ class Working:
         check_id("memory_type", memory_type)
         check_str("data", data)
         frozen = None if metadata is None else freeze_mapping(metadata, "metadata")
+        self._engine.config.check_size("data", data)
+        if frozen is not None:
+            self._engine.config.check_size("metadata", frozen)
         ttl_arg = DEFAULT if ttl is DEFAULT else check_ttl("ttl", ttl)
         record: WorkingMemory = await self._engine._call(
             conversation_id,

@@ -23,6 +23,7 @@ PURE_CORE = {
     "_records",
     "_routing",
     "_session_table",
+    "_size",
     "_snapshot",
     "_statistics",
     "_store",
