@@ -10,6 +10,7 @@ from actors._actor import start_actor as start_actor
 from actors._behaviour import Behaviour as Behaviour
 from actors._behaviour import CommittingBehaviour as CommittingBehaviour
 from actors._errors import ActorClosed as ActorClosed
+from actors._errors import CommitFailed as CommitFailed
 from actors._errors import single_leaf as single_leaf
 from actors._errors import unwrap_single_error as unwrap_single_error
 from actors._gather import gather as gather
@@ -23,6 +24,7 @@ __all__ = [
     "ActorStatistics",
     "Behaviour",
     "CommittingBehaviour",
+    "CommitFailed",
     "Reply",
     "gather",
     "open_actor",

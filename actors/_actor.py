@@ -20,7 +20,7 @@ import outcome
 import trio
 
 from actors._behaviour import Behaviour
-from actors._errors import ActorClosed, unwrap_single_error
+from actors._errors import ActorClosed, CommitFailed, unwrap_single_error
 from actors._reply import Reply
 from actors._statistics import ActorStatistics
 
@@ -45,6 +45,7 @@ class _Counters:
     timers: int = 0
     timer_batches: int = 0
     commits: int = 0
+    commit_failures: int = 0
 
 
 @attrs.define(eq=False)
@@ -148,6 +149,7 @@ class ActorRef:
             timers_fired=c.timers,
             timer_batches=c.timer_batches,
             commits=c.commits,
+            commit_failures=c.commit_failures,
             closed=self._closed,
         )
 
@@ -302,8 +304,10 @@ class Actor:
         """Serve a batch, await the behaviour's ``commit()``, then resolve the replies.
 
         Group commit: one commit covers every request of the batch, and no client hears
-        of its request before the commit returned. If the commit fails, every reply of
-        the batch gets that error and the error propagates (the owner stops).
+        of its request before the commit returned. If the commit raises
+        :class:`CommitFailed`, the requests it names get its error and the others their
+        results; any other failure gives every reply of the batch that error and
+        propagates (the owner stops).
         """
         counters = self._counters
         handle = self.behaviour.handle
@@ -316,12 +320,18 @@ class Actor:
                     counters.errors += 1
                     results.append(outcome.Error(exc))
             await commit()
+        except CommitFailed as failure:
+            counters.commit_failures += 1
+            for index in failure.failed:
+                results[index] = outcome.Error(failure.error)
+            counters.errors += len(failure.failed)
         except BaseException as exc:
             error = exc if isinstance(exc, Exception) else _stopped()
             for _, reply in batch:
                 reply.set_error(error)
             raise
-        counters.commits += 1
+        else:
+            counters.commits += 1
         for (_, reply), result in zip(batch, results, strict=True):
             if not reply.set_outcome(result):
                 counters.dropped += 1

@@ -40,7 +40,9 @@ class CommittingBehaviour(Behaviour, Protocol):
     async def commit(self) -> None:
         """Called after every served batch, before any of its replies is resolved.
 
-        One call covers the whole batch (group commit). Raising fails every request
-        of the batch with that error and stops the owner.
+        One call covers the whole batch (group commit). Raising
+        :class:`~actors.CommitFailed` fails the requests it names and the owner keeps
+        serving; raising anything else fails every request of the batch with that
+        error and stops the owner.
         """
         ...

@@ -5,11 +5,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["ActorClosed", "single_leaf", "unwrap_single_error"]
+__all__ = ["ActorClosed", "CommitFailed", "single_leaf", "unwrap_single_error"]
 
 
 class ActorClosed(RuntimeError):
     """The actor's mailbox is closed, or its owner stopped before serving a request."""
+
+
+class CommitFailed(Exception):
+    """Raised by a :class:`CommittingBehaviour`'s ``commit()`` when some requests of
+    the batch could not be made durable but the behaviour itself is sound.
+
+    The owner fails exactly those requests with :attr:`error`, resolves the others
+    with their results, and keeps serving (any other exception from ``commit()``
+    stops it).
+
+    Attributes:
+        error: the exception each failed request's client receives.
+        failed: the positions, in the batch, of the requests that failed.
+    """
+
+    def __init__(self, error: Exception, failed: frozenset[int]) -> None:
+        super().__init__(error, failed)
+        self.error = error
+        self.failed = failed
 
 
 @contextmanager

@@ -25,6 +25,8 @@ class ActorStatistics:
         timers_fired: timers run.
         timer_batches: bounded timer batches run (each followed by a checkpoint).
         commits: batches committed (only with a committing behaviour).
+        commit_failures: batches whose commit failed some requests (``CommitFailed``)
+            while the owner kept serving.
         closed: whether the mailbox has been closed for new requests.
     """
 
@@ -39,4 +41,5 @@ class ActorStatistics:
     timers_fired: int
     timer_batches: int
     commits: int
+    commit_failures: int
     closed: bool

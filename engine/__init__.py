@@ -13,6 +13,7 @@ from engine._errors import BackendUnavailable as BackendUnavailable
 from engine._errors import EngineClosed as EngineClosed
 from engine._errors import EngineError as EngineError
 from engine._errors import InvalidArgument as InvalidArgument
+from engine._errors import JournalUnavailable as JournalUnavailable
 from engine._errors import MemoryLimitExceeded as MemoryLimitExceeded
 from engine._errors import NotFound as NotFound
 from engine._errors import Overloaded as Overloaded
@@ -55,6 +56,7 @@ __all__ = [
     "FrozenDict",
     "InvalidArgument",
     "JournalCorrupt",
+    "JournalUnavailable",
     "Knowledge",
     "KindPolicy",
     "KnowledgeDoc",

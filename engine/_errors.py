@@ -7,6 +7,7 @@ __all__ = [
     "EngineClosed",
     "EngineError",
     "InvalidArgument",
+    "JournalUnavailable",
     "MemoryLimitExceeded",
     "NotFound",
     "Overloaded",
@@ -42,6 +43,17 @@ class MemoryLimitExceeded(Overloaded):
 
 class EngineClosed(EngineError, RuntimeError):
     """The engine was closed (its ``async with`` block has exited)."""
+
+
+class JournalUnavailable(EngineError, OSError):
+    """A durable shard cannot write its journal (disk full, permissions, I/O error).
+
+    Like Redis' ``MISCONF``: the shard refuses writes with this error until its
+    journal can be written again, and keeps serving reads; other shards are not
+    affected. A write that gets this error was not acknowledged: it may already be
+    visible in memory and become durable when the disk recovers (retry it: writes are
+    idempotent), or be lost if the process stops first.
+    """
 
 
 class BackendUnavailable(EngineError, ConnectionError):

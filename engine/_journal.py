@@ -19,20 +19,26 @@ serving while the snapshot is written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any, Final
 
 import trio
 
+from actors import CommitFailed
 from engine._clock import EngineClock
 from engine._data_dir import ShardFiles, create_file, fsync_dir, snapshot_body, write_snapshot
-from engine._errors import InvalidArgument
+from engine._errors import InvalidArgument, JournalUnavailable
 from engine._journal_format import JournalHeader, encode_entry, encode_header, frame
 from engine._shard import ShardBehaviour
 from engine._store import ShardStore
 
-__all__ = ["WRITE_OPS", "DurableShard", "ShardJournal", "request_compaction"]
+__all__ = ["RETRY_INTERVAL", "WRITE_OPS", "DurableShard", "ShardJournal", "request_compaction"]
+
+RETRY_INTERVAL: Final = 1.0
+"""Seconds between two attempts to write a failed journal again (as Redis retries a
+failed AOF write once a second)."""
 
 #: ShardStore methods that change state; reads are journaled only when they restart
 #: a TTL (``refresh_on_read``).
@@ -95,21 +101,62 @@ class ShardJournal:
         self._fd = -1
         self._dirty = False
         self._lock = trio.Lock()
+        #: why the journal cannot be written, while it cannot (writes are refused)
+        self.failure: OSError | None = None
+        self.failures = 0
+        self._unwritten = b""  # committed entries not yet on disk after a failure
+        self._retry_at = -float("inf")  # trio time of the next attempt after a failure
+
+    def unavailable(self) -> JournalUnavailable:
+        """The error a refused write gets while :attr:`failure` is set."""
+        error = self.failure
+        assert error is not None
+        reason = error.strerror or type(error).__name__
+        where = error.filename or self.files.journal(self.segment)
+        return JournalUnavailable(
+            f"shard {self.files.shard}: its journal cannot be written ({reason}: {where}); "
+            "writes to this shard are refused until it can, reads are served; retry later"
+        )
+
+    def retry_due(self) -> bool:
+        """Whether the next commit may try the disk again after a failure: a write
+        is then let through (if the commit still fails, it gets the error)."""
+        return trio.current_time() >= self._retry_at
+
+    def _fail(self, error: OSError) -> JournalUnavailable:
+        if self.failure is None:
+            self.failures += 1
+        self.failure = error
+        self._retry_at = trio.current_time() + RETRY_INTERVAL
+        return self.unavailable()
 
     def _open_segment(self) -> None:
         path = self.files.journal(self.segment)
         fd = create_file(path, os.O_APPEND)
         header = encode_header(JournalHeader(self.files.shard, self.shards, self.segment))
-        os.write(fd, header)
-        os.fsync(fd)
-        fsync_dir(path.parent)
+        try:
+            view = memoryview(header)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            fsync_dir(path.parent)
+        except BaseException:
+            os.close(fd)  # a full disk: leave no headless segment behind to retry over
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
         self._fd = fd
         self.journal_bytes += len(header)
 
     async def open(self) -> None:
         """Create the first segment of this run (a new file: never append to a
-        recovered one)."""
-        await trio.to_thread.run_sync(self._open_segment)
+        recovered one). If the disk refuses (full, read-only), the journal starts in
+        the failed state: the shard serves reads and refuses writes until a later
+        :meth:`commit` can create the segment."""
+        try:
+            await trio.to_thread.run_sync(self._open_segment)
+        except OSError as error:
+            self._fail(error)
 
     def encode(self, now: float, op: str, args: tuple[Any, ...]) -> bytes:
         """The framed entry the next :meth:`append` would add. O(size of args).
@@ -131,24 +178,43 @@ class ShardJournal:
     async def commit(self) -> None:
         """Write the buffered entries with one ``os.write``; fsync if ``always``.
 
+        After a failure, the entries not yet on disk are kept and written first by
+        the next commit, at most once per :data:`RETRY_INTERVAL` seconds; a success
+        clears :attr:`failure`.
+
         Raises:
-            OSError: if the write or the fsync fails (the owner then stops).
+            JournalUnavailable: if the write or the fsync failed (now or still); the
+                entries are kept for the next attempt.
         """
-        if not self._buffer:
+        if self._buffer:
+            self._unwritten += b"".join(self._buffer)
+            self._buffer.clear()
+        if not self._unwritten and self.failure is None:
             return
-        data = b"".join(self._buffer)
-        self._buffer.clear()
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self.journal_bytes += len(data)
-        if self.fsync == "always":
-            async with self._lock:
-                await trio.to_thread.run_sync(os.fsync, self._fd)
-                self.fsyncs += 1
-        else:
-            self._dirty = True
+        if self.failure is not None and not self.retry_due():
+            raise self.unavailable()
+        try:
+            if self._fd < 0:
+                await trio.to_thread.run_sync(self._open_segment)
+            view = memoryview(self._unwritten)
+            try:
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+                    self.journal_bytes += written
+            finally:
+                self._unwritten = bytes(view)
+            if self.fsync == "always" or self.failure is not None:
+                async with self._lock:
+                    await trio.to_thread.run_sync(os.fsync, self._fd)
+                    self.fsyncs += 1
+                    self._dirty = False
+            else:
+                self._dirty = True
+        except OSError as error:
+            self._dirty = True  # written or not, not known durable: fsync on recovery
+            raise self._fail(error) from error
+        self.failure = None
 
     async def run_everysec(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -160,14 +226,21 @@ class ShardJournal:
             await self.sync()
 
     async def sync(self) -> None:
-        """fsync now if there is unsynced data (a no-op once closed)."""
-        if not self._dirty:
+        """fsync now if there is unsynced data (a no-op once closed, or while failed:
+        the owner's next commit retries). An fsync error puts the journal in the
+        failed state instead of stopping the engine."""
+        if not self._dirty or self.failure is not None:
             return
         async with self._lock:
             if self._fd < 0:
                 return
             self._dirty = False
-            await trio.to_thread.run_sync(os.fsync, self._fd)
+            try:
+                await trio.to_thread.run_sync(os.fsync, self._fd)
+            except OSError as error:
+                self._dirty = True
+                self._fail(error)
+                return
             self.fsyncs += 1
 
     async def rotate(self) -> int:
@@ -187,18 +260,39 @@ class ShardJournal:
         return self.segment
 
     async def close(self) -> None:
-        """fsync and close (on a clean shutdown, every policy ends durable)."""
+        """Write what a failure held back, fsync and close (on a clean shutdown, every
+        policy ends durable).
+
+        Raises:
+            JournalUnavailable: if that last write or fsync failed and acknowledged
+                writes may be lost with it (``everysec``/``no``: not yet fsynced). With
+                ``always`` every acknowledged write is already on disk: what is left
+                was refused to its caller, so the failure is not raised. The file is
+                closed either way.
+        """
         if self._fd < 0:
             return
         async with self._lock:
             fd, self._fd = self._fd, -1
             self._dirty = False
+            unwritten, self._unwritten = self._unwritten, b""
 
             def finish() -> None:
-                os.fsync(fd)
-                os.close(fd)
+                try:
+                    view = memoryview(unwritten)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
 
-            await trio.to_thread.run_sync(finish)
+            try:
+                await trio.to_thread.run_sync(finish)
+            except OSError as error:
+                failure = self._fail(error)
+                if self.fsync != "always":
+                    raise failure from error
+                return
             self.fsyncs += 1
 
 
@@ -218,7 +312,9 @@ class DurableShard(ShardBehaviour):
         "_compact_min",
         "_compact_requested",
         "_compacting",
+        "_position",
         "_spawn",
+        "_writes",
         "compactions",
         "journal",
     )
@@ -241,9 +337,12 @@ class DurableShard(ShardBehaviour):
         self._compacting = False
         self._compact_requested = False
         self.compactions = 0
+        self._position = -1  # the position in the batch of the request being served
+        self._writes: list[int] = []  # positions of the batch's journaled writes
 
     def handle(self, message: object) -> object:
         """Serve one request (journaling what changed state), or a compaction request."""
+        self._position += 1
         if message[0] is request_compaction:  # type: ignore[index]
             self._compact_requested = True  # done in commit(), right after this batch
             return True
@@ -253,11 +352,15 @@ class DurableShard(ShardBehaviour):
         name = method.__name__
         store = self.store
         if name in WRITE_OPS:
+            journal = self.journal
+            if journal.failure is not None and not journal.retry_due():
+                raise journal.unavailable()  # refused before it changes anything
             # Encode first: a write the journal cannot hold fails before it changes
             # anything (and before it takes a sequence number).
-            entry = self.journal.encode(now, name, args)
+            entry = journal.encode(now, name, args)
             result = method(store, now, *args)
-            self.journal.append(entry)
+            journal.append(entry)
+            self._writes.append(self._position)
             return result
         touches = store.touches
         result = method(store, now, *args)
@@ -266,9 +369,23 @@ class DurableShard(ShardBehaviour):
         return result
 
     async def commit(self) -> None:
-        """Group commit of the batch just served; maybe start a compaction."""
+        """Group commit of the batch just served; maybe start a compaction.
+
+        Raises:
+            CommitFailed: if the journal could not be written: the batch's writes get
+                :class:`JournalUnavailable`, its reads their results, and the shard
+                keeps serving (see :class:`ShardJournal`).
+        """
         journal = self.journal
-        await journal.commit()
+        writes, self._writes, self._position = self._writes, [], -1
+        try:
+            await journal.commit()
+        except JournalUnavailable as error:
+            if writes:
+                raise CommitFailed(error, frozenset(writes)) from None
+            return
+        if journal.failure is not None:
+            return  # no compaction on a disk that just failed
         if self._compact_requested:
             self._compact_requested = False
             await self.start_compaction()

@@ -7,7 +7,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors import Actor, ActorClosed, CommittingBehaviour, open_actor
+from actors import Actor, ActorClosed, CommitFailed, CommittingBehaviour, open_actor
 
 from ._behaviours import KV
 
@@ -98,3 +98,48 @@ async def test_a_failed_commit_fails_the_whole_batch_and_stops_the_owner(
 def test_max_batch_is_validated() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         Actor(KV(), max_batch=0)
+
+
+@attrs.define(eq=False)
+class PartlyDurable(KV):
+    """Fails the commit of ``set`` requests (once) with ``CommitFailed``; reads pass."""
+
+    positions: list[int] = attrs.Factory(list)
+    fail_writes: bool = True
+
+    def handle(self, message: object) -> object:
+        result = super().handle(message)
+        self.positions.append(message[0] == "set")  # type: ignore[index]
+        return result
+
+    async def commit(self) -> None:
+        await trio.sleep(0)
+        writes = frozenset(i for i, is_write in enumerate(self.positions) if is_write)
+        self.positions.clear()
+        if self.fail_writes and writes:
+            self.fail_writes = False
+            raise CommitFailed(OSError(28, "No space left on device"), writes)
+
+
+async def test_the_first_failed_commit_reaches_exactly_its_writers(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    behaviour = PartlyDurable()
+    async with open_actor(behaviour) as ref:
+        async with trio.open_nursery() as nursery:
+            results: dict[str, object] = {}
+
+            async def call(name: str, message: tuple[object, ...]) -> None:
+                try:
+                    results[name] = await ref.ask(message)
+                except OSError as error:
+                    results[name] = error
+
+            nursery.start_soon(call, "read", ("get", "missing"))
+            nursery.start_soon(call, "write", ("set", "k", 1))
+        assert isinstance(results["write"], OSError)
+        assert results["read"] is None  # same batch, not a write: its result stands
+        assert behaviour.data["k"] == 1  # applied, not durable: the behaviour's business
+        assert await ref.ask(("set", "k", 3)) == 3  # the owner still serves
+        assert await ref.ask(("get", "k")) == 3
+        assert ref.statistics().commit_failures == 1

@@ -26,6 +26,7 @@ def test_a_fresh_actor_reports_zeros() -> None:
             timers_fired=0,
             timer_batches=0,
             commits=0,
+            commit_failures=0,
             closed=False,
         )
     finally:
