@@ -134,6 +134,10 @@ class ActorRef:
         """Whether :meth:`close` was called."""
         return self._closed
 
+    def free_slots(self) -> int:
+        """How many requests the mailbox can take now without waiting. O(1)."""
+        return self._capacity - self._receive.statistics().current_buffer_used
+
     def statistics(self) -> ActorStatistics:
         """A frozen snapshot of the mailbox and the owner's counters. O(1)."""
         c = self._counters

@@ -13,8 +13,12 @@ from actors._reply import Reply
 __all__ = ["gather"]
 
 
-async def gather(requests: Iterable[tuple[ActorRef, object]]) -> list[Any]:
+async def gather(requests: Iterable[tuple[ActorRef, object]], *, reject: bool = False) -> list[Any]:
     """Send every ``(actor, message)`` request, then await all replies, in order.
+
+    With ``reject=True`` nothing is sent unless every mailbox has room for its
+    requests now (checked and sent without a checkpoint between, so atomically):
+    ``trio.WouldBlock`` is raised instead of waiting.
 
     No extra tasks are spawned: all requests are queued first (so the actors work on
     them concurrently) and the replies, which are futures, are collected in order:
@@ -28,8 +32,16 @@ async def gather(requests: Iterable[tuple[ActorRef, object]]) -> list[Any]:
         Exception: the first error among the replies (in request order); the replies
             after it are not awaited (the actors still serve those requests).
         ActorClosed: if an actor's mailbox is closed.
+        trio.WouldBlock: with ``reject=True``, if a mailbox lacks room.
     """
     await trio.lowlevel.checkpoint_if_cancelled()
+    if reject:
+        requests = list(requests)
+        needed: dict[int, int] = {}
+        for ref, _ in requests:
+            needed[id(ref)] = needed.get(id(ref), 0) + 1
+            if needed[id(ref)] > ref.free_slots():
+                raise trio.WouldBlock
     replies: list[Reply[Any]] = []
     for ref, message in requests:
         try:

@@ -86,9 +86,7 @@ class MemoryEngine:
         try:
             reply = ref.send_nowait(message)
         except trio.WouldBlock:
-            raise Overloaded(
-                f"shard mailbox full ({ref.statistics().mailbox_capacity} requests)"
-            ) from None
+            raise self._overloaded() from None
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
         try:
@@ -101,9 +99,15 @@ class MemoryEngine:
         if self._closed:
             raise EngineClosed("the engine is closed")
         try:
-            return await gather((ref, (method, args)) for ref in self._refs)
+            return await gather(((ref, (method, args)) for ref in self._refs), reject=self._reject)
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
+        except trio.WouldBlock:
+            raise self._overloaded() from None
+
+    def _overloaded(self) -> Overloaded:
+        capacity = self.config.mailbox_size
+        return Overloaded(f"shard mailbox full ({capacity} requests; when_full='reject')")
 
     async def _merged(
         self,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Final, Generic, TypeVar
 
 import outcome
+import trio
 
 from actors import ActorClosed, gather
 from engine._errors import EngineClosed
@@ -256,9 +257,9 @@ class Pipeline:
             raise EngineClosed("the engine is closed")
         first = operations[0][0]
         for shard, _, _, _ in operations:
-            if shard != first:
+            if shard != first or engine._reject:
                 break
-        else:  # one shard: one ask
+        else:  # one shard: one ask (when waiting for room is allowed)
             try:
                 outcomes = await engine._refs[first].ask(
                     (run_pipeline, tuple([(method, args) for _, method, args, _ in operations]))
@@ -281,10 +282,13 @@ class Pipeline:
                 [
                     (refs[shard], (run_pipeline, tuple([(op[1], op[2]) for op in group])))
                     for shard, group in per_shard.items()
-                ]
+                ],
+                reject=engine._reject,
             )
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
+        except trio.WouldBlock:
+            raise engine._overloaded() from None
         for group, outcomes in zip(per_shard.values(), replies, strict=True):
             for operation, value in zip(group, outcomes, strict=True):
                 operation[3]._outcome = value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,10 +23,13 @@ from coredis.connection import TCPLocation
 from coredis.exceptions import NoScriptError
 from coredis.retry import NoRetryPolicy
 
-from engine._errors import BackendUnavailable, MemoryLimitExceeded
+from engine._errors import BackendUnavailable, MemoryLimitExceeded, Overloaded
 from engine._redis_keys import KeyLayout
 from engine._redis_lua import PRELUDE, SCRIPTS
 from engine._redis_lua_ops import OPS
+
+#: the reserved room an admitted engine call has left (see ``Connection.admitted``)
+_ADMITTED: ContextVar[list[int] | None] = ContextVar("shardmem_redis_admitted", default=None)
 
 __all__ = ["Connection", "close_failed_connections", "connect"]
 
@@ -68,8 +72,18 @@ class Connection:
         sweep_limit: due records a script removes before its own work.
     """
 
-    def __init__(self, client: Any, keys: KeyLayout, timeout: float, sweep_limit: int) -> None:
+    def __init__(
+        self,
+        client: Any,
+        keys: KeyLayout,
+        timeout: float,
+        sweep_limit: int,
+        capacity: int | None = None,
+    ) -> None:
         self.client = client
+        #: with ``when_full="reject"``: the most calls queued but not yet sent
+        self.capacity = capacity
+        self._reserved = 0  # room held for admitted engine calls not yet queued
         self.keys = keys
         self.timeout = timeout
         self.sweep_limit = str(sweep_limit)
@@ -99,6 +113,44 @@ class Connection:
             f"redis at {self.location} is unavailable: {type(error).__name__}: {error}"
         )
 
+    def _check_room(self, calls: int) -> None:
+        """``when_full="reject"``: refuse calls the send queue has no room for, as a
+        full shard mailbox does on the embedded engine. Room taken by admitted engine
+        calls (see :meth:`admitted`) counts as used until they queue."""
+        if self.capacity is None:
+            return
+        admission = _ADMITTED.get()
+        if admission is not None and admission[0] > 0:
+            admission[0] -= 1  # this call was reserved when its engine call was admitted
+            self._reserved -= 1
+            return
+        if len(self._queue) + self._reserved + calls > self.capacity:
+            raise Overloaded(
+                f"redis send queue full ({self.capacity} requests; when_full='reject')"
+            )
+
+    @contextmanager
+    def admitted(self, calls: int) -> Iterator[None]:
+        """Admit an engine call that will queue up to ``calls`` script calls (a scatter
+        queues one per partition), all or none: their room is reserved here, and
+        taken by each as it queues.
+
+        Raises:
+            Overloaded: with ``when_full="reject"``, if the queue lacks room.
+        """
+        if self.capacity is None or _ADMITTED.get() is not None:
+            yield
+            return
+        self._check_room(calls)
+        self._reserved += calls
+        admission = [calls]
+        token = _ADMITTED.set(admission)  # inherited by the tasks the call starts
+        try:
+            yield
+        finally:
+            _ADMITTED.reset(token)
+            self._reserved -= admission[0]
+
     @contextmanager
     def deadline(self) -> Iterator[None]:
         """One deadline, ``timeout`` seconds, for a whole engine call however many
@@ -125,6 +177,7 @@ class Connection:
         # like the embedded engine: a call made in an already-cancelled scope is
         # never sent, so it is never applied
         await trio.lowlevel.checkpoint_if_cancelled()
+        self._check_room(1)
         call = _Pending(name, *self._args(partition, now, args))
         self._queue.append(call)
         self.requests += 1
@@ -145,6 +198,7 @@ class Connection:
             BackendUnavailable: as :meth:`run`, for the whole batch.
         """
         await trio.lowlevel.checkpoint_if_cancelled()
+        self._check_room(len(calls))
         done = trio.Event()  # one for all: they are queued together, so answered together
         pending = [_Pending(name, *self._args(p, now, args), done) for name, p, now, args in calls]
         self._queue.extend(pending)
@@ -280,7 +334,13 @@ def _copy(error: BackendUnavailable) -> BackendUnavailable:
 
 @asynccontextmanager
 async def connect(
-    url: str, *, cluster: bool, keys: KeyLayout, timeout: float, sweep_limit: int
+    url: str,
+    *,
+    cluster: bool,
+    keys: KeyLayout,
+    timeout: float,
+    sweep_limit: int,
+    capacity: int | None = None,
 ) -> AsyncIterator[Connection]:
     """Open a client for ``url`` (``redis://``/``rediss://``/``unix://``) and yield a
     :class:`Connection`. The client is closed on exit.
@@ -313,7 +373,7 @@ async def connect(
             await stack.enter_async_context(client)
         except _UNAVAILABLE as error:
             raise BackendUnavailable(f"redis at {url} is unavailable: {error}") from error
-        conn = Connection(client, keys, timeout, sweep_limit)
+        conn = Connection(client, keys, timeout, sweep_limit, capacity)
         async with trio.open_nursery() as nursery:
             await nursery.start(conn.serve)
             try:

@@ -119,7 +119,7 @@ class RedisMemoryEngine:
         """Run the operation named like ``method`` in the partition owning ``key``."""
         self._check_open()
         operation = self._dispatch[method.__name__]
-        with self._conn.deadline():
+        with self._conn.deadline(), self._conn.admitted(1):
             return await operation(shard_of(key, self._partitions), self._clock.now(), *args)
 
     async def _each(self, fn: Callable[[int], Awaitable[T]]) -> list[T]:
@@ -148,7 +148,7 @@ class RedisMemoryEngine:
         self._check_open()
         operation = self._dispatch[method.__name__]
         now = self._clock.now()
-        with self._conn.deadline():
+        with self._conn.deadline(), self._conn.admitted(self._partitions):
             return await self._each(lambda p: operation(p, now, *args))
 
     async def _merged(
@@ -357,8 +357,15 @@ async def open_redis_memory(
     keys = KeyLayout(prefix, config.shards)
     clock = EngineClock.start(start_time)
     try:
+        # the embedded engine bounds each shard's mailbox; here one queue serves all partitions
+        capacity = config.mailbox_size * config.shards if config.when_full == "reject" else None
         async with connect(
-            url, cluster=cluster, keys=keys, timeout=timeout_s, sweep_limit=sweep_limit
+            url,
+            cluster=cluster,
+            keys=keys,
+            timeout=timeout_s,
+            sweep_limit=sweep_limit,
+            capacity=capacity,
         ) as conn:
             stored = await conn.command(lambda c: _claim_partitions(c, keys))
             if stored != config.shards:

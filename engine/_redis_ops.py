@@ -132,7 +132,7 @@ class RedisOps(SessionOps):
         )
 
     async def search_memories(
-        self, p: int, now: float, user_id: str, query: str, method: str, limit: int
+        self, p: int, now: float, user_id: str, query: str, method: str, limit: int | None
     ) -> list[UserMemory]:
         if method != "keyword":
             scan = MemoryQuery(user_id=user_id, descending=method == "last_n")
@@ -152,12 +152,12 @@ class RedisOps(SessionOps):
                 return memories  # type: ignore[return-value]
 
     async def _rank(
-        self, p: int, now: float, user_id: str, query: str, limit: int
+        self, p: int, now: float, user_id: str, query: str, limit: int | None
     ) -> list[tuple[float, str]]:
         """BM25 exactly as :class:`engine._keyword.KeywordIndex`, over the user's
-        postings fetched in one script call."""
+        postings fetched in one script call; ``limit=None``: every match."""
         terms = list(set(tokenize(query)))
-        if limit <= 0:
+        if limit is not None and limit <= 0:
             return []
         docs_s, total_s, postings, docs, lengths = await self._conn.run(
             "keyword_stats", p, now, user_id, *terms
@@ -179,7 +179,8 @@ class RedisOps(SessionOps):
                 scores[doc] = scores.get(doc, 0.0) + idf * frequency * (K1 + 1.0) / (
                     frequency + norm
                 )
-        return heapq.nlargest(limit, ((score, doc) for doc, score in scores.items()))
+        ranked = ((score, doc) for doc, score in scores.items())
+        return sorted(ranked, reverse=True) if limit is None else heapq.nlargest(limit, ranked)
 
     async def memory_topics(self, p: int, now: float, user_id: str | None) -> list[str]:
         topics: list[str] = await self._conn.run("memory_topics", p, now, user_id or "")

@@ -216,3 +216,12 @@ async def test_snapshot_has_every_live_record(mem: Any) -> None:
     assert [r["memory_id"] for r in snapshot["memories"]] == ["m"]
     assert [r["conversation_id"] for r in snapshot["working"]] == ["c1"]
     assert [r["doc_id"] for r in snapshot["knowledge"]] == ["d1"]
+
+
+async def test_keyword_search_without_a_limit_returns_every_match(mem: Any) -> None:
+    """``limit=None`` is "every match" on every backend (Redis raised ``TypeError``;
+    found by the random-program fuzz)."""
+    await _facts(mem)
+    found = await mem.memories.search("alice", "tea", limit=None)
+    assert sorted(m.memory_id for m in found) == ["m2", "m4"]
+    assert await mem.memories.search("alice", "tea", limit=0) == []
