@@ -1,0 +1,158 @@
+"""Portals: how a thread outside the engine's trio run reaches the engine.
+
+A :class:`Portal` pairs an engine with the :class:`Mailbox` of the trio run that owns
+it. :meth:`Portal.call` blocks the calling thread until the answer comes back;
+:meth:`Portal.acall` awaits it on the caller's asyncio loop. In the engine thread each
+request of a drained batch becomes one trio task (sync requests run inline), so the
+engine sees the same concurrent calls, with the same cancellation, as from trio code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import weakref
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import trio
+
+from engine._bridge._mailbox import Mailbox
+from engine._bridge._requests import AsyncioRequest, BlockingRequest, LoopReplies, Request
+from engine._errors import EngineClosed, WrongThread
+
+__all__ = ["Portal", "attach_portal", "start_request"]
+
+_get_ident = threading.get_ident
+
+
+async def _serve(request: Request) -> None:
+    """Run one async request as a trio task and hand its answer back."""
+    try:
+        scope = request.scope
+        if scope is None:
+            request.value = await request.fn(*request.args, **request.kwargs)
+        else:
+            with scope:
+                request.value = await request.fn(*request.args, **request.kwargs)
+            if scope.cancelled_caught:  # the asyncio caller cancelled; it is gone
+                request.error = asyncio.CancelledError()
+    except Exception as error:
+        request.error = error
+    except BaseException as error:  # Cancelled: the engine is stopping under the call
+        request.error = EngineClosed(
+            f"the engine stopped before the call finished ({type(error).__name__})"
+        )
+        raise
+    finally:
+        request.done()
+
+
+def start_request(spawn: Callable[..., Any], request: Request) -> None:
+    """Start ``request`` in the engine thread: a task if async, inline if sync."""
+    if request.is_async:
+        spawn(_serve, request)
+        return
+    try:
+        request.value = request.fn(*request.args, **request.kwargs)
+    except Exception as error:
+        request.error = error
+    request.done()
+
+
+class _Cancel(Request):
+    """Fire-and-forget: cancel an asyncio caller's call on the engine side."""
+
+    __slots__ = ()
+
+    def done(self) -> None:
+        pass
+
+
+class Portal:
+    """A way into one engine's trio run from other threads and asyncio loops.
+
+    Attributes:
+        engine: the trio engine (``MemoryEngine`` or ``RedisMemoryEngine``).
+        mailbox: the run's :class:`Mailbox`.
+        ident: the engine thread's ``threading.get_ident()``.
+    """
+
+    def __init__(self, engine: Any, mailbox: Mailbox, ident: int) -> None:
+        self.engine = engine
+        self.mailbox = mailbox
+        self.ident = ident
+        self._replies: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopReplies] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._last: tuple[asyncio.AbstractEventLoop, LoopReplies] | None = None
+
+    def call(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        is_async: bool = True,
+    ) -> Any:
+        """Run ``fn(*args, **kwargs)`` in the engine thread; block until it answers.
+
+        Raises:
+            WrongThread: if called from the engine's own thread (it would deadlock).
+            EngineClosed: if the engine is closed or stopped before answering.
+            Exception: ``fn``'s own error.
+        """
+        if _get_ident() == self.ident:
+            raise WrongThread(
+                "a blocking engine call was made from the engine's own trio thread, where "
+                "it would deadlock; there, await the trio API (mem.sessions.get(...)) instead"
+            )
+        request = BlockingRequest(fn, args, kwargs, is_async)
+        self.mailbox.submit(request)
+        return request.wait()
+
+    async def acall(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        is_async: bool = True,
+    ) -> Any:
+        """Await ``fn(*args, **kwargs)`` run in the engine thread, from an asyncio loop.
+
+        Cancelling the awaiting task cancels the call in the engine thread (a call
+        that already reached a shard may still be applied, as with the trio API).
+        """
+        loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0] is loop:
+            replies = last[1]
+        else:
+            replies = self._replies.get(loop) or self._replies.setdefault(loop, LoopReplies(loop))
+            self._last = (loop, replies)
+        future = loop.create_future()
+        request = AsyncioRequest(fn, args, kwargs, is_async, future, replies)
+        self.mailbox.submit(request)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            scope = request.scope
+            if scope is not None and future.cancelled():
+                with contextlib.suppress(EngineClosed):
+                    self.mailbox.submit(_Cancel(scope.cancel, (), {}, False))
+            raise
+
+
+def attach_portal(engine: Any) -> Portal:
+    """A portal into the *current* trio run, for a trio app's worker threads.
+
+    Requests run as trio system tasks of the current run; when the run ends, calls
+    raise :class:`EngineClosed`.
+
+    Raises:
+        RuntimeError: if not called from inside ``trio.run``.
+    """
+    token = trio.lowlevel.current_trio_token()
+    mailbox = Mailbox(token, partial(start_request, trio.lowlevel.spawn_system_task))
+    return Portal(engine, mailbox, _get_ident())
