@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from trio.testing import MockClock
+
 from engine import (
     AsyncioEngine,
     BlockingEngine,
@@ -14,7 +16,7 @@ from engine import (
 
 
 def test_blocking_round_trip_and_asyncio_handle() -> None:
-    with open_blocking_engine(shards=2, start_time=1000.0) as mem:
+    with open_blocking_engine(shards=2, start_time=1000.0, clock=MockClock()) as mem:
         assert isinstance(mem, BlockingEngine)
         stored = mem.sessions.upsert(Session(session_id="s1", user_id="alice"))
         assert stored.created_at == 1000.0
