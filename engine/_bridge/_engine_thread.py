@@ -15,13 +15,13 @@ import itertools
 import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, suppress
-from functools import partial
 from typing import Any
 
 import trio
 
 from engine._bridge._mailbox import Mailbox
-from engine._bridge._portal import Portal, start_request
+from engine._bridge._portal import Portal
+from engine._bridge._starter import Starter
 from engine._errors import EngineClosed
 
 __all__ = ["EngineThread"]
@@ -110,6 +110,7 @@ class EngineThread:
         finally:
             if self.portal is not None:
                 reason = CLOSED if self.error is None else f"the engine thread died: {self.error!r}"
+                self.portal.starter.fail_all(reason, self.error)
                 for request in self.portal.mailbox.shut(reason, self.error):
                     request.error = EngineClosed(reason)
                     request.done()
@@ -121,10 +122,10 @@ class EngineThread:
 
     async def _main(self, report: Callable[[BaseException | None], None]) -> None:
         async with self._open_engine() as engine, trio.open_nursery() as nursery:
-            start = partial(start_request, nursery.start_soon)
+            starter = Starter(nursery.start_soon)
             self._stop_event = trio.Event()
             token = trio.lowlevel.current_trio_token()
-            self.portal = Portal(engine, Mailbox(token, start), threading.get_ident())
+            self.portal = Portal(engine, Mailbox(token, starter), threading.get_ident(), starter)
             with self._lock:
                 self._token = token
                 stop_now = self._stop_requested

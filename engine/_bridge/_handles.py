@@ -89,8 +89,9 @@ class _Handle:
             return
         self._stop()
         warnings.warn(
-            f"unclosed {type(self).__name__}: call close() (or use open_blocking_engine() "
-            "as a context manager); the engine was stopped when the handle was collected",
+            f"unclosed {type(self).__bases__[0].__name__}: call close() (or use "
+            "open_blocking_engine() as a context manager); the engine was stopped when the "
+            "handle was collected",
             ResourceWarning,
             stacklevel=2,
             source=self,

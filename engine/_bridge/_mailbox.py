@@ -39,6 +39,11 @@ class Mailbox:
         self._cause: BaseException | None = None
 
     @property
+    def token(self) -> trio.lowlevel.TrioToken:
+        """The token of the trio run this mailbox feeds."""
+        return self._token
+
+    @property
     def closed(self) -> bool:
         """Whether the mailbox refuses new requests."""
         return self._closed is not None

@@ -14,52 +14,18 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import trio
 
 from engine._bridge._mailbox import Mailbox
 from engine._bridge._requests import AsyncioRequest, BlockingRequest, LoopReplies, Request
+from engine._bridge._starter import Starter
 from engine._errors import EngineClosed, WrongThread
 
-__all__ = ["Portal", "attach_portal", "start_request"]
+__all__ = ["Portal", "attach_portal"]
 
 _get_ident = threading.get_ident
-
-
-async def _serve(request: Request) -> None:
-    """Run one async request as a trio task and hand its answer back."""
-    try:
-        scope = request.scope
-        if scope is None:
-            request.value = await request.fn(*request.args, **request.kwargs)
-        else:
-            with scope:
-                request.value = await request.fn(*request.args, **request.kwargs)
-            if scope.cancelled_caught:  # the asyncio caller cancelled; it is gone
-                request.error = asyncio.CancelledError()
-    except Exception as error:
-        request.error = error
-    except BaseException as error:  # Cancelled: the engine is stopping under the call
-        request.error = EngineClosed(
-            f"the engine stopped before the call finished ({type(error).__name__})"
-        )
-        raise
-    finally:
-        request.done()
-
-
-def start_request(spawn: Callable[..., Any], request: Request) -> None:
-    """Start ``request`` in the engine thread: a task if async, inline if sync."""
-    if request.is_async:
-        spawn(_serve, request)
-        return
-    try:
-        request.value = request.fn(*request.args, **request.kwargs)
-    except Exception as error:
-        request.error = error
-    request.done()
 
 
 class _Cancel(Request):
@@ -78,12 +44,14 @@ class Portal:
         engine: the trio engine (``MemoryEngine`` or ``RedisMemoryEngine``).
         mailbox: the run's :class:`Mailbox`.
         ident: the engine thread's ``threading.get_ident()``.
+        starter: runs drained requests in the engine thread; knows those in flight.
     """
 
-    def __init__(self, engine: Any, mailbox: Mailbox, ident: int) -> None:
+    def __init__(self, engine: Any, mailbox: Mailbox, ident: int, starter: Starter) -> None:
         self.engine = engine
         self.mailbox = mailbox
         self.ident = ident
+        self.starter = starter
         self._replies: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopReplies] = (
             weakref.WeakKeyDictionary()
         )
@@ -103,7 +71,7 @@ class Portal:
             EngineClosed: if the engine is closed or stopped before answering.
             Exception: ``fn``'s own error.
         """
-        if _get_ident() == self.ident:
+        if _get_ident() == self.ident and self._in_engine_run():
             raise WrongThread(
                 "a blocking engine call was made from the engine's own trio thread, where "
                 "it would deadlock; there, await the trio API (mem.sessions.get(...)) instead"
@@ -111,6 +79,14 @@ class Portal:
         request = BlockingRequest(fn, args, kwargs, is_async)
         self.mailbox.submit(request)
         return request.wait()
+
+    def _in_engine_run(self) -> bool:
+        """Whether the calling code runs inside the engine's trio run (the slow check,
+        made only in the engine's thread: that run may have ended)."""
+        try:
+            return trio.lowlevel.current_trio_token() is self.mailbox.token
+        except RuntimeError:
+            return False
 
     async def acall(
         self,
@@ -124,7 +100,13 @@ class Portal:
         Cancelling the awaiting task cancels the call in the engine thread (a call
         that already reached a shard may still be applied, as with the trio API).
         """
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise WrongThread(
+                "AsyncioEngine methods must be awaited on a running asyncio loop; from "
+                "trio code use the trio API, from plain threads mem.blocking()"
+            ) from None
         last = self._last
         if last is not None and last[0] is loop:
             replies = last[1]
@@ -154,5 +136,5 @@ def attach_portal(engine: Any) -> Portal:
         RuntimeError: if not called from inside ``trio.run``.
     """
     token = trio.lowlevel.current_trio_token()
-    mailbox = Mailbox(token, partial(start_request, trio.lowlevel.spawn_system_task))
-    return Portal(engine, mailbox, _get_ident())
+    starter = Starter(trio.lowlevel.spawn_system_task)
+    return Portal(engine, Mailbox(token, starter), _get_ident(), starter)
