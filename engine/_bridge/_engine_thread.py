@@ -137,4 +137,5 @@ class EngineThread:
     def _stop_in_run(self) -> None:
         assert self.portal is not None and self._stop_event is not None
         self.portal.mailbox.shut_and_drain(CLOSED)
+        self.portal.starter.close()
         self._stop_event.set()

@@ -119,10 +119,9 @@ class Portal:
         try:
             return await future
         except asyncio.CancelledError:
-            scope = request.scope
-            if scope is not None and future.cancelled():
+            if is_async and future.cancelled():
                 with contextlib.suppress(EngineClosed):
-                    self.mailbox.submit(_Cancel(scope.cancel, (), {}, False))
+                    self.mailbox.submit(_Cancel(self.starter.cancel, (request,), {}, False))
             raise
 
 

@@ -13,8 +13,6 @@ from _thread import allocate_lock
 from collections.abc import Callable
 from typing import Any
 
-import trio
-
 __all__ = ["AsyncioRequest", "BlockingRequest", "LoopReplies", "Request", "settle"]
 
 
@@ -27,7 +25,7 @@ def settle(future: asyncio.Future[Any], value: Any) -> None:
 class Request:
     """``fn(*args, **kwargs)`` to run in the engine thread (awaited if ``is_async``)."""
 
-    __slots__ = ("args", "error", "fn", "is_async", "kwargs", "scope", "value")
+    __slots__ = ("args", "error", "fn", "is_async", "kwargs", "value", "worker")
 
     def __init__(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], is_async: bool
@@ -36,7 +34,7 @@ class Request:
         self.args = args
         self.kwargs = kwargs
         self.is_async = is_async
-        self.scope: trio.CancelScope | None = None
+        self.worker: Any = None  # the engine-side worker running it (see _starter)
         self.value: Any = None
         self.error: BaseException | None = None
 
@@ -135,8 +133,6 @@ class AsyncioRequest(Request):
         super().__init__(fn, args, kwargs, is_async)
         self.future = future
         self.replies = replies
-        if is_async:
-            self.scope = trio.CancelScope()
 
     def done(self) -> None:
         self.replies.push(self)
