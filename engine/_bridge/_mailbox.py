@@ -61,6 +61,24 @@ class Mailbox:
             if self._scheduled:
                 return
             self._scheduled = True
+        self._wake()
+
+    def submit_many(self, requests: list[Request]) -> None:
+        """Queue several requests at once (one lock, at most one wake-up).
+
+        Raises:
+            EngineClosed: if the mailbox is shut (then none is queued).
+        """
+        with self._lock:
+            if self._closed is not None:
+                raise EngineClosed(self._closed) from self._cause
+            self._queue.extend(requests)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._wake()
+
+    def _wake(self) -> None:
         try:
             self._token.run_sync_soon(self.drain)
         except trio.RunFinishedError:  # the run ended under us: fail what is left

@@ -18,8 +18,9 @@ from typing import Any
 
 import trio
 
+from engine._bridge._loop_link import LoopLink
 from engine._bridge._mailbox import Mailbox
-from engine._bridge._requests import AsyncioRequest, BlockingRequest, LoopReplies, Request
+from engine._bridge._requests import AsyncioRequest, BlockingRequest, Request
 from engine._bridge._starter import Starter
 from engine._errors import EngineClosed, WrongThread
 
@@ -52,10 +53,10 @@ class Portal:
         self.mailbox = mailbox
         self.ident = ident
         self.starter = starter
-        self._replies: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopReplies] = (
+        self._links: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLink] = (
             weakref.WeakKeyDictionary()
         )
-        self._last: tuple[asyncio.AbstractEventLoop, LoopReplies] | None = None
+        self._last: tuple[asyncio.AbstractEventLoop, LoopLink] | None = None
 
     def call(
         self,
@@ -109,19 +110,21 @@ class Portal:
             ) from None
         last = self._last
         if last is not None and last[0] is loop:
-            replies = last[1]
+            link = last[1]
         else:
-            replies = self._replies.get(loop) or self._replies.setdefault(loop, LoopReplies(loop))
-            self._last = (loop, replies)
+            link = self._links.get(loop) or self._links.setdefault(
+                loop, LoopLink(loop, self.mailbox, self.starter.defer)
+            )
+            self._last = (loop, link)
         future = loop.create_future()
-        request = AsyncioRequest(fn, args, kwargs, is_async, future, replies)
-        self.mailbox.submit(request)
+        request = AsyncioRequest(fn, args, kwargs, is_async, future, link)
+        link.submit(request)
         try:
             return await future
         except asyncio.CancelledError:
             if is_async and future.cancelled():
                 with contextlib.suppress(EngineClosed):
-                    self.mailbox.submit(_Cancel(self.starter.cancel, (request,), {}, False))
+                    link.submit(_Cancel(self.starter.cancel, (request,), {}, False))
             raise
 
 

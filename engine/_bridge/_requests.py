@@ -2,18 +2,17 @@
 
 A request is filled in by the engine thread (``value`` or ``error``) and then
 ``done()`` hands it back: a blocking caller is woken through a per-call lock, an
-asyncio caller through its loop's reply batch (:class:`LoopReplies`).
+asyncio caller through its loop's reply batch (``_loop_link.LoopLink``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from _thread import allocate_lock
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["AsyncioRequest", "BlockingRequest", "LoopReplies", "Request", "settle"]
+__all__ = ["AsyncioRequest", "BlockingRequest", "Request", "settle"]
 
 
 def settle(future: asyncio.Future[Any], value: Any) -> None:
@@ -71,53 +70,11 @@ class BlockingRequest(Request):
         return self.value
 
 
-class LoopReplies:
-    """Answers bound for one asyncio loop: one ``call_soon_threadsafe`` per batch.
-
-    The engine thread appends finished requests; the first append of a batch schedules
-    :meth:`_flush` on the loop, which resolves every future gathered until it runs.
-    """
-
-    __slots__ = ("_lock", "_loop", "_ready", "_scheduled")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._lock = threading.Lock()
-        self._ready: list[AsyncioRequest] = []
-        self._scheduled = False
-
-    def push(self, request: AsyncioRequest) -> None:
-        """Queue ``request``'s answer (engine thread)."""
-        with self._lock:
-            self._ready.append(request)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        try:
-            self._loop.call_soon_threadsafe(self._flush)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            with self._lock:
-                self._ready.clear()
-                self._scheduled = False
-
-    def _flush(self) -> None:
-        """Resolve the gathered futures (loop thread)."""
-        with self._lock:
-            ready, self._ready = self._ready, []
-            self._scheduled = False
-        for request in ready:
-            future = request.future
-            if future.done():  # cancelled by the caller meanwhile
-                continue
-            if request.error is None:
-                future.set_result(request.value)
-            else:
-                future.set_exception(request.error)
-            request.error = None
-
-
 class AsyncioRequest(Request):
-    """A request awaited through an asyncio future; cancellable on the engine side."""
+    """A request awaited through an asyncio future; cancellable on the engine side.
+
+    ``replies`` is the caller loop's ``LoopLink`` (its ``push`` takes the answer).
+    """
 
     __slots__ = ("future", "replies")
 
@@ -128,7 +85,7 @@ class AsyncioRequest(Request):
         kwargs: dict[str, Any],
         is_async: bool,
         future: asyncio.Future[Any],
-        replies: LoopReplies,
+        replies: Any,
     ) -> None:
         super().__init__(fn, args, kwargs, is_async)
         self.future = future

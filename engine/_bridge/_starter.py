@@ -26,6 +26,10 @@ from engine._errors import EngineClosed
 __all__ = ["Starter"]
 
 
+async def _call(fn: Callable[[], None]) -> None:
+    fn()
+
+
 class _Worker:
     """One worker task: its current request (``None`` when idle) and cancel scope."""
 
@@ -82,6 +86,14 @@ class Starter:
             raise
         self._finish(request)
 
+    def defer(self, fn: Callable[[], None]) -> None:
+        """Run ``fn()`` once the tasks already runnable in this pass have run (as a
+        one-shot task; engine thread), or at once if the run is over."""
+        try:
+            self._spawn(_call, fn)
+        except RuntimeError:  # no run (fail_all after the end) or the nursery closed
+            fn()
+
     def cancel(self, request: Request) -> None:
         """Cancel ``request`` if a worker is running it (engine thread)."""
         worker = request.worker
@@ -118,8 +130,7 @@ class Starter:
                         request.error = asyncio.CancelledError()
                     else:
                         request.error = EngineClosed(
-                            "the engine stopped before the call finished "
-                            f"({type(error).__name__})"
+                            f"the engine stopped before the call finished ({type(error).__name__})"
                         )
                     self._finish(request)
                     raise

@@ -1,0 +1,109 @@
+"""One asyncio loop's link to the engine thread: batched both ways.
+
+Requests: the first call made in a loop iteration schedules :meth:`LoopLink._send`
+with ``loop.call_soon`` (no system call); by the time it runs, every task of that
+iteration has queued its call, and the whole batch enters the mailbox at once (one
+wake-up of the engine thread).
+
+Answers: the engine thread appends finished requests; the first one of a batch asks
+``defer`` to wake the loop once the engine thread's current scheduling pass is over,
+so every answer of that pass rides on one ``call_soon_threadsafe``; the loop then
+resolves the futures in :meth:`LoopLink._flush`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from engine._bridge._mailbox import Mailbox
+from engine._bridge._requests import AsyncioRequest, Request
+from engine._errors import EngineClosed
+
+__all__ = ["LoopLink"]
+
+
+class LoopLink:
+    """The requests from, and answers to, one asyncio loop.
+
+    Args:
+        loop: the asyncio loop the callers await on.
+        mailbox: the engine's mailbox.
+        defer: ``defer(fn)`` runs ``fn()`` at the end of the engine thread's current
+            pass (or at once when that is impossible).
+    """
+
+    __slots__ = ("_defer", "_lock", "_loop", "_mailbox", "_outgoing", "_ready", "_scheduled")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        mailbox: Mailbox,
+        defer: Callable[[Callable[[], None]], None],
+    ) -> None:
+        self._loop = loop
+        self._mailbox = mailbox
+        self._defer = defer
+        self._outgoing: list[Request] = []
+        self._lock = threading.Lock()
+        self._ready: list[AsyncioRequest] = []
+        self._scheduled = False
+
+    # ------------------------------------------------------------ requests (loop)
+
+    def submit(self, request: Request) -> None:
+        """Queue ``request`` for the engine; it leaves with this iteration's batch.
+
+        Raises:
+            EngineClosed: if the engine is already closed.
+        """
+        if self._mailbox.closed:
+            self._mailbox.submit(request)  # raises EngineClosed with the reason
+        outgoing = self._outgoing
+        outgoing.append(request)
+        if len(outgoing) == 1:
+            self._loop.call_soon(self._send)
+
+    def _send(self) -> None:
+        batch, self._outgoing = self._outgoing, []
+        try:
+            self._mailbox.submit_many(batch)
+        except EngineClosed as error:  # closed since the calls were made
+            for request in batch:
+                if isinstance(request, AsyncioRequest) and not request.future.done():
+                    request.future.set_exception(EngineClosed(*error.args))
+
+    # ---------------------------------------------------------- answers (engine)
+
+    def push(self, request: AsyncioRequest) -> None:
+        """Queue ``request``'s answer (engine thread)."""
+        with self._lock:
+            self._ready.append(request)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._defer(self._wake)
+
+    def _wake(self) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._flush)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            with self._lock:
+                self._ready.clear()
+                self._scheduled = False
+
+    def _flush(self) -> None:
+        """Resolve the gathered futures (loop thread)."""
+        with self._lock:
+            ready, self._ready = self._ready, []
+            self._scheduled = False
+        for request in ready:
+            future = request.future
+            if future.done():  # cancelled by the caller meanwhile
+                continue
+            if request.error is None:
+                future.set_result(request.value)
+            else:
+                future.set_exception(request.error)
+            request.error = None
