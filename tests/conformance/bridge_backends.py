@@ -90,12 +90,19 @@ class BlockingAdapter(_Adapter):
 
 @asynccontextmanager
 async def open_blocking(
-    config: EngineConfig, snapshot: Mapping[str, Any] | None, mock_clock: bool
+    config: EngineConfig, snapshot: Mapping[str, Any] | None, mock_clock: bool, **options: Any
 ) -> AsyncIterator[BlockingAdapter]:
+    """A :class:`BlockingAdapter`; ``options`` go to ``start_blocking_engine`` (e.g.
+    ``redis_url=``)."""
     clock = trio.testing.MockClock() if mock_clock else None
     mem = await trio.to_thread.run_sync(
         partial(
-            start_blocking_engine, config=config, start_time=START, snapshot=snapshot, clock=clock
+            start_blocking_engine,
+            config=config,
+            start_time=START,
+            snapshot=snapshot,
+            clock=clock,
+            **options,
         )
     )
     try:
@@ -105,6 +112,8 @@ async def open_blocking(
             with jumping(partial(_in_worker_thread(mem.call_in_engine_thread), clock.jump)):
                 yield BlockingAdapter(mem)
     finally:
+        if "redis_url" in options and not mem.closed:
+            await trio.to_thread.run_sync(partial(mem.drop, forget=True))
         await trio.to_thread.run_sync(mem.close)
 
 

@@ -3,7 +3,8 @@
 ``mem`` is parametrized over ``embedded`` (``open_memory_engine``),
 ``embedded-blocking`` and ``embedded-asyncio`` (the same engine in a thread of its
 own, reached through ``open_blocking_engine`` / ``open_asyncio_engine``: see
-``bridge_backends``), ``redis``
+``bridge_backends``), ``redis-blocking`` (the Redis engine through
+``open_blocking_engine(redis_url=...)``), ``redis``
 (``open_redis_memory`` on ``$SHARDMEM_REDIS_URL``) and ``redis-cluster``
 (``$SHARDMEM_REDIS_CLUSTER_URL``). The Redis ones carry the ``redis`` marker and are
 skipped, saying why, when their variable is unset: the default run needs no network.
@@ -30,7 +31,11 @@ from conformance_helpers import START
 
 from engine import EngineConfig, open_memory_engine
 
-ENV = {"redis": "SHARDMEM_REDIS_URL", "redis-cluster": "SHARDMEM_REDIS_CLUSTER_URL"}
+ENV = {
+    "redis": "SHARDMEM_REDIS_URL",
+    "redis-cluster": "SHARDMEM_REDIS_CLUSTER_URL",
+    "redis-blocking": "SHARDMEM_REDIS_URL",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,6 +54,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 pytest.param("embedded-asyncio", id="embedded-asyncio"),
                 pytest.param("redis", id="redis", marks=pytest.mark.redis),
                 pytest.param("redis-cluster", id="redis-cluster", marks=pytest.mark.redis),
+                pytest.param("redis-blocking", id="redis-blocking", marks=pytest.mark.redis),
             ],
             indirect=True,
         )
@@ -81,7 +87,9 @@ def open_backend(
 ) -> Callable[..., Any]:
     """``open_backend(snapshot=None)``: an ``async with`` opening a fresh engine of the
     backend under test (a Redis one on a prefix of its own, dropped on exit)."""
-    mock_clock = "clock" in request.fixturenames  # TTL tests: a mock engine clock
+    # TTL tests: a mock engine clock (the embedded bridge backends; Redis expires in
+    # real time)
+    mock_clock = "clock" in request.fixturenames and backend.startswith("embedded")
 
     @asynccontextmanager
     async def opener(snapshot: Mapping[str, Any] | None = None) -> AsyncIterator[Any]:
@@ -101,6 +109,18 @@ def open_backend(
             return
         pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
         from engine._redis_engine import open_redis_memory
+
+        if backend == "redis-blocking":
+            async with open_blocking(
+                engine_config,
+                snapshot,
+                False,
+                redis_url=os.environ[ENV[backend]],
+                prefix=f"t{uuid.uuid4().hex[:12]}",
+                sweep_interval=None,
+            ) as engine:
+                yield engine
+            return
 
         cluster = backend == "redis-cluster"
         prefix = f"t{uuid.uuid4().hex[:12]}"
