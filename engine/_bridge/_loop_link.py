@@ -7,14 +7,14 @@ wake-up of the engine thread).
 
 Answers: the engine thread appends finished requests; the first one of a batch asks
 ``defer`` to wake the loop once the engine thread's current scheduling pass is over,
-so every answer of that pass rides on one ``call_soon_threadsafe``; the loop then
-resolves the futures in :meth:`LoopLink._flush`.
+so every answer of that pass rides on one ``call_soon_threadsafe``, which carries the
+batch to the loop; there :func:`_flush` resolves the futures.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import contextlib
 from collections.abc import Callable
 
 from engine._bridge._mailbox import Mailbox
@@ -34,7 +34,7 @@ class LoopLink:
             pass (or at once when that is impossible).
     """
 
-    __slots__ = ("_defer", "_lock", "_loop", "_mailbox", "_outgoing", "_ready", "_scheduled")
+    __slots__ = ("_defer", "_loop", "_mailbox", "_outgoing", "_ready")
 
     def __init__(
         self,
@@ -46,9 +46,7 @@ class LoopLink:
         self._mailbox = mailbox
         self._defer = defer
         self._outgoing: list[Request] = []
-        self._lock = threading.Lock()
         self._ready: list[AsyncioRequest] = []
-        self._scheduled = False
 
     # ------------------------------------------------------------ requests (loop)
 
@@ -77,33 +75,27 @@ class LoopLink:
     # ---------------------------------------------------------- answers (engine)
 
     def push(self, request: AsyncioRequest) -> None:
-        """Queue ``request``'s answer (engine thread)."""
-        with self._lock:
-            self._ready.append(request)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._defer(self._wake)
+        """Queue ``request``'s answer (engine thread; the list is the engine thread's
+        alone until :meth:`_wake` hands it to the loop whole)."""
+        ready = self._ready
+        ready.append(request)
+        if len(ready) == 1:
+            self._defer(self._wake)
 
     def _wake(self) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._flush)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            with self._lock:
-                self._ready.clear()
-                self._scheduled = False
+        batch, self._ready = self._ready, []
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            self._loop.call_soon_threadsafe(_flush, batch)
 
-    def _flush(self) -> None:
-        """Resolve the gathered futures (loop thread)."""
-        with self._lock:
-            ready, self._ready = self._ready, []
-            self._scheduled = False
-        for request in ready:
-            future = request.future
-            if future.done():  # cancelled by the caller meanwhile
-                continue
-            if request.error is None:
-                future.set_result(request.value)
-            else:
-                future.set_exception(request.error)
-            request.error = None
+
+def _flush(ready: list[AsyncioRequest]) -> None:
+    """Resolve a batch of futures (loop thread)."""
+    for request in ready:
+        future = request.future
+        if future.done():  # cancelled by the caller meanwhile
+            continue
+        if request.error is None:
+            future.set_result(request.value)
+        else:
+            future.set_exception(request.error)
+        request.error = None
