@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
 from typing import Any, Final
@@ -41,9 +42,18 @@ HANDWRITTEN: Final = ("pipeline", "blocking", "asyncio")
 
 
 class _Handle:
-    """What both handle kinds share: facades, config, closing, repr."""
+    """What both handle kinds share: facades, config, closing, repr.
 
-    _facade_kind = blocking_class
+    ``owner``: this handle started the engine thread (it warns if never closed).
+    """
+
+    #: ``blocking_class`` or ``asyncio_class``: how the facades are generated.
+    _facade_kind: Callable[[type], type]
+
+    sessions: Any
+    memories: Any
+    working: Any
+    knowledge: Any
 
     def __init__(self, portal: Portal, thread: EngineThread | None, owner: bool) -> None:
         self._portal = portal
@@ -53,10 +63,8 @@ class _Handle:
         self._closing = False
         self.config: EngineConfig = portal.engine.config
         kind = type(self)._facade_kind
-        self.sessions: Any = kind(Sessions)(portal, portal.engine.sessions, self)
-        self.memories: Any = kind(Memories)(portal, portal.engine.memories, self)
-        self.working: Any = kind(Working)(portal, portal.engine.working, self)
-        self.knowledge: Any = kind(Knowledge)(portal, portal.engine.knowledge, self)
+        for name, source in FACADES.items():
+            setattr(self, name, kind(source)(portal, getattr(portal.engine, name), self))
 
     @property
     def shards(self) -> int:
@@ -112,7 +120,7 @@ class BlockingEngine(_Handle):
         config: the :class:`engine.EngineConfig` in force.
     """
 
-    _facade_kind = blocking_class
+    _facade_kind = staticmethod(blocking_class)
 
     def close(self) -> None:
         """Close the engine: serve what is queued, then stop. Idempotent.
@@ -175,7 +183,7 @@ class AsyncioEngine(_Handle):
         config: the :class:`engine.EngineConfig` in force.
     """
 
-    _facade_kind = asyncio_class
+    _facade_kind = staticmethod(asyncio_class)
 
     async def aclose(self) -> None:
         """Close the engine: serve what is queued, then stop. Idempotent; never

@@ -56,8 +56,7 @@ class LoopLink:
         Raises:
             EngineClosed: if the engine is already closed.
         """
-        if self._mailbox.closed:
-            self._mailbox.submit(request)  # raises EngineClosed with the reason
+        self._mailbox.check_open()
         outgoing = self._outgoing
         outgoing.append(request)
         if len(outgoing) == 1:

@@ -48,6 +48,11 @@ class Mailbox:
         """Whether the mailbox refuses new requests."""
         return self._closed is not None
 
+    def check_open(self) -> None:
+        """Raise :class:`EngineClosed` (with the reason) if the mailbox is shut."""
+        if self._closed is not None:
+            raise EngineClosed(self._closed) from self._cause
+
     def submit(self, request: Request) -> None:
         """Queue ``request`` (any thread); wake the engine thread if it is idle.
 

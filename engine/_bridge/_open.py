@@ -28,7 +28,15 @@ __all__ = [
     "start_blocking_engine",
 ]
 
-_UNSET: Any = object()
+
+class _RedisDefault:
+    """The default of an ``open_redis_memory`` option (given only with ``redis_url``)."""
+
+    def __repr__(self) -> str:
+        return "<open_redis_memory's default>"
+
+
+_UNSET: Any = _RedisDefault()
 
 #: Engine threads started by ``start_blocking_engine`` and not yet stopped.
 _live: set[EngineThread] = set()

@@ -3,7 +3,7 @@
 A :class:`Portal` pairs an engine with the :class:`Mailbox` of the trio run that owns
 it. :meth:`Portal.call` blocks the calling thread until the answer comes back;
 :meth:`Portal.acall` awaits it on the caller's asyncio loop. In the engine thread each
-request of a drained batch becomes one trio task (sync requests run inline), so the
+request of a drained batch runs on a worker task of its own (see ``_starter``), so the
 engine sees the same concurrent calls, with the same cancellation, as from trio code.
 """
 
