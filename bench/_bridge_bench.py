@@ -6,7 +6,8 @@ stored session):
 - native trio: throughput at ``--tasks`` concurrent tasks, and p50 of sequential calls;
 - the blocking facade: p50 of sequential calls from one thread, and throughput from
   ``--threads`` threads; the same two through one ``trio.from_thread.run`` per call
-  (the transport the mailbox replaces);
+  (the transport the mailbox replaces); and the threads' throughput of a call that does
+  nothing in the engine thread (``call_in_engine_thread``): the transport's ceiling;
 - the asyncio facade: throughput at ``--tasks`` concurrent tasks on one loop;
 - start-up: ``start_blocking_engine()`` + ``close()``, median.
 
@@ -25,6 +26,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +213,10 @@ def run_bridge(options: BridgeOptions) -> dict[str, float]:
             "from_thread_threads_ops": statistics.median(
                 _threaded(via_from_thread, options, r) for r in range(options.repeats)
             ),
+            "noop_threads_ops": statistics.median(
+                _threaded(partial(mem.call_in_engine_thread, _noop), options, r)
+                for r in range(options.repeats)
+            ),
             "asyncio_tasks_ops": statistics.median(
                 _asyncio_rate(mem.asyncio(), options, r) for r in range(options.repeats)
             ),
@@ -222,6 +228,10 @@ def run_bridge(options: BridgeOptions) -> dict[str, float]:
     figures["threads_ratio"] = figures["blocking_threads_ops"] / native_rate
     figures["sequential_overhead_us"] = figures["blocking_sequential_p50_us"] - native_p50
     return figures
+
+
+def _noop(_: str) -> None:
+    """The transport ceiling's call: nothing to do in the engine thread."""
 
 
 def blocking_fill(mem: Any, options: BridgeOptions) -> None:
@@ -279,6 +289,12 @@ def _report(figures: dict[str, float], options: BridgeOptions, console: Console)
         "trio.from_thread.run, sequential p50",
         f"{figures['from_thread_sequential_p50_us']:.1f} us",
         f"+{figures['from_thread_sequential_p50_us'] - figures['native_sequential_p50_us']:.1f} us",
+        "",
+    )
+    table.add_row(
+        f"no-op call, {t} threads (transport ceiling)",
+        ops("noop_threads_ops"),
+        f"{figures['noop_threads_ops'] / native:.2f}x",
         "",
     )
     table.add_row("start_blocking_engine + close", f"{figures['start_close_ms']:.2f} ms", "", "")

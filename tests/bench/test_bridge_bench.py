@@ -17,6 +17,7 @@ FIGURES = {
     "from_thread_sequential_p50_us",
     "blocking_threads_ops",
     "from_thread_threads_ops",
+    "noop_threads_ops",
     "asyncio_tasks_ops",
     "start_close_ms",
     "asyncio_ratio",
