@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import threading
 import warnings
@@ -244,7 +245,8 @@ async def open_asyncio_engine(
     started: asyncio.Future[BaseException | None] = loop.create_future()
 
     def report(error: BaseException | None) -> None:
-        loop.call_soon_threadsafe(settle, started, error)
+        with contextlib.suppress(RuntimeError):  # the loop closed: the opener is gone
+            loop.call_soon_threadsafe(settle, started, error)
 
     thread = EngineThread(opener, clock)
     thread.start(report)

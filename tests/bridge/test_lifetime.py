@@ -131,3 +131,32 @@ def test_a_dying_engine_thread_answers_every_caller_with_a_typed_error() -> None
     assert caught.value.__cause__ is not None
     assert mem.closed
     mem.close()  # nothing left to stop; does not raise
+
+
+def test_hundreds_of_engines_start_and_stop_without_leaking_threads() -> None:
+    """Framework test suites build a store (and so an engine) per test."""
+    before = set(_engine_threads())
+    for n in range(200):
+        mem = start_blocking_engine(shards=1)
+        mem.sessions.upsert(Session(session_id=f"s{n}", user_id="u"))
+        mem.close()
+    assert set(_engine_threads()) == before
+
+
+def test_cancelling_an_asyncio_open_stops_the_engine_thread() -> None:
+    import asyncio
+
+    from engine import open_asyncio_engine
+
+    async def main() -> None:
+        opening = asyncio.ensure_future(open_asyncio_engine(shards=1).__aenter__())
+        await asyncio.sleep(0)  # the engine thread is starting
+        opening.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await opening
+
+    before = set(_engine_threads())
+    asyncio.run(main())
+    for thread in set(_engine_threads()) - before:
+        thread.join()  # it stops on its own once open; nothing to close
+    assert set(_engine_threads()) == before
