@@ -78,8 +78,12 @@ class _Handle:
         return self._portal.mailbox.closed or bool(self._target.closed)
 
     def _stop(self) -> None:
-        """Stop the engine thread (or detach from a trio app's run). Never blocks."""
+        """Stop the engine thread (or detach from a trio app's run). Never blocks.
+
+        Calls already made on the calling asyncio loop (if any) are queued first, so
+        the close serves them."""
         self._closing = True
+        self._portal.send_pending()
         if self._thread is None:
             self._portal.mailbox.shut("this handle is closed")
         else:

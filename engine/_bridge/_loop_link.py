@@ -62,8 +62,16 @@ class LoopLink:
         if len(outgoing) == 1:
             self._loop.call_soon(self._send)
 
+    def send_now(self) -> None:
+        """Hand this iteration's calls to the mailbox at once (before a close made on
+        this loop, so that close serves them as calls made before it)."""
+        if self._outgoing:
+            self._send()
+
     def _send(self) -> None:
         batch, self._outgoing = self._outgoing, []
+        if not batch:  # already sent by send_now
+            return
         try:
             self._mailbox.submit_many(batch)
         except EngineClosed as error:  # closed since the calls were made

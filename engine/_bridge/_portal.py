@@ -81,6 +81,16 @@ class Portal:
         self.mailbox.submit(request)
         return request.wait()
 
+    def send_pending(self) -> None:
+        """If called on an asyncio loop, hand its not yet sent calls to the mailbox now."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        link = self._links.get(loop)
+        if link is not None:
+            link.send_now()
+
     def _in_engine_run(self) -> bool:
         """Whether the calling code runs inside the engine's trio run (the slow check,
         made only in the engine's thread: that run may have ended)."""
