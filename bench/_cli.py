@@ -17,6 +17,7 @@ from typing import Final, NoReturn
 
 from rich.console import Console
 
+from bench._bridge_bench import add_bridge_parser
 from bench._commands import (
     check_output,
     prepare_new_data_dir,
@@ -186,6 +187,7 @@ def _add_bench(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     )
     _add_bench_durable(modes)
     add_micro_parser(modes)
+    add_bridge_parser(modes)
 
 
 def _add_bench_durable(subparsers: argparse._SubParsersAction[_Parser]) -> None:

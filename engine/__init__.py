@@ -3,6 +3,13 @@
 Start with :func:`open_memory_engine`.
 """
 
+from engine._bridge import AsyncioEngine as AsyncioEngine
+from engine._bridge import AsyncioPipeline as AsyncioPipeline
+from engine._bridge import BlockingEngine as BlockingEngine
+from engine._bridge import BlockingPipeline as BlockingPipeline
+from engine._bridge import open_asyncio_engine as open_asyncio_engine
+from engine._bridge import open_blocking_engine as open_blocking_engine
+from engine._bridge import start_blocking_engine as start_blocking_engine
 from engine._codec import FrozenDict as FrozenDict
 from engine._codec import thaw as thaw
 from engine._config import EngineConfig as EngineConfig
@@ -18,6 +25,7 @@ from engine._errors import MemoryLimitExceeded as MemoryLimitExceeded
 from engine._errors import NotFound as NotFound
 from engine._errors import Overloaded as Overloaded
 from engine._errors import OwnershipError as OwnershipError
+from engine._errors import WrongThread as WrongThread
 from engine._expiry import ExpiryIndex as ExpiryIndex
 from engine._inspect import DataDirReport as DataDirReport
 from engine._inspect import ShardReport as ShardReport
@@ -46,6 +54,14 @@ from engine._working_api import Working as Working
 
 __all__ = [
     "DEFAULT",
+    "AsyncioEngine",
+    "AsyncioPipeline",
+    "BlockingEngine",
+    "BlockingPipeline",
+    "WrongThread",
+    "open_asyncio_engine",
+    "open_blocking_engine",
+    "start_blocking_engine",
     "BackendUnavailable",
     "EngineClosed",
     "EngineConfig",

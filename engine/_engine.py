@@ -5,11 +5,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
@@ -18,7 +19,7 @@ from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
 from engine._clock import EngineClock
 from engine._config import EngineConfig
 from engine._data_dir import DataDir, recover
-from engine._errors import EngineClosed, Overloaded
+from engine._errors import EngineClosed, Overloaded, wrong_thread
 from engine._journal import DurableShard, ShardJournal, request_compaction
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
@@ -30,6 +31,9 @@ from engine._snapshot import build_snapshot, parse_snapshot, routing_key
 from engine._statistics import EngineStatistics, ShardStatistics
 from engine._store import ShardStore
 from engine._working_api import Working
+
+if TYPE_CHECKING:
+    from engine._bridge import BlockingEngine
 
 __all__ = ["MemoryEngine", "open_memory_engine"]
 
@@ -61,6 +65,7 @@ class MemoryEngine:
         self._reject = config.when_full == "reject"
         self._journals: list[ShardJournal] = []
         self._closed = False
+        self._thread = threading.get_ident()
         self.sessions = Sessions(self)
         self.memories = Memories(self)
         self.working = Working(self)
@@ -71,7 +76,7 @@ class MemoryEngine:
     async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
         """Send ``method(store, now, *args)`` to the shard owning ``key``; await it."""
         ref = self._refs[shard_of(key, len(self._refs))]
-        if self._closed or self._reject:
+        if self._closed or self._reject or threading.get_ident() != self._thread:
             return await self._ask_slow(ref, (method, args))
         try:
             return await ref.ask((method, args))
@@ -79,7 +84,9 @@ class MemoryEngine:
             raise EngineClosed("the engine is closed") from None
 
     async def _ask_slow(self, ref: ActorRef, message: tuple[Any, ...]) -> Any:
-        """``_call`` when the engine is closed or configured to reject when full."""
+        """``_call`` when the engine is closed, rejects when full, or is misused."""
+        if threading.get_ident() != self._thread:
+            raise wrong_thread()
         if self._closed:
             raise EngineClosed("the engine is closed")
         await trio.lowlevel.checkpoint_if_cancelled()
@@ -96,6 +103,8 @@ class MemoryEngine:
 
     async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
         """Send ``method`` to every shard; return the results in shard order."""
+        if threading.get_ident() != self._thread:
+            raise wrong_thread()
         if self._closed:
             raise EngineClosed("the engine is closed")
         try:
@@ -181,6 +190,16 @@ class MemoryEngine:
         """
         await self._scatter(request_compaction)
         return len(self._refs)
+
+    def blocking(self) -> BlockingEngine:
+        """A blocking handle on this engine for the trio app's worker threads.
+
+        Call it inside the trio run; its calls run as tasks of this run (see
+        ``docs/blocking.md``). Closing the handle detaches it only.
+        """
+        from engine._bridge import attach_blocking
+
+        return attach_blocking(self)
 
     def statistics(self) -> EngineStatistics:
         """A frozen snapshot of every shard's counts and mailbox. Never blocks.

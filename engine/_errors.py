@@ -12,6 +12,7 @@ __all__ = [
     "NotFound",
     "Overloaded",
     "OwnershipError",
+    "WrongThread",
 ]
 
 
@@ -58,3 +59,18 @@ class JournalUnavailable(EngineError, OSError):
 
 class BackendUnavailable(EngineError, ConnectionError):
     """The storage server (Redis/Valkey) could not be reached or did not answer in time."""
+
+
+class WrongThread(EngineError, RuntimeError):
+    """The engine was called from a thread (or trio run) where that cannot work: a
+    trio engine from outside its own run, or a blocking call from the engine's own
+    thread (it would deadlock). The message says what to use instead."""
+
+
+def wrong_thread() -> WrongThread:
+    """The error for a trio engine called from outside the trio run that owns it."""
+    return WrongThread(
+        "this engine belongs to a trio run in another thread; trio engines are not "
+        "thread-safe. From other threads use engine.open_blocking_engine() / "
+        "open_asyncio_engine(), or hand them mem.blocking() from inside the trio run"
+    )

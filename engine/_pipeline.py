@@ -7,6 +7,7 @@ operation, and the shards work on their parts concurrently.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Final, Generic, TypeVar
 
@@ -14,7 +15,7 @@ import outcome
 import trio
 
 from actors import ActorClosed, gather
-from engine._errors import EngineClosed
+from engine._errors import EngineClosed, wrong_thread
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
 from engine._routing import shard_of
@@ -253,6 +254,8 @@ class Pipeline:
         A backend subclass (e.g. the Redis engine's) overrides this alone.
         """
         engine = self._engine
+        if threading.get_ident() != engine._thread:
+            raise wrong_thread()
         if engine.closed:
             raise EngineClosed("the engine is closed")
         first = operations[0][0]

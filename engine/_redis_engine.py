@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import trio
@@ -22,7 +23,7 @@ import trio
 from actors import single_leaf
 from engine._clock import EngineClock
 from engine._config import EngineConfig
-from engine._errors import BackendUnavailable, EngineClosed, InvalidArgument
+from engine._errors import BackendUnavailable, EngineClosed, InvalidArgument, wrong_thread
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
 from engine._redis_conn import Connection, connect
@@ -37,6 +38,9 @@ from engine._statistics import EngineStatistics, ShardStatistics
 from engine._store import ShardStore
 from engine._validate import check_ttl
 from engine._working_api import Working
+
+if TYPE_CHECKING:
+    from engine._bridge import BlockingEngine
 
 __all__ = ["RedisMemoryEngine", "RedisStatistics", "open_redis_memory"]
 
@@ -102,6 +106,7 @@ class RedisMemoryEngine:
         }
         self._partitions = config.shards
         self._closed = False
+        self._thread = threading.get_ident()
         self._sweeps = 0
         self._swept = 0
         self.sessions = Sessions(self)
@@ -112,6 +117,8 @@ class RedisMemoryEngine:
     # ------------------------------------------------------- plumbing for facades
 
     def _check_open(self) -> None:
+        if threading.get_ident() != self._thread:
+            raise wrong_thread()
         if self._closed:
             raise EngineClosed("the engine is closed")
 
@@ -222,6 +229,13 @@ class RedisMemoryEngine:
             TypeError: if ``raise_on_error`` is not a bool.
         """
         return RedisPipeline(self, raise_on_error=raise_on_error)
+
+    def blocking(self) -> BlockingEngine:
+        """A blocking handle on this engine for the trio app's worker threads; see
+        :meth:`MemoryEngine.blocking`."""
+        from engine._bridge import attach_blocking
+
+        return attach_blocking(self)
 
     def statistics(self) -> RedisStatistics:
         """Client-side counters. Never blocks; see :meth:`server_statistics`."""

@@ -1,6 +1,10 @@
 """The conformance fixture: the same behaviour tests against every backend.
 
-``mem`` is parametrized over ``embedded`` (``open_memory_engine``), ``redis``
+``mem`` is parametrized over ``embedded`` (``open_memory_engine``),
+``embedded-blocking`` and ``embedded-asyncio`` (the same engine in a thread of its
+own, reached through ``open_blocking_engine`` / ``open_asyncio_engine``: see
+``bridge_backends``), ``redis-blocking`` (the Redis engine through
+``open_blocking_engine(redis_url=...)``), ``redis``
 (``open_redis_memory`` on ``$SHARDMEM_REDIS_URL``) and ``redis-cluster``
 (``$SHARDMEM_REDIS_CLUSTER_URL``). The Redis ones carry the ``redis`` marker and are
 skipped, saying why, when their variable is unset: the default run needs no network.
@@ -22,11 +26,16 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from bridge_backends import open_asyncio, open_blocking
 from conformance_helpers import START
 
 from engine import EngineConfig, open_memory_engine
 
-ENV = {"redis": "SHARDMEM_REDIS_URL", "redis-cluster": "SHARDMEM_REDIS_CLUSTER_URL"}
+ENV = {
+    "redis": "SHARDMEM_REDIS_URL",
+    "redis-cluster": "SHARDMEM_REDIS_CLUSTER_URL",
+    "redis-blocking": "SHARDMEM_REDIS_URL",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,8 +50,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "backend",
             [
                 pytest.param("embedded", id="embedded"),
+                pytest.param("embedded-blocking", id="embedded-blocking"),
+                pytest.param("embedded-asyncio", id="embedded-asyncio"),
                 pytest.param("redis", id="redis", marks=pytest.mark.redis),
                 pytest.param("redis-cluster", id="redis-cluster", marks=pytest.mark.redis),
+                pytest.param("redis-blocking", id="redis-blocking", marks=pytest.mark.redis),
             ],
             indirect=True,
         )
@@ -58,7 +70,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def clock(backend: str) -> trio.testing.MockClock | None:
-    """Autojump mock clock for the embedded engine; the real clock for Redis."""
+    """Autojump mock clock for the embedded engine; the real clock for Redis and for
+    the bridge backends (whose engine thread runs a mock clock of its own)."""
     return trio.testing.MockClock(autojump_threshold=0) if backend == "embedded" else None
 
 
@@ -69,9 +82,14 @@ def engine_config() -> EngineConfig:
 
 
 @pytest.fixture
-def open_backend(backend: str, engine_config: EngineConfig) -> Callable[..., Any]:
+def open_backend(
+    backend: str, engine_config: EngineConfig, request: pytest.FixtureRequest
+) -> Callable[..., Any]:
     """``open_backend(snapshot=None)``: an ``async with`` opening a fresh engine of the
     backend under test (a Redis one on a prefix of its own, dropped on exit)."""
+    # TTL tests: a mock engine clock (the embedded bridge backends; Redis expires in
+    # real time)
+    mock_clock = "clock" in request.fixturenames and backend.startswith("embedded")
 
     @asynccontextmanager
     async def opener(snapshot: Mapping[str, Any] | None = None) -> AsyncIterator[Any]:
@@ -81,8 +99,28 @@ def open_backend(backend: str, engine_config: EngineConfig) -> Callable[..., Any
             ) as engine:
                 yield engine
             return
+        if backend == "embedded-blocking":
+            async with open_blocking(engine_config, snapshot, mock_clock) as engine:
+                yield engine
+            return
+        if backend == "embedded-asyncio":
+            async with open_asyncio(engine_config, snapshot, mock_clock) as engine:
+                yield engine
+            return
         pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
         from engine._redis_engine import open_redis_memory
+
+        if backend == "redis-blocking":
+            async with open_blocking(
+                engine_config,
+                snapshot,
+                False,
+                redis_url=os.environ[ENV[backend]],
+                prefix=f"t{uuid.uuid4().hex[:12]}",
+                sweep_interval=None,
+            ) as engine:
+                yield engine
+            return
 
         cluster = backend == "redis-cluster"
         prefix = f"t{uuid.uuid4().hex[:12]}"
