@@ -135,7 +135,15 @@ def asyncio_loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 async def on_loop(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Run ``coroutine`` on ``loop`` (another thread); await its result from trio."""
+    """Run ``coroutine`` on ``loop`` (another thread); await its result from trio.
+
+    Like any trio call, one made in an already-cancelled scope never starts.
+    """
+    try:
+        await trio.lowlevel.checkpoint_if_cancelled()
+    except trio.Cancelled:
+        coroutine.close()
+        raise
     future = asyncio.run_coroutine_threadsafe(coroutine, loop)
     token = trio.lowlevel.current_trio_token()
     done = trio.Event()

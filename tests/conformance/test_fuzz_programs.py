@@ -3,8 +3,9 @@
 Each program is a list of facade calls whose arguments are drawn from small pools of
 good values (so calls meet each other's records) and bad ones (wrong types, empty or
 NUL ids, lone surrogates, NaN, negative or huge limits, sets in payloads, ints
-beyond 64 bits). It runs on the embedded engine (the reference), on a durable engine,
-and on Redis and Redis Cluster when their URLs are set, all on a frozen clock (trio's
+beyond 64 bits). It runs on the embedded engine (the reference), on a durable engine, through
+the blocking facades of the thread bridge, and on Redis and Redis Cluster when their
+URLs are set, all on a frozen clock (trio's
 ``MockClock(rate=0)``) so timestamps agree. Checked:
 
 - no untyped error: every call returns, or raises ``TypeError`` or an
@@ -248,8 +249,32 @@ def on_redis(program: list[Call], url: str, cluster: bool) -> list[Any]:
     return frozen_run(main)
 
 
+def on_blocking(program: list[Call]) -> list[Any]:
+    """The program through the blocking facades, from this (non-trio) thread."""
+    from engine import start_blocking_engine
+
+    mem = start_blocking_engine(shards=3, start_time=START, clock=trio.testing.MockClock(rate=0))
+    outcomes: list[Any] = []
+    try:
+        for description, call in program:
+            try:
+                value = call(mem)
+            except TYPED as error:
+                outcomes.append(("error", type(error).__name__))
+                continue
+            except Exception as error:
+                pytest.fail(f"{description}: untyped {type(error).__name__}: {error!r}")
+            outcomes.append(normal(value, description))
+    finally:
+        mem.close()
+    return outcomes
+
+
 def backends() -> list[tuple[str, Callable[[list[Call]], list[Any]]]]:
-    found: list[tuple[str, Callable[[list[Call]], list[Any]]]] = [("durable", on_durable)]
+    found: list[tuple[str, Callable[[list[Call]], list[Any]]]] = [
+        ("durable", on_durable),
+        ("embedded-blocking", on_blocking),
+    ]
     for name, variable, cluster in (
         ("redis", "SHARDMEM_REDIS_URL", False),
         ("redis-cluster", "SHARDMEM_REDIS_CLUSTER_URL", True),
