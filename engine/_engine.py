@@ -18,12 +18,13 @@ import trio
 from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
 from engine._clock import EngineClock
 from engine._config import EngineConfig
-from engine._data_dir import DataDir, recover
+from engine._data_dir import DataDir
 from engine._errors import EngineClosed, Overloaded, wrong_thread
 from engine._journal import DurableShard, ShardJournal, request_compaction
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
 from engine._pipeline import Pipeline
+from engine._recovery import recover
 from engine._routing import shard_of
 from engine._sessions_api import Sessions
 from engine._shard import ShardBehaviour
@@ -372,6 +373,7 @@ async def _open_journal(
         fsync=config.fsync,
         journal_bytes=shard.journal_bytes,
         snapshot_bytes=shard.snapshot_bytes,
+        on_segment=partial(directory.record_segment, generation, index),
     )
     await journal.open()
     return journal

@@ -41,20 +41,34 @@ class ExpiryIndex:
         old = self._deadlines.get(ident)
         if old == deadline:
             return
-        if old is not None:
-            self._by_deadline.remove((old, kind, key))
         if deadline is None:
-            if old is not None:
-                del self._deadlines[ident]
+            self.discard(kind, key)
             return
-        self._deadlines[ident] = deadline
-        self._by_deadline.add((deadline, kind, key))
+        entry = (deadline, kind, key)
+        self._by_deadline.add(entry)  # first: if this fails, nothing has changed
+        try:
+            self._deadlines[ident] = deadline
+            if old is not None:
+                self._by_deadline.remove((old, kind, key))
+        except BaseException:  # e.g. MemoryError: undo, so the index stays whole
+            self._by_deadline.discard(entry)
+            if old is None:
+                self._deadlines.pop(ident, None)
+            else:
+                self._deadlines[ident] = old
+                if (old, kind, key) not in self._by_deadline:
+                    self._by_deadline.add((old, kind, key))
+            raise
 
     def discard(self, kind: int, key: Hashable) -> None:
         """Remove the deadline of ``(kind, key)`` if it has one."""
         old = self._deadlines.pop((kind, key), None)
         if old is not None:
-            self._by_deadline.remove((old, kind, key))
+            try:
+                self._by_deadline.remove((old, kind, key))
+            except BaseException:
+                self._deadlines[(kind, key)] = old
+                raise
 
     def deadline(self, kind: int, key: Hashable) -> float | None:
         """The deadline of ``(kind, key)``, or ``None``. O(1)."""

@@ -8,7 +8,8 @@ import time
 import attrs
 
 from engine._config import EngineConfig
-from engine._data_dir import DataDir, recover_shard, written_config
+from engine._data_dir import DataDir
+from engine._recovery import recover_shard, written_config
 
 __all__ = ["DataDirReport", "ShardReport", "inspect_data_dir"]
 

@@ -88,8 +88,10 @@ class ShardJournal:
         fsync: str,
         journal_bytes: int,
         snapshot_bytes: int,
+        on_segment: Callable[[int], None] | None = None,
     ) -> None:
         self.files = files
+        self._on_segment = on_segment
         self.shards = shards
         self.seq = seq
         self.segment = segment
@@ -146,6 +148,8 @@ class ShardJournal:
                 os.unlink(path)
             raise
         self._fd = fd
+        if self._on_segment is not None:
+            self._on_segment(self.segment)  # the manifest now knows it must exist
         self.journal_bytes += len(header)
 
     async def open(self) -> None:

@@ -148,6 +148,40 @@ class KeywordIndex:
             del self._lengths[user], self._doc_terms[user], self._user_length[user]
             del self._postings[user]
 
+    def discard(self, user: str, doc: Hashable) -> None:
+        """Forget every trace of ``doc`` of ``user``, even of a half-done :meth:`add`
+        or :meth:`remove` (a rollback after e.g. a ``MemoryError``).
+
+        O(terms of the user): it walks the user's whole vocabulary, so only rollbacks
+        use it; :meth:`remove` is the O(terms of the doc) path.
+        """
+        postings = self._postings.get(user)
+        if postings is not None:
+            for term in list(postings):
+                posting = postings[term]
+                if isinstance(posting, tuple):
+                    if posting[0] == doc:
+                        del postings[term]
+                    continue
+                posting.pop(doc, None)
+                if len(posting) == 1:
+                    ((other, frequency),) = posting.items()
+                    postings[term] = (other, frequency)
+                elif not posting:
+                    del postings[term]
+        for table in (self._doc_terms, self._lengths):
+            docs = table.get(user)
+            if docs is not None:
+                docs.pop(doc, None)
+        lengths = self._lengths.get(user)
+        if lengths:
+            self._user_length[user] = sum(lengths.values())
+        else:  # the user has no document left
+            self._doc_terms.pop(user, None)
+            self._lengths.pop(user, None)
+            self._user_length.pop(user, None)
+            self._postings.pop(user, None)
+
     def search(self, user: str, query: str, limit: int) -> list[tuple[float, Hashable]]:
         """The ``limit`` best ``(score, doc)`` of ``user`` for ``query``, best first.
 

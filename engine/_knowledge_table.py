@@ -24,20 +24,46 @@ class KnowledgeTable:
         self.by_created = OrderedGroups()
 
     def put(self, doc: KnowledgeDoc) -> None:
-        """Insert or replace ``doc`` (timestamps must be set)."""
-        if doc.doc_id in self.records:
+        """Insert or replace ``doc`` (timestamps must be set). All or nothing: if an
+        index update fails part-way, the previous document is back and the error
+        propagates."""
+        old = self.records.get(doc.doc_id)
+        if old is not None:
             self.remove(doc.doc_id)
+        try:
+            self._add(doc)
+        except BaseException:
+            self._scrub(doc)
+            if old is not None:
+                self._add(old)
+            raise
+
+    def _add(self, doc: KnowledgeDoc) -> None:
         self.records[doc.doc_id] = doc
         self.by_updated.add(_ALL, doc.updated_at, doc.doc_id)  # type: ignore[arg-type]
         self.by_created.add(_ALL, doc.created_at, doc.doc_id)  # type: ignore[arg-type]
 
     def remove(self, doc_id: str) -> KnowledgeDoc | None:
-        """Remove and return the document, or ``None``."""
-        doc = self.records.pop(doc_id, None)
-        if doc is not None:
+        """Remove and return the document, or ``None``. All or nothing."""
+        doc = self.records.get(doc_id)
+        if doc is None:
+            return None
+        try:
             self.by_updated.remove(_ALL, doc.updated_at, doc_id)  # type: ignore[arg-type]
             self.by_created.remove(_ALL, doc.created_at, doc_id)  # type: ignore[arg-type]
+            del self.records[doc_id]
+        except BaseException:
+            self._scrub(doc)
+            self._add(doc)
+            raise
         return doc
+
+    def _scrub(self, doc: KnowledgeDoc) -> None:
+        """Remove every trace of ``doc``, tolerating a half-done put or remove."""
+        if self.records.get(doc.doc_id) is doc:
+            del self.records[doc.doc_id]
+        self.by_updated.discard_from((_ALL,), doc.updated_at, doc.doc_id)  # type: ignore[arg-type]
+        self.by_created.discard_from((_ALL,), doc.created_at, doc.doc_id)  # type: ignore[arg-type]
 
     def scan(self, query: KnowledgeQuery) -> Iterator[tuple[float, str, KnowledgeDoc]]:
         """Documents matching ``query`` in its order (expired ones included)."""

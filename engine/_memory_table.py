@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Hashable, Iterator
 
 from engine._keyword import KeywordIndex, memory_terms
@@ -50,12 +51,30 @@ class MemoryTable:
         self.keywords = KeywordIndex()
 
     def put(self, memory: UserMemory) -> None:
-        """Insert or replace ``memory`` (``memory_id`` and timestamps must be set)."""
+        """Insert or replace ``memory`` (``memory_id`` and timestamps must be set).
+
+        All or nothing: if an index update fails part-way (e.g. ``MemoryError``), the
+        previous memory is back in every index and the error propagates.
+        """
         user, mid = memory.user_id, memory.memory_id
         assert mid is not None
         key = (user, mid)
-        if key in self.records:
+        terms = memory_terms(memory.memory, memory.topics)  # before anything changes
+        old = self.records.get(key)
+        if old is not None:
             self.remove(key)
+        try:
+            self._add(memory, terms)
+        except BaseException:
+            self._scrub(memory)
+            if old is not None:
+                self._add(old, memory_terms(old.memory, old.topics))
+            raise
+
+    def _add(self, memory: UserMemory, terms: Counter[str]) -> None:
+        user, mid = memory.user_id, memory.memory_id
+        assert mid is not None
+        key = (user, mid)
         self.records[key] = memory
         groups = (_ALL, ("user", user))
         self.by_updated.add_to(groups, memory.updated_at, key)  # type: ignore[arg-type]
@@ -73,14 +92,59 @@ class MemoryTable:
                         topics[topic] = {ids, mid}
                 else:
                     ids.add(mid)
-        self.keywords.add(user, mid, memory_terms(memory.memory, memory.topics))
+        self.keywords.add(user, mid, terms)
+
+    def _scrub(self, memory: UserMemory) -> None:
+        """Remove every trace of ``memory`` from every index, tolerating a half-done
+        add or remove (the rollback path)."""
+        user, mid = memory.user_id, memory.memory_id
+        assert mid is not None
+        key = (user, mid)
+        if self.records.get(key) is memory:
+            del self.records[key]
+        groups = (_ALL, ("user", user))
+        self.by_updated.discard_from(groups, memory.updated_at, key)  # type: ignore[arg-type]
+        self.by_created.discard_from(groups, memory.created_at, key)  # type: ignore[arg-type]
+        topics = self.by_topic.get(user)
+        if topics is not None:
+            for topic in set(memory.topics):
+                ids = topics.get(topic)
+                if ids is None:
+                    continue
+                if isinstance(ids, str):
+                    if ids == mid:
+                        del topics[topic]
+                    continue
+                ids.discard(mid)
+                if len(ids) == 1:
+                    (topics[topic],) = ids
+                elif not ids:
+                    del topics[topic]
+            if not topics:
+                del self.by_topic[user]
+        self.keywords.discard(user, mid)
 
     def remove(self, key: MemoryKey) -> UserMemory | None:
-        """Remove and return the memory at ``(user_id, memory_id)``, or ``None``."""
-        memory = self.records.pop(key, None)
+        """Remove and return the memory at ``(user_id, memory_id)``, or ``None``.
+
+        All or nothing, as :meth:`put`.
+        """
+        memory = self.records.get(key)
         if memory is None:
             return None
-        user, mid = key
+        try:
+            self._remove(memory)
+        except BaseException:
+            self._scrub(memory)
+            self._add(memory, memory_terms(memory.memory, memory.topics))
+            raise
+        return memory
+
+    def _remove(self, memory: UserMemory) -> None:
+        user, mid = memory.user_id, memory.memory_id
+        assert mid is not None
+        key = (user, mid)
+        del self.records[key]
         groups = (_ALL, ("user", user))
         self.by_updated.remove_from(groups, memory.updated_at, key)  # type: ignore[arg-type]
         self.by_created.remove_from(groups, memory.created_at, key)  # type: ignore[arg-type]
@@ -97,7 +161,6 @@ class MemoryTable:
             if not topics:
                 del self.by_topic[user]
         self.keywords.remove(user, mid)
-        return memory
 
     def user_keys(self, user: str) -> list[MemoryKey]:
         """Every ``(user, memory_id)`` of ``user``, oldest update first. O(k)."""
@@ -165,6 +228,8 @@ class MemoryTable:
             len(members(ids)) for topics in self.by_topic.values() for ids in topics.values()
         )
         assert topic_total == sum(len(set(m.topics)) for m in self.records.values())
+        indexed = {(user, doc) for user, docs in self.keywords._doc_terms.items() for doc in docs}
+        assert indexed == self.records.keys(), "keyword index and records disagree"
         for (user, mid), memory in self.records.items():
             assert memory.user_id == user and memory.memory_id == mid
             for topic in memory.topics:

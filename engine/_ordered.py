@@ -59,6 +59,19 @@ class OrderedGroups:
             if not entries:
                 del registry[group]
 
+    def discard_from(self, groups: Iterable[Hashable], timestamp: float, ident: Any) -> None:
+        """Remove ``(timestamp, ident)`` from those of ``groups`` that hold it: the
+        tolerant removal a rollback uses on a half-indexed record. O(g log n)."""
+        entry = (timestamp, ident)
+        registry = self._groups
+        for group in groups:
+            entries = registry.get(group)
+            if entries is None:
+                continue
+            entries.discard(entry)
+            if not entries:
+                del registry[group]
+
     def size(self, group: Hashable) -> int:
         """How many entries ``group`` has. O(1)."""
         entries = self._groups.get(group)

@@ -46,10 +46,22 @@ class SessionTable:
         """Insert or replace ``session`` (its timestamps must be set).
 
         A replacement touches only the index entries whose key changed (an update
-        keeps ``created_at``, so only the ``updated_at`` entries move).
+        keeps ``created_at``, so only the ``updated_at`` entries move). All or
+        nothing: if an index update fails part-way (e.g. ``MemoryError``), the
+        previous session is back in every index and the error propagates.
         """
+        old = self.records.get(session.session_id)
+        try:
+            self._put(session, old)
+        except BaseException:
+            self._scrub(session)
+            if old is not None:
+                self._scrub(old)
+                self._put(old, None)
+            raise
+
+    def _put(self, session: Session, old: Session | None) -> None:
         sid = session.session_id
-        old = self.records.get(sid)
         self.records[sid] = session
         self.runs += len(session.runs)
         new_groups = _groups(session)
@@ -68,15 +80,32 @@ class SessionTable:
             self.by_created.add_to(new_groups, session.created_at, sid)  # type: ignore[arg-type]
 
     def remove(self, session_id: str) -> Session | None:
-        """Remove and return the session, or ``None`` if absent."""
-        session = self.records.pop(session_id, None)
+        """Remove and return the session, or ``None`` if absent. All or nothing."""
+        session = self.records.get(session_id)
         if session is None:
             return None
-        self.runs -= len(session.runs)
-        groups = _groups(session)
-        self.by_updated.remove_from(groups, session.updated_at, session_id)  # type: ignore[arg-type]
-        self.by_created.remove_from(groups, session.created_at, session_id)  # type: ignore[arg-type]
+        try:
+            groups = _groups(session)
+            self.by_updated.remove_from(groups, session.updated_at, session_id)  # type: ignore[arg-type]
+            self.by_created.remove_from(groups, session.created_at, session_id)  # type: ignore[arg-type]
+            del self.records[session_id]
+            self.runs -= len(session.runs)
+        except BaseException:
+            self._scrub(session)
+            self._put(session, None)
+            raise
         return session
+
+    def _scrub(self, session: Session) -> None:
+        """Remove every trace of ``session`` from the indexes, tolerating a half-done
+        put or remove, and recount the runs (the rollback path: O(n))."""
+        sid = session.session_id
+        if self.records.get(sid) is session:
+            del self.records[sid]
+        groups = _groups(session)
+        self.by_updated.discard_from(groups, session.updated_at, sid)  # type: ignore[arg-type]
+        self.by_created.discard_from(groups, session.created_at, sid)  # type: ignore[arg-type]
+        self.runs = sum(len(s.runs) for s in self.records.values())
 
     def scan(self, query: SessionQuery) -> Iterator[tuple[float, str, Session]]:
         """Sessions matching ``query``, in its order, as ``(timestamp, id, session)``.

@@ -106,17 +106,9 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         expires = record.expires_at
         if expires is not None and expires <= now:
             return False
-        if kind == SESSION:
-            self.sessions.put(record)
-        elif kind == MEMORY:
-            self.memories.put(record)
-        elif kind == WORKING:
-            self.working[key] = record  # type: ignore[index]
-        else:
-            self.knowledge.put(record)
         if expires is not None and ttl is None:
             ttl = max(expires - record.updated_at, 1e-9)
-        self._set_deadline(kind, key, None if expires is None else ttl, expires)
+        self._write(kind, key, record, None if expires is None else ttl, expires)
         return True
 
     def counts(self) -> StoreCounts:
@@ -145,3 +137,5 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
             for key, record in self._records_of(kind).items():
                 assert self.expiry.deadline(kind, key) == record.expires_at
         assert set(self._ttls) <= set(self.expiry._deadlines)
+        for kind, key in self.expiry._deadlines:
+            assert key in self._records_of(kind), "a deadline without its record"

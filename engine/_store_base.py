@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
 from engine._config import KIND_NAMES, EngineConfig
@@ -69,16 +69,58 @@ class StoreBase:
         self._config = config
         self._policies = tuple(config.policy(name) for name in KIND_NAMES)
 
+    # Every write is all or nothing (issue: a MemoryError mid-write must not leave a
+    # record in some indexes and not others): each table's put/remove rolls itself
+    # back, the expiry index's set too, and the steps below undo the steps before
+    # them when a later one fails.
+
     def _set_deadline(self, kind: int, key: Hashable, ttl: TTL, expires: float | None) -> None:
+        previous = self.expiry.deadline(kind, key)
         self.expiry.set(kind, key, expires)
-        if ttl is None:
-            self._ttls.pop((kind, key), None)
-        else:
-            self._ttls[(kind, key)] = ttl
+        try:
+            if ttl is None:
+                self._ttls.pop((kind, key), None)
+            else:
+                self._ttls[(kind, key)] = ttl
+        except BaseException:
+            self.expiry.set(kind, key, previous)
+            raise
 
     def _forget_deadline(self, kind: int, key: Hashable) -> None:
         self.expiry.discard(kind, key)
         self._ttls.pop((kind, key), None)
+
+    def _table_put(self, kind: int, key: Any, record: Any) -> None:
+        if kind == SESSION:
+            self.sessions.put(record)
+        elif kind == MEMORY:
+            self.memories.put(record)
+        elif kind == WORKING:
+            self.working[key] = record
+        else:
+            self.knowledge.put(record)
+
+    def _table_remove(self, kind: int, key: Any) -> Any:
+        if kind == SESSION:
+            return self.sessions.remove(key)
+        if kind == MEMORY:
+            return self.memories.remove(key)
+        if kind == WORKING:
+            return self.working.pop(key, None)
+        return self.knowledge.remove(key)
+
+    def _write(self, kind: int, key: Any, record: Any, ttl: TTL, expires: float | None) -> None:
+        """Store ``record`` and its deadline: both, or (on an error) neither."""
+        old = self._records_of(kind).get(key)
+        self._table_put(kind, key, record)
+        try:
+            self._set_deadline(kind, key, ttl, expires)
+        except BaseException:
+            if old is None:
+                self._table_remove(kind, key)
+            else:
+                self._table_put(kind, key, old)
+            raise
 
     def _refreshed(
         self, kind: int, key: Hashable, now: float, current: float | None
@@ -112,14 +154,30 @@ class StoreBase:
         return self.knowledge.records
 
     def _remove(self, kind: int, key: Any) -> Any:
-        self._forget_deadline(kind, key)
-        if kind == SESSION:
-            return self.sessions.remove(key)
-        if kind == MEMORY:
-            return self.memories.remove(key)
-        if kind == WORKING:
-            return self.working.pop(key, None)
-        return self.knowledge.remove(key)
+        """Remove the record at ``key`` and its deadline; all or nothing."""
+        record = self._table_remove(kind, key)
+        try:
+            self._forget_deadline(kind, key)
+        except BaseException:
+            if record is not None:
+                self._table_put(kind, key, record)
+            raise
+        return record
+
+    def _remove_all(self, kind: int, keys: Iterable[Any]) -> int:
+        """Remove the records at ``keys``: all of them, or (on an error) none."""
+        removed: list[tuple[Any, Any, TTL]] = []
+        try:
+            for key in keys:
+                ttl = self._ttls.get((kind, key))
+                record = self._remove(kind, key)
+                if record is not None:
+                    removed.append((key, record, ttl))
+        except BaseException:
+            for key, record, ttl in reversed(removed):
+                self._write(kind, key, record, ttl, record.expires_at)
+            raise
+        return len(removed)
 
     def _expire(self, kind: int, key: Any) -> None:
         if self._remove(kind, key) is not None:
@@ -154,9 +212,15 @@ class StoreBase:
             due = self.expiry.pop_due(now, int(min(limit - removed, 1024)))
             if not due:
                 break
-            for kind, key in due:
-                self._ttls.pop((kind, key), None)
-                if self._remove(kind, key) is not None:
-                    self._expired[kind] += 1
+            for index, (kind, key) in enumerate(due):
+                try:
+                    if self._remove(kind, key) is not None:
+                        self._expired[kind] += 1
+                except BaseException:  # the rest keep their deadlines: swept later
+                    for other_kind, other_key in due[index:]:
+                        record = self._records_of(other_kind).get(other_key)
+                        if record is not None:
+                            self.expiry.set(other_kind, other_key, record.expires_at)
+                    raise
             removed += len(due)
         return removed

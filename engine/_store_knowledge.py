@@ -24,8 +24,7 @@ class KnowledgeOps(StoreBase):
             created = now if doc.created_at is None else doc.created_at
         expires = self._deadline(now, ttl)
         stored = replace(doc, created_at=created, updated_at=now, expires_at=expires)
-        self.knowledge.put(stored)
-        self._set_deadline(KNOWLEDGE, doc.doc_id, ttl, expires)
+        self._write(KNOWLEDGE, doc.doc_id, stored, ttl, expires)
         return stored
 
     def get_doc(self, now: float, doc_id: str) -> KnowledgeDoc | None:

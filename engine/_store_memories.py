@@ -29,8 +29,7 @@ class MemoryOps(StoreBase):
             created = now if memory.created_at is None else memory.created_at
         expires = self._deadline(now, ttl)
         stored = replace(memory, created_at=created, updated_at=now, expires_at=expires)
-        self.memories.put(stored)
-        self._set_deadline(MEMORY, key, ttl, expires)
+        self._write(MEMORY, key, stored, ttl, expires)
         return stored
 
     def get_memory(self, now: float, user_id: str, memory_id: str) -> UserMemory | None:
@@ -107,9 +106,5 @@ class MemoryOps(StoreBase):
 
     def clear_memories(self, now: float, user_id: str) -> int:
         """Delete every memory of ``user_id``; return how many live ones were deleted."""
-        deleted = 0
-        for key in self.memories.user_keys(user_id):
-            if self._live(MEMORY, key, now) is not None:
-                self._remove(MEMORY, key)
-                deleted += 1
-        return deleted
+        live = [key for key in self.memories.user_keys(user_id) if self._live(MEMORY, key, now)]
+        return self._remove_all(MEMORY, live)  # all or none

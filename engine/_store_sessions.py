@@ -76,8 +76,7 @@ class SessionOps(StoreBase):
             updated_at=now,
             expires_at=expires,
         )
-        self.sessions.put(stored)
-        self._set_deadline(SESSION, sid, ttl, expires)
+        self._write(SESSION, sid, stored, ttl, expires)
         return stored
 
     def _update_session(self, now: float, old: Session, **changes: Any) -> Session:
@@ -86,7 +85,11 @@ class SessionOps(StoreBase):
         new = replace(old, updated_at=now, expires_at=expires, **changes)
         self.sessions.put(new)
         if expires != old.expires_at:
-            self.expiry.set(SESSION, sid, expires)
+            try:
+                self.expiry.set(SESSION, sid, expires)
+            except BaseException:  # all or nothing: the session as it was
+                self.sessions.put(old)
+                raise
         return new
 
     def get_session(
@@ -121,13 +124,12 @@ class SessionOps(StoreBase):
 
     def delete_sessions(self, now: float, session_ids: tuple[str, ...], user_id: str | None) -> int:
         """Delete the live sessions among ``session_ids`` (scoped); return how many."""
-        deleted = 0
+        doomed = []
         for sid in session_ids:
             session: Session | None = self._live(SESSION, sid, now)
             if session is not None and (user_id is None or session.user_id == user_id):
-                self._remove(SESSION, sid)
-                deleted += 1
-        return deleted
+                doomed.append(sid)
+        return self._remove_all(SESSION, dict.fromkeys(doomed))  # all or none
 
     def append_run(self, now: float, session_id: str, run: Run, user_id: str | None) -> Run:
         """Append ``run``, or replace the run with the same ``run_id`` in place.

@@ -25,8 +25,7 @@ class WorkingOps(StoreBase):
         created = old.created_at if old is not None else now
         expires = self._deadline(now, ttl)
         stored = replace(record, created_at=created, updated_at=now, expires_at=expires)
-        self.working[key] = stored
-        self._set_deadline(WORKING, key, ttl, expires)
+        self._write(WORKING, key, stored, ttl, expires)
         return stored
 
     def retrieve_working(

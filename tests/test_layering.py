@@ -34,6 +34,7 @@ PURE_CORE = {
     "_store_working",
     "_journal_format",
     "_data_dir",
+    "_recovery",
     "_validate",
 }
 RUNTIME = {"trio", "outcome", "actors", "anyio", "coredis"}

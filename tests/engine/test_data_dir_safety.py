@@ -98,3 +98,31 @@ async def test_a_world_writable_directory_is_refused(tmp_path: Path) -> None:
         async with open_memory_engine(data_dir=tmp_path):
             pass  # pragma: no cover
     assert os.listdir(tmp_path) == []
+
+
+async def test_a_deleted_last_segment_is_named_not_skipped(tmp_path: Path) -> None:
+    """The newest segment has no successor to miss it: the manifest records it."""
+    for run in range(2):
+        await _write(tmp_path, f"s{run}", shards=1)
+    newest = sorted(tmp_path.glob("*.journal"))[-1]
+    newest.unlink()
+    with pytest.raises(JournalCorrupt, match=f"{newest.name}: missing .* newest journal segment"):
+        await _ids(tmp_path, shards=1)
+
+
+async def test_the_only_segment_deleted_is_named_too(tmp_path: Path) -> None:
+    await _write(tmp_path, "s1", shards=1)
+    (only,) = tmp_path.glob("*.journal")
+    only.unlink()
+    with pytest.raises(JournalCorrupt, match=f"{only.name}: missing"):
+        await _ids(tmp_path, shards=1)
+
+
+async def test_compaction_and_reopening_keep_the_record_straight(tmp_path: Path) -> None:
+    await _write(tmp_path, "s1", "s2")
+    async with open_memory_engine(shards=2, data_dir=tmp_path) as mem:
+        await mem.compact()
+        await mem.sessions.upsert(Session(session_id="s3", user_id="u"))
+    async with open_memory_engine(shards=3, data_dir=tmp_path) as mem:  # re-shards
+        await mem.sessions.upsert(Session(session_id="s4", user_id="u"))
+    assert await _ids(tmp_path, shards=3) == ["s1", "s2", "s3", "s4"]

@@ -68,7 +68,9 @@ async def test_layout_and_round_trip(tmp_path: Path) -> None:
         before = await mem.snapshot()
     manifest = orjson.loads((root / MANIFEST).read_bytes())
     policies = manifest.pop("policies")  # the TTL policies replay must apply
+    segments = manifest.pop("segments")  # each shard's newest journal segment
     assert manifest == {"format": "shardmem.data-dir", "version": 1, "generation": 1, "shards": 3}
+    assert segments == {"0": 1, "1": 1, "2": 1}
     assert policies["working"] == {
         "default_ttl": 12 * 3600.0,
         "refresh_on_read": False,
