@@ -36,7 +36,7 @@ def _awaitable(name: str) -> Callable[..., Awaitable[Any]]:
     return method
 
 
-class AsyncShardmemStorage(AsyncStorage):
+class AsyncShardmemStorage(AsyncStorage):  # type: ignore[misc,unused-ignore]
     """Upsonic's ``AsyncStorage`` face of :class:`ShardmemStorage`: the same
     arguments, results, errors and mapping, as ``a*`` coroutines (``table_exists`` and
     ``close`` keep their names, as in Upsonic).

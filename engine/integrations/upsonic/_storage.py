@@ -36,7 +36,7 @@ def _now() -> int:
     return int(time.time())
 
 
-class ShardmemStorage(Storage):
+class ShardmemStorage(Storage):  # type: ignore[misc,unused-ignore]
     """Upsonic's ``Storage`` (``Memory(storage=...)``) on shardmem: thread-safe, callable
     from inside a running asyncio loop (every Upsonic path does that), durable with
     ``data_dir``, shared by processes with ``redis_url``; ``close()`` keeps the data.
@@ -457,7 +457,9 @@ class ShardmemStorage(Storage):
             raise ValueError("usage entry must have a non-empty entry_id")
         self._put("usage", key, dict(entry))
 
-    def query_usage_entries(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+    def query_usage_entries(
+        self, *, limit: int | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
         """Usage entries equal to every filter given (``chat_usage_id``, ``run_id``,
         ``user_id``, ``kind``, ...), oldest first, at most ``limit``."""
         unknown = set(filters) - set(_USAGE_FILTERS)
@@ -465,9 +467,7 @@ class ShardmemStorage(Storage):
             raise TypeError(f"query_usage_entries: unknown filters {sorted(unknown)}")
         wanted = {k: v for k, v in filters.items() if v is not None}
         out = [
-            row
-            for row in self._rows_of("usage")
-            if all(row.get(k) == v for k, v in wanted.items())
+            row for row in self._rows_of("usage") if all(row.get(k) == v for k, v in wanted.items())
         ]
         return out if limit is None else out[:limit]
 

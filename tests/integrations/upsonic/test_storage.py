@@ -21,7 +21,7 @@ from upsonic.session.agent import AgentSession
 from upsonic.session.base import SessionType
 from upsonic.storage.schemas import KnowledgeRow, UserMemory
 
-from engine import Session, open_blocking_engine
+from engine import Session
 from engine.integrations.upsonic import AsyncShardmemStorage, ShardmemStorage
 
 
@@ -35,7 +35,12 @@ def test_sessions_round_trip_and_live_in_shardmem_sessions(storage: Any, mem: An
     )
     assert isinstance(made, AgentSession) and made.created_at and made.updated_at
     got = storage.get_session("s1")
-    assert (got.user_id, got.agent_id, got.metadata, got.summary) == ("u1", "a1", {"k": [1, 2]}, "sum")
+    assert (got.user_id, got.agent_id, got.metadata, got.summary) == (
+        "u1",
+        "a1",
+        {"k": [1, 2]},
+        "sum",
+    )
     record = mem.sessions.get("s1")
     assert isinstance(record, Session)
     assert (record.user_id, record.agent_id, record.session_type) == ("u1", "a1", "agent")
@@ -54,7 +59,9 @@ def test_replacing_a_session_keeps_created_at_and_may_change_its_owner(storage: 
 
 def test_get_session_filters_and_without_an_id_returns_the_latest(storage: Any) -> None:
     assert storage.get_session() is None
-    storage.upsert_sessions([session("s1", user_id="u1", agent_id="a"), session("s2", user_id="u2")])
+    storage.upsert_sessions(
+        [session("s1", user_id="u1", agent_id="a"), session("s2", user_id="u2")]
+    )
     assert storage.get_session("s1", agent_id="other") is None
     assert storage.get_session("s1", session_type=SessionType.AGENT).session_id == "s1"
     assert storage.get_session(user_id="u2").session_id == "s2"
@@ -147,7 +154,9 @@ def test_knowledge_rows_live_in_the_knowledge_registry(storage: Any, mem: Any) -
         )
     assert storage.get_knowledge_content("k1").name == "doc 1"
     assert mem.knowledge.get("upsonic/knowledge/k1").status == "upsonic/knowledge"
-    rows, total = storage.get_knowledge_contents(knowledge_base_id="kb", sort_by="name", sort_order="asc")
+    rows, total = storage.get_knowledge_contents(
+        knowledge_base_id="kb", sort_by="name", sort_order="asc"
+    )
     assert total == 2 and [r.id for r in rows] == ["k1", "k2"]
     assert storage.delete_knowledge_content("k0") is True
     assert storage.delete_knowledge_contents(["k1", "k2", "k9"]) == 2
