@@ -15,6 +15,7 @@ Where each Upsonic table lives in shardmem:
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,9 @@ __all__ = [
     "FIELD",
     "doc_id",
     "engine_id",
+    "is_upsonic_memory",
+    "is_upsonic_session",
+    "profile_id",
     "doc_of_row",
     "memory_of_row",
     "row_of_doc",
@@ -77,10 +81,25 @@ def session_of_row(row: Mapping[str, Any]) -> Session:
     )
 
 
+def is_upsonic_session(session: Session) -> bool:
+    """Whether a shardmem session holds an Upsonic row (a shared engine may hold others)."""
+    return FIELD in session.metadata
+
+
 def row_of_session(session: Session) -> dict[str, Any]:
     """The Upsonic row a shardmem session stores (a fresh dict)."""
     row: dict[str, Any] = json.loads(session.metadata[FIELD])
     return row
+
+
+def profile_id() -> str:
+    """A new memory id for a profile: ``upsonic/<hex>``, which marks it as Upsonic's."""
+    return f"{FIELD}/{uuid.uuid4().hex}"
+
+
+def is_upsonic_memory(memory: UserMemory) -> bool:
+    """Whether a shardmem memory is an Upsonic profile (a shared engine may hold others)."""
+    return (memory.memory_id or "").startswith(f"{FIELD}/")
 
 
 def memory_of_row(row: Mapping[str, Any], memory_id: str) -> UserMemory:

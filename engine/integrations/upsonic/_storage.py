@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -93,21 +92,21 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
     def clear_all(self) -> None:
         """Delete every session, user-memory profile and knowledge row (as Upsonic's
         ``InMemoryStorage.clear_all``: cultural knowledge, usage and models stay)."""
-        sessions = self.engine.sessions.list()
+        sessions = self._sessions()
         if sessions:
             self.engine.sessions.delete_many([s.session_id for s in sessions])
-        for user_id in {m.user_id for m in self.engine.memories.list()}:
-            self.engine.memories.clear(user_id)
+        for memory in self._profile_records(None):
+            self.engine.memories.delete(memory.memory_id, user_id=memory.user_id)
         for doc in self._docs("knowledge"):
             self.engine.knowledge.delete(doc.doc_id)
 
     def get_session_count(self) -> int:
         """The number of sessions."""
-        return len(self.engine.sessions.list())
+        return len(self._sessions())
 
     def get_user_memory_count(self) -> int:
         """The number of user-memory profiles."""
-        return len(self.engine.memories.list())
+        return len(self._profile_records(None))
 
     # -- sessions --------------------------------------------------------------
 
@@ -127,7 +126,7 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
         existing = self.engine.sessions.get(session_id)
         if existing is not None and existing.user_id != _rows.engine_id(row.get("user_id")):
             self.engine.sessions.delete(session_id)  # Upsonic lets a session change owner
-        if existing is not None:
+        if existing is not None and _rows.is_upsonic_session(existing):
             row["created_at"] = _rows.row_of_session(existing).get("created_at", now)
         else:
             row["created_at"] = row.get("created_at") or now
@@ -148,6 +147,11 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
                 results.append(result)
         return results
 
+    def _sessions(self, **filters: Any) -> list[Any]:
+        """The engine's Upsonic sessions matching ``filters``, oldest first."""
+        found = self.engine.sessions.list(order_by="created_at", descending=False, **filters)
+        return [s for s in found if _rows.is_upsonic_session(s)]
+
     def _session_rows(
         self,
         session_ids: Iterable[str] | None,
@@ -161,13 +165,10 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
             records = [s for s in found if s is not None]
             records.sort(key=lambda s: (s.created_at or 0.0, s.session_id))
         else:
-            records = self.engine.sessions.list(
-                user_id=_rows.engine_id(user_id),
-                agent_id=_rows.engine_id(agent_id),
-                order_by="created_at",
-                descending=False,
+            records = self._sessions(
+                user_id=_rows.engine_id(user_id), agent_id=_rows.engine_id(agent_id)
             )
-        rows = [_rows.row_of_session(s) for s in records]
+        rows = [_rows.row_of_session(s) for s in records if _rows.is_upsonic_session(s)]
         return [
             row
             for row in rows
@@ -229,11 +230,19 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
 
     # -- user-memory profiles --------------------------------------------------
 
-    def _profiles(self, user_id: str | None) -> list[tuple[str, dict[str, Any]]]:
+    def _profile_records(self, user_id: str | None) -> list[Any]:
+        """The engine's Upsonic profiles (of ``user_id`` if given), oldest first."""
         memories = self.engine.memories.list(
             user_id=_rows.engine_id(user_id), order_by="created_at", descending=False
         )
-        return [(m.memory_id or "", _rows.row_of_memory(m)) for m in memories]
+        return [
+            m
+            for m in memories
+            if _rows.is_upsonic_memory(m) and (user_id is None or m.user_id == user_id)
+        ]
+
+    def _profiles(self, user_id: str | None) -> list[tuple[str, dict[str, Any]]]:
+        return [(m.memory_id, _rows.row_of_memory(m)) for m in self._profile_records(user_id)]
 
     def upsert_user_memory(self, user_memory: UserMemory, deserialize: bool = True) -> Any:
         """Insert or replace the profile of ``(user_id, agent_id, team_id)``."""
@@ -248,7 +257,7 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
             "created_at": user_memory.created_at or now,
             "updated_at": now,
         }
-        memory_id = uuid.uuid4().hex
+        memory_id = _rows.profile_id()
         for key, existing in self._profiles(user_memory.user_id):
             if self._matches(existing, user_memory.agent_id, user_memory.team_id):
                 memory_id = key
@@ -304,10 +313,16 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
         """Delete every profile of the user; ``False`` if there was none."""
         if not user_id:
             raise ValueError("user_id is required for delete_user_memory")
-        return int(self.engine.memories.clear(user_id)) > 0
+        return self._delete_profiles(user_id) > 0
 
     def delete_user_memories(self, user_ids: list[str]) -> int:
         """Delete every profile of these users; how many there were."""
         if not user_ids:
             raise ValueError("user_ids cannot be empty for delete_user_memories")
-        return sum(int(self.engine.memories.clear(u)) for u in dict.fromkeys(user_ids))
+        return sum(self._delete_profiles(u) for u in dict.fromkeys(user_ids))
+
+    def _delete_profiles(self, user_id: str) -> int:
+        profiles = self._profile_records(user_id)
+        for memory in profiles:
+            self.engine.memories.delete(memory.memory_id, user_id=user_id)
+        return len(profiles)

@@ -22,6 +22,7 @@ from upsonic.session.base import SessionType
 from upsonic.storage.schemas import KnowledgeRow, UserMemory
 
 from engine import Session
+from engine import UserMemory as EngineMemory
 from engine.integrations.upsonic import AsyncShardmemStorage, ShardmemStorage
 
 
@@ -234,6 +235,19 @@ def test_a_shared_engine_outlives_its_storages(mem: Any) -> None:
     first.close()
     assert not mem.closed
     assert ShardmemStorage(engine=mem).get_session("s1") is not None
+
+
+def test_a_shared_engine_keeps_other_records_apart(storage: Any, mem: Any) -> None:
+    mem.sessions.upsert(Session(session_id="theirs", user_id="u1"))
+    mem.memories.upsert(EngineMemory(user_id="u1", memory="not a profile"))
+    storage.upsert_session(session("mine", user_id="u1"))
+    storage.upsert_user_memory(UserMemory(user_memory={"a": 1}, user_id="u1"))
+    assert [s.session_id for s in storage.get_sessions()] == ["mine"]
+    assert (storage.get_session_count(), storage.get_user_memory_count()) == (1, 1)
+    assert storage.delete_user_memory("u1") is True
+    storage.clear_all()
+    assert mem.sessions.get("theirs") is not None
+    assert [m.memory for m in mem.memories.list(user_id="u1")] == ["not a profile"]
 
 
 def test_many_threads_at_once(storage: Any) -> None:
