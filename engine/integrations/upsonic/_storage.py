@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -64,13 +65,16 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
         self._options = dict(options, data_dir=data_dir, fsync=fsync, redis_url=redis_url)
         self._durable = data_dir is not None or redis_url is not None
         self._engine = start_blocking_engine(**self._options) if engine is None else engine
+        self._reopen = threading.Lock()
 
     @property
     def engine(self) -> BlockingEngine:
         """The engine; the storage's own one is reopened (same options) after
         :meth:`close`, so a closed durable storage reads its data again."""
         if self._owned and self._engine.closed:
-            self._engine = start_blocking_engine(**self._options)
+            with self._reopen:  # one reopen when many threads find it closed
+                if self._engine.closed:
+                    self._engine = start_blocking_engine(**self._options)
         return self._engine
 
     # -- housekeeping ----------------------------------------------------------
@@ -90,7 +94,7 @@ class ShardmemStorage(DocumentTables, Storage):  # type: ignore[misc,unused-igno
             self._engine.close()
 
     def clear_all(self) -> None:
-        """Delete every session, user-memory profile and knowledge row (as Upsonic's
+        """Delete this storage's sessions, user-memory profiles and knowledge rows (as Upsonic's
         ``InMemoryStorage.clear_all``: cultural knowledge, usage and models stay)."""
         sessions = self._sessions()
         if sessions:
