@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
@@ -82,4 +83,4 @@ class AsyncShardmemStorage(AsyncStorage):  # type: ignore[misc,unused-ignore]
 
 for _name in _METHODS:
     setattr(AsyncShardmemStorage, f"a{_name}", _awaitable(_name))
-AsyncShardmemStorage.__abstractmethods__ = frozenset()
+abc.update_abstractmethods(AsyncShardmemStorage)  # fails to build if one is missing

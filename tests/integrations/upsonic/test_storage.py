@@ -291,6 +291,31 @@ def test_the_async_face_from_many_tasks(mem: Any) -> None:
     assert ShardmemStorage(engine=mem).get_session_count() == 48
 
 
+def test_the_async_face_implements_every_async_method_as_the_sync_one(mem: Any) -> None:
+    from upsonic.storage.base import AsyncStorage, Storage
+
+    assert not AsyncShardmemStorage.__abstractmethods__
+    for name in (n for n in dir(Storage) if not n.startswith("_")):
+        if name not in ("close", "table_exists") and callable(getattr(Storage, name)):
+            assert hasattr(AsyncShardmemStorage, f"a{name}"), name
+    assert set(AsyncStorage.__abstractmethods__) <= set(dir(AsyncShardmemStorage))
+    face = AsyncShardmemStorage(storage=ShardmemStorage(engine=mem))
+
+    async def main() -> None:
+        await face.aupsert_user_memory(UserMemory(user_memory={"a": 1}, user_id="u1"))
+        assert (await face.aget_user_memory("u1")).user_memory == {"a": 1}
+        await face.aupsert_usage_entry({"entry_id": "e1", "run_id": "r"})
+        assert await face.aquery_usage_entries(run_id="r") == [{"entry_id": "e1", "run_id": "r"}]
+        await face.aupsert_knowledge_content(KnowledgeRow(id="k1", name="n"))
+        assert (await face.aget_knowledge_contents())[1] == 1
+        with pytest.raises(ValueError, match="session_id is required"):
+            await face.adelete_session("")
+        await face.aclear_all()
+        assert await face.aget_user_memory_count() == 0
+
+    asyncio.run(main())
+
+
 @pytest.mark.redis
 def test_the_same_class_on_redis() -> None:
     url = os.environ.get("SHARDMEM_REDIS_URL")
