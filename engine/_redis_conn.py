@@ -36,6 +36,7 @@ __all__ = ["Connection", "close_failed_connections", "connect"]
 _IN_FLIGHT = 4  # automatic pipelines on the wire at once
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
+    redis_errors.AuthenticationError,  # missing or wrong credentials: typed, not a crash
     redis_errors.ConnectionError,
     redis_errors.RedisClusterError,
     redis_errors.ReadOnlyError,
@@ -341,6 +342,7 @@ async def connect(
     timeout: float,
     sweep_limit: int,
     capacity: int | None = None,
+    credentials: dict[str, Any] | None = None,
 ) -> AsyncIterator[Connection]:
     """Open a client for ``url`` (``redis://``/``rediss://``/``unix://``) and yield a
     :class:`Connection`. The client is closed on exit.
@@ -353,6 +355,7 @@ async def connect(
         "connect_timeout": timeout,
         "stream_timeout": timeout,
         "retry_policy": NoRetryPolicy(),
+        **(credentials or {}),
     }
     client: Any
     try:

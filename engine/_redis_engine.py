@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import ssl
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -316,6 +317,9 @@ async def open_redis_memory(
     sweep_limit: int = 100,
     start_time: float | None = None,
     snapshot: Mapping[str, Any] | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[RedisMemoryEngine]:
     """Run a memory engine on Redis/Valkey for the duration of an ``async with`` block.
 
@@ -345,6 +349,11 @@ async def open_redis_memory(
             prefix that must hold no live records. Records keep their timestamps and
             TTLs and are re-routed (the partition count may differ); records already
             expired are dropped. Validated before connecting.
+        username, password: ACL credentials (``AUTH``), for when they should not be
+            written into the URL (a credential inside the URL wins, as in coredis).
+        ssl_context: connect with TLS using this ``ssl.SSLContext`` (certificates,
+            verification), whatever the URL's scheme; ``rediss://`` alone uses
+            Python's default context.
 
     Raises:
         BackendUnavailable: if the server cannot be reached within ``timeout``.
@@ -380,6 +389,7 @@ async def open_redis_memory(
             timeout=timeout_s,
             sweep_limit=sweep_limit,
             capacity=capacity,
+            credentials=_credentials(username, password, ssl_context),
         ) as conn:
             stored = await conn.command(lambda c: _claim_partitions(c, keys))
             if stored != config.shards:
@@ -409,6 +419,23 @@ async def open_redis_memory(
         if leaf is None:
             raise
         raise leaf from leaf.__cause__
+
+
+def _credentials(username: object, password: object, ssl_context: object) -> dict[str, Any]:
+    """The client options for credentials and TLS given as arguments, checked."""
+    options: dict[str, Any] = {}
+    for name, value in (("username", username), ("password", password)):
+        if value is not None:
+            if not isinstance(value, str):
+                raise TypeError(f"{name}: expected str or None, got {type(value).__name__}")
+            options[name] = value
+    if ssl_context is not None:
+        if not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(
+                f"ssl_context: expected ssl.SSLContext or None, got {type(ssl_context).__name__}"
+            )
+        options["ssl_context"] = ssl_context
+    return options
 
 
 async def _claim_partitions(client: Any, keys: KeyLayout) -> int:

@@ -110,6 +110,9 @@ def start_blocking_engine(
     timeout: float = _UNSET,
     sweep_interval: float | None = _UNSET,
     sweep_limit: int = _UNSET,
+    username: str | None = _UNSET,
+    password: str | None = _UNSET,
+    ssl_context: Any = _UNSET,
     clock: trio.abc.Clock | None = None,
 ) -> BlockingEngine:
     """Start an engine in a daemon thread of its own; return a blocking handle.
@@ -125,7 +128,8 @@ def start_blocking_engine(
             :func:`engine.open_memory_engine`.
         redis_url: run the Redis backend (:func:`engine.open_redis_memory`) on this
             URL instead of the embedded engine; ``cluster``, ``prefix``, ``timeout``
-            (seconds), ``sweep_interval`` (seconds) and ``sweep_limit`` are its options.
+            (seconds), ``sweep_interval`` (seconds), ``sweep_limit``, ``username``,
+            ``password`` and ``ssl_context`` are its options.
         clock: the trio clock the engine thread runs on (default: the system clock),
             e.g. ``trio.testing.MockClock()`` for deterministic TTL tests; move it with
             ``mem.call_in_engine_thread(clock.jump, seconds)``.
@@ -148,6 +152,9 @@ def start_blocking_engine(
             "timeout": timeout,
             "sweep_interval": sweep_interval,
             "sweep_limit": sweep_limit,
+            "username": username,
+            "password": password,
+            "ssl_context": ssl_context,
         },
     )
     thread = _start(opener, clock)
@@ -174,6 +181,9 @@ def open_blocking_engine(
     timeout: float = _UNSET,
     sweep_interval: float | None = _UNSET,
     sweep_limit: int = _UNSET,
+    username: str | None = _UNSET,
+    password: str | None = _UNSET,
+    ssl_context: Any = _UNSET,
     clock: trio.abc.Clock | None = None,
 ) -> Iterator[BlockingEngine]:
     """Run an engine in its own thread for the duration of a ``with`` block.
@@ -197,6 +207,9 @@ def open_blocking_engine(
         timeout=timeout,
         sweep_interval=sweep_interval,
         sweep_limit=sweep_limit,
+        username=username,
+        password=password,
+        ssl_context=ssl_context,
         clock=clock,
     )
     with mem:
@@ -218,6 +231,9 @@ async def open_asyncio_engine(
     timeout: float = _UNSET,
     sweep_interval: float | None = _UNSET,
     sweep_limit: int = _UNSET,
+    username: str | None = _UNSET,
+    password: str | None = _UNSET,
+    ssl_context: Any = _UNSET,
     clock: trio.abc.Clock | None = None,
 ) -> AsyncIterator[AsyncioEngine]:
     """Run an engine in its own thread for the duration of an ``async with`` block
@@ -239,6 +255,9 @@ async def open_asyncio_engine(
             "timeout": timeout,
             "sweep_interval": sweep_interval,
             "sweep_limit": sweep_limit,
+            "username": username,
+            "password": password,
+            "ssl_context": ssl_context,
         },
     )
     loop = asyncio.get_running_loop()

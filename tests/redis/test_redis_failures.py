@@ -224,3 +224,37 @@ async def test_a_ranked_search_has_one_deadline_for_its_two_round_trips(server: 
             await _fails_fast(mem.memories.search("u", "tea"))
         finally:
             server.thaw()
+
+
+async def test_credentials_as_arguments_and_a_typed_error_without_them() -> None:
+    """``password=`` (not only inside the URL); missing or wrong credentials are a
+    ``BackendUnavailable``, not a raw client error, on the trio and blocking APIs."""
+    from engine import start_blocking_engine
+
+    srv = Server(_free_port(), "--requirepass", "s3cret")
+    srv.start()
+    try:
+        async with open_redis_memory(
+            srv.url, password="s3cret", timeout=TIMEOUT, sweep_interval=None
+        ) as mem:
+            await mem.working.store("c", "authenticated")
+            assert (await mem.working.retrieve("c")).data == "authenticated"
+        for password in (None, "wrong"):
+            with pytest.raises(BackendUnavailable, match="Authentication"):
+                async with open_redis_memory(
+                    srv.url, password=password, timeout=TIMEOUT, sweep_interval=None
+                ) as mem:
+                    await mem.working.retrieve("c")
+        blocking = await trio.to_thread.run_sync(
+            lambda: start_blocking_engine(redis_url=srv.url, password="s3cret", sweep_interval=None)
+        )
+        try:
+            record = await trio.to_thread.run_sync(blocking.working.retrieve, "c")
+            assert record.data == "authenticated"
+        finally:
+            await trio.to_thread.run_sync(blocking.close)
+        with pytest.raises(TypeError, match="ssl_context: expected ssl.SSLContext"):
+            async with open_redis_memory(srv.url, ssl_context="yes"):  # type: ignore[arg-type]
+                pass  # pragma: no cover
+    finally:
+        srv.stop()
