@@ -253,7 +253,7 @@ async def test_credentials_as_arguments_and_a_typed_error_without_them() -> None
             assert record.data == "authenticated"
         finally:
             await trio.to_thread.run_sync(blocking.close)
-        with pytest.raises(TypeError, match="ssl_context: expected ssl.SSLContext"):
+        with pytest.raises(TypeError, match=r"ssl_context: expected ssl\.SSLContext"):
             async with open_redis_memory(srv.url, ssl_context="yes"):  # type: ignore[arg-type]
                 pass  # pragma: no cover
     finally:
