@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bench import WRITE_OPERATIONS
+from bench._targets._protocol import WRITE_OPERATIONS
 
 from .conftest import inspect_json, run_cli
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bench import DURABLE_SCHEMA, DurableOptions, Goal, durable_tables, run_durable
-from bench._durable_report import goal_verdict
+from bench._durable._report import durable_tables, goal_verdict
+from bench._durable._run import DURABLE_SCHEMA, DurableOptions, Goal, run_durable
 
 from .conftest import inspect_json, run_cli
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench import main
-from bench._cli import build_parser
+from bench._cli._main import build_parser
 
 
 @pytest.mark.parametrize(

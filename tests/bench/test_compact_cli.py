@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import trio
 
-from bench import compact_data_dir
+from bench._cli._compact import compact_data_dir
 from engine import open_memory_engine
 
 from .conftest import Written, build_data_dir, corrupt_first_record, inspect_json, run_cli

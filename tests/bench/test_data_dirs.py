@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bench import DataDirRefused
-from bench._data_dirs import (
+from bench._cli._data_dirs import (
+    DataDirRefused,
     check_data_dir,
     check_new_data_dir,
-    directory_bytes,
     empty_data_dir,
-    filesystem_type,
 )
+from bench._measure._environment import directory_bytes, filesystem_type
 
 SHARDMEM_NAMES = (
     "MANIFEST.json",

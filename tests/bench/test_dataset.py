@@ -9,7 +9,13 @@ from typing import Any
 import attrs
 import pytest
 
-from bench import Conversation, DatasetError, Turn, default_dataset_path, load_chitchat
+from bench._replay._dataset import (
+    Conversation,
+    DatasetError,
+    Turn,
+    default_dataset_path,
+    load_chitchat,
+)
 
 
 def _utterance(

@@ -13,7 +13,10 @@ from typing import Any
 
 import attrs
 
-from bench import OPERATIONS, RESULT_SCHEMA, default_dataset_path, main
+from bench import main
+from bench._replay._dataset import default_dataset_path
+from bench._replay._results import RESULT_SCHEMA
+from bench._targets._protocol import OPERATIONS
 
 
 @attrs.frozen(kw_only=True)

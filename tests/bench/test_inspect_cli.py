@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import INSPECT_SCHEMA, inspect_table, inspect_to_dict
-from bench._inspect_report import format_bytes
+from bench._cli._inspect_report import INSPECT_SCHEMA, inspect_table, inspect_to_dict
+from bench._measure._format import format_bytes
 from engine import inspect_data_dir
 
 from .conftest import Written, build_data_dir, corrupt_first_record, inspect_json, run_cli

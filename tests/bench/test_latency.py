@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import LatencyRecorder, format_latency
-from bench._latency import MAX_TRACKABLE_US
+from bench._measure._format import format_latency
+from bench._measure._latency import MAX_TRACKABLE_US, LatencyRecorder
 
 
 def test_percentiles_of_known_values() -> None:

@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench import BenchOptions, run_bench
-from bench._micro import GROWTH_OPS, MICRO_SCHEMA, SCALING_TARGETS, MicroOptions, run_micro
-from bench._micro_report import (
+from bench._micro._model import GROWTH_OPS, MICRO_SCHEMA, SCALING_TARGETS, MicroOptions
+from bench._micro._report import (
     build_comparison_table,
     render_micro,
     write_micro_json,
     write_micro_plots,
 )
-from bench._peer_targets import register_peer_targets
+from bench._micro._run import run_micro
+from bench._replay._results import BenchOptions
+from bench._replay._runner import run_bench
 
 TINY = MicroOptions(
     clients=(1, 10),
@@ -119,10 +120,7 @@ def test_missing_peer_is_reported_skipped_not_measured() -> None:
     assert status.startswith(("skipped:", "ok", "stopped:"))
 
 
-def test_comparison_table_lists_skips_and_ratios(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench import _runner
-
-    monkeypatch.setitem(_runner.TARGETS, "lock", register_peer_targets()["lock"])
+def test_comparison_table_lists_skips_and_ratios() -> None:
     results: dict[str, object] = {}
     for name in ("engine", "lock"):
         results[name] = run_bench(BenchOptions(target=name, limit=2, progress=False))
@@ -139,7 +137,7 @@ def test_micro_cli_glue_runs_a_tiny_micro(
 ) -> None:
     import argparse
 
-    from bench._micro_cli import add_micro_parser
+    from bench._cli._micro import add_micro_parser
 
     parser = argparse.ArgumentParser(prog="shardmem bench")
     add_micro_parser(parser.add_subparsers(dest="mode"))
@@ -167,7 +165,7 @@ def test_micro_cli_glue_runs_a_tiny_micro(
 def test_parse_targets_checks_names() -> None:
     import argparse
 
-    from bench._micro_cli import parse_targets
+    from bench._cli._micro import parse_targets
 
     known = ("engine", "lock", "agno")
     assert parse_targets("engine, lock", known) == ("engine", "lock")

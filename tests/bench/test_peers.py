@@ -13,18 +13,19 @@ import attrs
 import pytest
 import trio
 
-from bench import LatencyRecorder, WorkloadConfig, WorkloadTally, load_chitchat, run_agents
-from bench._dataset import Conversation, default_dataset_path
-from bench._engine_target import open_engine_target
-from bench._lock_target import open_lock_store, open_lock_target
-from bench._peer_targets import (
+from bench._measure._latency import LatencyRecorder
+from bench._replay._dataset import Conversation, default_dataset_path, load_chitchat
+from bench._replay._workload import WorkloadConfig, WorkloadTally, run_agents
+from bench._targets._engine import open_engine_target
+from bench._targets._lock import open_lock_store, open_lock_target
+from bench._targets._peer_targets import (
     PEER_OPERATIONS,
     PEERS,
     PeerUnavailable,
     open_peer_target,
     register_peer_targets,
 )
-from bench._target import Target, TargetCounts
+from bench._targets._protocol import Target, TargetCounts
 from engine import ShardStore, WorkingMemory
 
 LIMIT = 4
@@ -149,6 +150,12 @@ async def test_a_missing_peer_is_a_one_line_skip(peer: str) -> None:
     assert str(info.value).startswith(f"{peer}:")
 
 
-def test_register_peer_targets_names_lock_and_every_peer() -> None:
+def test_register_peer_targets_names_every_peer() -> None:
     factories = register_peer_targets()
-    assert set(factories) == {"lock", *PEERS}
+    assert set(factories) == set(PEERS)
+
+
+def test_registry_holds_every_target_once() -> None:
+    from bench._targets._registry import TARGETS
+
+    assert {"engine", "lock", *PEERS, "redis", "redis-cluster", "redis-naive"} == set(TARGETS)

@@ -16,13 +16,15 @@ from typing import Any
 import attrs
 import pytest
 
-from bench import BenchOptions, main, run_bench
-from bench._peer_common import PeerUnavailable
+from bench import main
+from bench._replay._results import BenchOptions
+from bench._replay._runner import run_bench
+from bench._targets._peers import PeerUnavailable
 
 pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
 
-from bench._redis_naive import NaiveRedisStore, open_naive_redis_target
-from bench._redis_target import open_redis_engine, open_redis_target
+from bench._targets._redis import open_redis_engine, open_redis_target
+from bench._targets._redis_naive import NaiveRedisStore, open_naive_redis_target
 
 URL = os.environ.get("SHARDMEM_REDIS_URL")
 CLUSTER_URL = os.environ.get("SHARDMEM_REDIS_CLUSTER_URL")
@@ -205,7 +207,7 @@ def test_the_cli_compares_the_redis_targets(capsys: pytest.CaptureFixture[str]) 
 
 
 def _micro_options(**changes: Any) -> Any:
-    from bench._micro import MicroOptions
+    from bench._micro._model import MicroOptions
 
     base = MicroOptions(
         clients=(1, 4), scaling_records=50, duration=0.05, repeats=1, records=(40,),
@@ -215,7 +217,7 @@ def _micro_options(**changes: Any) -> Any:
 
 
 def test_micro_skips_an_unreachable_redis_target_with_its_reason() -> None:
-    from bench._micro import run_micro
+    from bench._micro._run import run_micro
 
     url = _closed_port_url()
     options = _micro_options(redis_targets=("redis",), redis_url=url, clients=(1,))
@@ -228,7 +230,7 @@ def test_micro_skips_an_unreachable_redis_target_with_its_reason() -> None:
 @pytest.mark.redis
 @needs_server
 def test_micro_measures_the_redis_targets() -> None:
-    from bench._micro import run_micro
+    from bench._micro._run import run_micro
 
     targets = ("redis", "redis-naive") + (("redis-cluster",) if CLUSTER_URL else ())
     options = _micro_options(redis_targets=targets, redis_url=URL, redis_cluster_url=CLUSTER_URL)

@@ -9,15 +9,10 @@ import attrs
 import pytest
 import trio
 
-from bench import (
-    OPERATIONS,
-    Conversation,
-    LatencyRecorder,
-    MemoryWrite,
-    PipelinedTarget,
-    Target,
-    TargetCounts,
-    Turn,
+from bench import MemoryWrite, PipelinedTarget, Target, TargetCounts
+from bench._measure._latency import LatencyRecorder
+from bench._replay._dataset import Conversation, Turn
+from bench._replay._workload import (
     WorkloadConfig,
     WorkloadTally,
     keywords,
@@ -25,6 +20,7 @@ from bench import (
     run_agents,
     summary_text,
 )
+from bench._targets._protocol import OPERATIONS
 
 
 @attrs.define(eq=False)
