@@ -1,4 +1,7 @@
-"""The handlers of ``shardmem inspect``, ``shardmem compact`` and ``shardmem bench durable``.
+"""``shardmem inspect`` and ``shardmem compact``, and the data-directory helpers of every command.
+
+Base dependencies only: the report is a rich table when rich is installed (the ``bench``
+extra), else the same columns as plain text.
 
 Each takes the parsed arguments and returns the exit status. Errors are one line on
 stderr, ``shardmem <command>: error: ...``:
@@ -16,9 +19,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
+from bench._cli._args import positive_int
 from bench._cli._compact import compact_data_dir
 from bench._cli._data_dirs import (
     DataDirRefused,
@@ -26,17 +29,22 @@ from bench._cli._data_dirs import (
     check_new_data_dir,
     empty_data_dir,
 )
-from bench._cli._inspect_report import inspect_table, inspect_to_dict, write_document
-from bench._durable._report import durable_tables
-from bench._durable._run import DurableOptions, run_durable
-from engine import JournalCorrupt, inspect_data_dir
+from bench._cli._inspect_report import inspect_table, inspect_text, inspect_to_dict, write_document
+from engine import DataDirReport, JournalCorrupt, inspect_data_dir
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
+    "add_compact_parser",
+    "add_inspect_parser",
     "check_output",
+    "guarded",
     "prepare_new_data_dir",
-    "run_bench_durable",
+    "rich_stdout",
     "run_compact",
     "run_inspect",
+    "write_json_document",
 ]
 
 
@@ -44,13 +52,29 @@ __all__ = [
 _PIPE_WIDTH = 100
 
 
-def _stdout() -> Console:
+def rich_stdout() -> Console:
     """The console for reports: the terminal's width, or at least ``_PIPE_WIDTH``
-    columns when stdout is not a terminal (and ``COLUMNS`` is not set)."""
+    columns when stdout is not a terminal (and ``COLUMNS`` is not set).
+
+    Raises:
+        ImportError: without rich (the ``bench`` extra).
+    """
+    from rich.console import Console
+
     console = Console()
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = max(console.width, _PIPE_WIDTH)
     return console
+
+
+def _print_report(report: DataDirReport, *, title: str | None = None) -> None:
+    """The report as a rich table, or as plain text without rich."""
+    try:
+        console = rich_stdout()
+    except ImportError:
+        print(inspect_text(report, title=title))
+    else:
+        console.print(inspect_table(report, title=title))
 
 
 def _error(command: str, message: str) -> None:
@@ -88,7 +112,7 @@ def prepare_new_data_dir(command: str, path: str, *, fresh: bool) -> int:
     return 0
 
 
-def _guarded(command: str, action: Callable[[], int]) -> int:
+def guarded(command: str, action: Callable[[], int]) -> int:
     """Run ``action``, turning the data-directory errors into one line and a status."""
     try:
         return action()
@@ -113,13 +137,52 @@ def _guarded(command: str, action: Callable[[], int]) -> int:
         return 130
 
 
-def _write_json(command: str, document: dict[str, object], path: str) -> int:
+def write_json_document(command: str, document: dict[str, object], path: str) -> int:
     try:
         write_document(document, path)
     except OSError as exc:
         _error(command, f"cannot write {path}: {exc.strerror or exc}")
         return 1
     return 0
+
+
+def add_inspect_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "inspect",
+        help="report what a durable engine's data directory holds (read-only)",
+        description=(
+            "Recover every shard of a data directory in memory, without changing it, and "
+            "print per shard and in total: live records, snapshot and journal sizes, "
+            "journal entries to replay, the last sequence number and torn bytes."
+        ),
+    )
+    parser.add_argument("dir", metavar="DIR", help="a data directory")
+    parser.add_argument("--json", metavar="PATH", default=None, help="also write it as JSON")
+    parser.set_defaults(handler=run_inspect, parser=parser)
+
+
+def add_compact_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "compact",
+        help="compact every shard's journal of a data directory into a snapshot",
+        description=(
+            "Open a durable engine on DIR, compact every shard (snapshot, then drop the "
+            "replayed journal segments), close it, and print the directory's report. "
+            "The directory must not be in use by a running engine."
+        ),
+    )
+    parser.add_argument("dir", metavar="DIR", help="a data directory")
+    parser.add_argument(
+        "--shards",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="re-shard to N shards first (default: keep the directory's count)",
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", default=None, help="also write the before/after reports"
+    )
+    parser.set_defaults(handler=run_compact, parser=parser)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
@@ -130,12 +193,12 @@ def run_inspect(args: argparse.Namespace) -> int:
     def action() -> int:
         root = check_data_dir(args.dir)  # before the engine: it would create a LOCK file
         report = inspect_data_dir(root)
-        _stdout().print(inspect_table(report))
+        _print_report(report)
         if args.json is not None:
-            return _write_json("inspect", inspect_to_dict(report), args.json)
+            return write_json_document("inspect", inspect_to_dict(report), args.json)
         return 0
 
-    return _guarded("inspect", action)
+    return guarded("inspect", action)
 
 
 def run_compact(args: argparse.Namespace) -> int:
@@ -156,7 +219,7 @@ def run_compact(args: argparse.Namespace) -> int:
             f"{outcome.seconds:.2f} s{resharded}; journal records "
             f"{before.total('journal_records'):,} -> {after.total('journal_records'):,}"
         )
-        _stdout().print(inspect_table(after, title=title))
+        _print_report(after, title=title)
         if args.json is not None:
             document = {
                 "schema": "shardmem.compact/1",
@@ -165,45 +228,7 @@ def run_compact(args: argparse.Namespace) -> int:
                 "before": inspect_to_dict(before),
                 "after": inspect_to_dict(after),
             }
-            return _write_json("compact", document, args.json)
+            return write_json_document("compact", document, args.json)
         return 0
 
-    return _guarded("compact", action)
-
-
-def run_bench_durable(args: argparse.Namespace) -> int:
-    """``shardmem bench durable [options]``."""
-    command = "bench durable"
-    if args.json is not None:
-        check_output(args.parser, args.json)
-    if args.data_dir is not None:
-        for name in ("group-commit", "one-fsync-per-write"):
-            status = prepare_new_data_dir(
-                command, os.path.join(args.data_dir, name), fresh=args.fresh
-            )
-            if status:
-                return status
-    elif args.fresh:
-        args.parser.error("argument --fresh: only with --data-dir")
-    options = DurableOptions(
-        writers=args.writers,
-        seconds=args.seconds,
-        writes=args.writes,
-        fsync=args.fsync,
-        shards=args.shards,
-        value_bytes=args.value_bytes,
-        data_dir=args.data_dir,
-    )
-    stderr = Console(stderr=True)
-
-    def announce(line: str) -> None:
-        stderr.print(f"[dim]measuring {line}[/dim]", highlight=False)
-
-    def action() -> int:
-        result = run_durable(options, announce=None if args.no_progress else announce)
-        _stdout().print(durable_tables(result))
-        if args.json is not None:
-            return _write_json(command, result.to_dict(), args.json)
-        return 0
-
-    return _guarded(command, action)
+    return guarded("compact", action)

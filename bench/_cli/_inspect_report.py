@@ -1,18 +1,21 @@
-"""``shardmem inspect``: a data directory's report as a rich table or a JSON document."""
+"""``shardmem inspect``: a data directory's report as a rich table, plain text or JSON.
+
+rich is imported only by :func:`inspect_table`; the rest needs the base dependencies only.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Final
-
-from rich import box
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, Final
 
 from bench._measure._format import format_bytes
 from engine import DataDirReport
 
-__all__ = ["INSPECT_SCHEMA", "inspect_table", "inspect_to_dict", "write_document"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["INSPECT_SCHEMA", "inspect_table", "inspect_text", "inspect_to_dict", "write_document"]
 
 #: The ``"schema"`` value of ``shardmem inspect --json``.
 INSPECT_SCHEMA: Final = "shardmem.inspect/1"
@@ -37,6 +40,34 @@ def _cell(field: str, value: int) -> str:
     return format_bytes(value) if field.endswith("_bytes") else f"{value:,}"
 
 
+def _title(report: DataDirReport) -> str:
+    return (
+        f"shardmem data dir {report.path}: generation {report.generation}, "
+        f"{report.shards} shards, {report.users:,} users"
+    )
+
+
+def inspect_text(report: DataDirReport, *, title: str | None = None) -> str:
+    """The columns of :func:`inspect_table` as plain text (no rich needed): the title,
+    a header line, one line per shard, a rule and the total line."""
+    headings = [
+        "shard",
+        *(heading.replace("-\n", "").replace("\n", " ") for _, heading in _COLUMNS),
+    ]
+    rows = [
+        [str(shard.shard), *(_cell(f, getattr(shard, f)) for f in _FIELDS)]
+        for shard in report.shard_reports
+    ]
+    total = ["total", *(_cell(f, report.total(f)) for f in _FIELDS)]
+    widths = [max(len(row[i]) for row in (headings, *rows, total)) for i in range(len(headings))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.rjust(width) for cell, width in zip(cells, widths, strict=True))
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([title or _title(report), line(headings), *map(line, rows), rule, line(total)])
+
+
 def inspect_table(report: DataDirReport, *, title: str | None = None) -> Table:
     """One row per shard and a total row.
 
@@ -44,13 +75,15 @@ def inspect_table(report: DataDirReport, *, title: str | None = None) -> Table:
     knowledge docs; the snapshot's size; the journal bytes and entries recovery replays
     after the snapshot; the last journal sequence number (the total row sums them: the
     entries journaled since the generation began); the bytes of a torn tail.
+
+    Raises:
+        ImportError: without rich (the ``bench`` extra); see :func:`inspect_text`.
     """
+    from rich import box
+    from rich.table import Table
+
     table = Table(
-        title=title
-        or (
-            f"shardmem data dir {report.path}: generation {report.generation}, "
-            f"{report.shards} shards, {report.users:,} users"
-        ),
+        title=title or _title(report),
         box=box.SIMPLE_HEAVY,
         padding=0,
     )

@@ -8,8 +8,9 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 
-from bench._durable._run import DurableResult, Goal
+from bench._durable._model import DurableResult
 from bench._measure._format import format_bytes, format_latency
+from bench._measure._goals import Goal
 
 __all__ = ["durable_tables", "goal_verdict"]
 
@@ -23,8 +24,10 @@ def _number(value: float, unit: str) -> str:
 def goal_verdict(goal: Goal) -> str:
     """E.g. ``"met: 24.1x (241% of the goal)"`` or ``"MISSED: 5.0x (50% of the goal)"``.
 
-    Runs with other settings than the goal's say so.
+    Runs with other settings than the goal's say so; an unmeasured goal says ``"not measured"``.
     """
+    if goal.measured is None or goal.fraction is None:
+        return "not measured"
     verdict = "met" if goal.met else "MISSED"
     text = f"{verdict}: {_number(goal.measured, goal.unit)} ({goal.fraction:.0%} of the goal)"
     if not goal.applies:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 import attrs
 
+from bench._measure._goals import Goal
 from bench._targets._peers import PEERS
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "MICRO_SCHEMA",
     "PIPELINE_MIXES",
     "SCALING_TARGETS",
-    "Goal",
     "GrowthPoint",
     "MicroOptions",
     "MicroResult",
@@ -191,16 +190,6 @@ class GrowthPoint:
 
 
 @attrs.frozen(kw_only=True)
-class Goal:
-    """One goal of the issue, checked from this run's numbers."""
-
-    name: str
-    value: float | None
-    threshold: str
-    passed: bool | None
-
-
-@attrs.frozen(kw_only=True)
 class MicroResult:
     """Everything ``shardmem bench micro`` measured."""
 
@@ -236,59 +225,57 @@ class MicroResult:
             "growth": [attrs.asdict(p) for p in self.growth],
             "pipelined": [attrs.asdict(p) for p in self.pipelined],
             "memory": dict(self.memory),
-            "goals": [attrs.asdict(g) for g in self.goals],
+            "goals": [
+                {
+                    "name": g.name,
+                    "value": g.measured,
+                    "threshold": g.threshold,
+                    "passed": g.met,
+                }
+                for g in self.goals
+            ],
         }
 
 
 def check_goals(result: MicroResult) -> tuple[Goal, ...]:
-    """The issue's goals, as ratios from this run (``passed`` is ``None`` if unmeasured)."""
+    """The issue's goals, as ratios from this run (``met`` is ``None`` if unmeasured)."""
     goals: list[Goal] = []
 
     def rate(target: str, clients: int) -> float | None:
         point = result.scaling_point(target, clients)
         return None if point is None else point.ops_per_second
 
-    def add(name: str, value: float | None, threshold: str, ok: Callable[[float], bool]) -> None:
-        goals.append(
-            Goal(
-                name=name,
-                value=value,
-                threshold=threshold,
-                passed=None if value is None else ok(value),
-            )
-        )
+    def add(name: str, value: float | None, target: float, *, at_least: bool = True) -> None:
+        goals.append(Goal(name=name, target=target, measured=value, at_least=at_least))
 
     def ratio(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None or b == 0 else a / b
 
     engine_100 = rate("engine", 100)
-    add("engine / lock at 100 clients", ratio(engine_100, rate("lock", 100)), ">= 2.5", _ge(2.5))
+    add("engine / lock at 100 clients", ratio(engine_100, rate("lock", 100)), 2.5)
     add(
         "engine / ceiling at 100 clients",
         ratio(engine_100, rate("ceiling", 100)),
-        ">= 0.8",
-        _ge(0.8),
+        0.8,
     )
     add(
         "engine at 10,000 / at 100 clients",
         ratio(rate("engine", 10_000), engine_100),
-        ">= 0.7",
-        _ge(0.7),
+        0.7,
     )
     point = result.scaling_point("engine", 10_000)
     add(
         "engine p99 at 10,000 clients (ms)",
         None if point is None else point.p99_us / 1000,
-        "<= 50",
-        lambda v: v <= 50,
+        50,
+        at_least=False,
     )
     for point in result.pipelined:
         add(
             f"pipelined ops/s ({point.target}, {point.clients} clients x "
             f"{result.options.pipeline_depth} ops)",
             point.ops_per_second,
-            ">= 1000000",
-            _ge(1_000_000),
+            1_000_000,
         )
     sizes = result.options.records
     if sizes:
@@ -299,17 +286,13 @@ def check_goals(result: MicroResult) -> tuple[Goal, ...]:
             value = None
             if a is not None and b is not None and a.p50_us and b.p50_us:
                 value = a.p50_us / b.p50_us
-            add(f"engine {op}: p50 at {large:,} / at {small:,}", value, "<= 2", lambda v: v <= 2)
+            add(f"engine {op}: p50 at {large:,} / at {small:,}", value, 2, at_least=False)
     agno = result.growth_point("agno", 100_000, "list_user_sessions")
     engine = result.growth_point("engine", 100_000, "list_user_sessions")
     value = None
     if agno is not None and engine is not None and agno.p50_us and engine.p50_us:
         value = agno.p50_us / engine.p50_us
-    add("list a user's sessions at 100,000: agno / engine", value, ">= 1000", _ge(1000))
+    add("list a user's sessions at 100,000: agno / engine", value, 1000)
     overhead = result.memory.get("overhead_bytes_per_record")
-    add("engine bytes per record beyond payload", overhead, "<= 250", lambda v: v <= 250)
+    add("engine bytes per record beyond payload", overhead, 250, at_least=False)
     return tuple(goals)
-
-
-def _ge(threshold: float) -> Callable[[float], bool]:
-    return lambda value: value >= threshold

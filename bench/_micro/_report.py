@@ -120,8 +120,8 @@ def build_micro_tables(result: MicroResult) -> Group:
     goals.add_column("wanted", justify="right")
     goals.add_column("met", justify="center")
     for goal in result.goals:
-        value = "-" if goal.value is None else f"{goal.value:,.3g}"
-        met = {True: "yes", False: "NO", None: "-"}[goal.passed]
+        value = "-" if goal.measured is None else f"{goal.measured:,.3g}"
+        met = {True: "yes", False: "NO", None: "-"}[goal.met]
         goals.add_row(goal.name, value, goal.threshold, met)
 
     parts: list[Table] = [scaling, growth] if result.scaling else [growth]

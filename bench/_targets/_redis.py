@@ -16,7 +16,6 @@ The server URL: ``--redis-url`` / ``--redis-cluster-url``, defaulting to
 
 from __future__ import annotations
 
-import argparse
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -34,7 +33,6 @@ from engine import BackendUnavailable, open_redis_memory
 
 __all__ = [
     "DEFAULT_REDIS_URL",
-    "add_redis_url_options",
     "check_reachable",
     "REDIS_TARGETS",
     "RedisTarget",
@@ -195,22 +193,3 @@ def register_redis_targets() -> dict[str, Callable[[Any], AbstractAsyncContextMa
         return open_target
 
     return {name: factory(name) for name in REDIS_TARGETS}
-
-
-def add_redis_url_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--redis-url`` and ``--redis-cluster-url`` (default ``None``: the
-    environment variable, else :data:`DEFAULT_REDIS_URL`, read when a target opens)."""
-    parser.add_argument(
-        "--redis-url",
-        metavar="URL",
-        default=None,
-        help="server of the redis and redis-naive targets (default $SHARDMEM_REDIS_URL, "
-        f"else {DEFAULT_REDIS_URL})",
-    )
-    parser.add_argument(
-        "--redis-cluster-url",
-        metavar="URL",
-        default=None,
-        help="a node of the redis-cluster target's cluster (default "
-        f"$SHARDMEM_REDIS_CLUSTER_URL, else {DEFAULT_REDIS_URL})",
-    )

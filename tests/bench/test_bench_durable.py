@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from bench._durable._model import DURABLE_SCHEMA, DurableOptions
 from bench._durable._report import durable_tables, goal_verdict
-from bench._durable._run import DURABLE_SCHEMA, DurableOptions, Goal, run_durable
+from bench._durable._run import run_durable
+from bench._measure._goals import Goal
 
 from .conftest import inspect_json, run_cli
 

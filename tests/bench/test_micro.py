@@ -165,7 +165,7 @@ def test_micro_cli_glue_runs_a_tiny_micro(
 def test_parse_targets_checks_names() -> None:
     import argparse
 
-    from bench._cli._micro import parse_targets
+    from bench._cli._args import parse_targets
 
     known = ("engine", "lock", "agno")
     assert parse_targets("engine, lock", known) == ("engine", "lock")
