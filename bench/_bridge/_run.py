@@ -18,17 +18,14 @@ threads >= 0.4x, sequential blocking <= native + 60 us). Throughputs are medians
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import random
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import trio
@@ -37,7 +34,10 @@ from rich.table import Table
 
 from engine import MemoryEngine, Session, open_memory_engine, start_blocking_engine
 
-__all__ = ["BridgeOptions", "add_bridge_parser", "run_bridge", "run_bench_bridge"]
+__all__ = ["DESCRIPTION", "BridgeOptions", "report_bridge", "run_bridge"]
+
+#: What the benchmark measures (this docstring after its first line): ``--help``'s text.
+DESCRIPTION: Final = __doc__.split("\n\n", 1)[1]
 
 
 @attrs.frozen
@@ -243,7 +243,8 @@ def blocking_fill(mem: Any, options: BridgeOptions) -> None:
 # ----------------------------------------------------------------------- cli
 
 
-def _report(figures: dict[str, float], options: BridgeOptions, console: Console) -> None:
+def report_bridge(figures: dict[str, float], options: BridgeOptions, console: Console) -> None:
+    """Print the figures of :func:`run_bridge`, their ratios to native trio and the goals."""
     table = Table(title=f"bridge vs native trio (sessions.get, {options.shards} shards)")
     for column in ("measurement", "value", "vs native", "goal"):
         table.add_column(column, justify="left" if column == "measurement" else "right")
@@ -299,63 +300,3 @@ def _report(figures: dict[str, float], options: BridgeOptions, console: Console)
     )
     table.add_row("start_blocking_engine + close", f"{figures['start_close_ms']:.2f} ms", "", "")
     console.print(table)
-
-
-def run_bench_bridge(args: argparse.Namespace) -> int:
-    """The handler of ``shardmem bench bridge``: measure, print, optionally write JSON."""
-    options = BridgeOptions(
-        duration=args.duration,
-        repeats=args.repeats,
-        threads=args.threads,
-        tasks=args.tasks,
-        shards=args.shards,
-        calls=args.calls,
-    )
-    figures = run_bridge(options)
-    _report(figures, options, Console())
-    if args.json is not None:
-        Path(args.json).write_text(
-            json.dumps({"options": attrs.asdict(options), "figures": figures}, indent=2) + "\n"
-        )
-    return 0
-
-
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-        return value
-
-    return parse
-
-
-def add_bridge_parser(modes: argparse._SubParsersAction[Any]) -> None:
-    """Add ``bridge`` to the ``bench`` modes; its handler is :func:`run_bench_bridge`."""
-    defaults = BridgeOptions()
-    parser = modes.add_parser(
-        "bridge",
-        help="the blocking and asyncio facades against the native trio API",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    for name, kind, default, help_text in (
-        ("--duration", float, defaults.duration, "seconds per throughput run"),
-        ("--repeats", int, defaults.repeats, "runs per throughput figure (median)"),
-        ("--threads", int, defaults.threads, "blocking threads"),
-        ("--tasks", int, defaults.tasks, "concurrent tasks (native trio and asyncio)"),
-        ("--shards", int, defaults.shards, "engine shards"),
-        ("--calls", int, defaults.calls, "sequential calls for the p50 figures"),
-    ):
-        parser.add_argument(
-            name,
-            type=_positive(kind),
-            default=default,
-            metavar="N",
-            help=f"{help_text} (default {default:g})",
-        )
-    parser.add_argument("--json", metavar="PATH", default=None, help="also write figures as JSON")
-    parser.set_defaults(handler=run_bench_bridge, parser=parser)

@@ -49,7 +49,6 @@ def _add_bench_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="benchmarks (need the bench extra: pip install 'shardmem[bench]')",
         description="The benchmarks need the bench extra: pip install 'shardmem[bench]'.",
     )
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
     def unavailable(args: argparse.Namespace) -> int:
         print(
@@ -59,7 +58,8 @@ def _add_bench_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         )
         return 1
 
-    parser.set_defaults(handler=unavailable, parser=parser)
+    # ``main`` lets this parser take any arguments: none of them can be checked.
+    parser.set_defaults(handler=unavailable, parser=parser, any_arguments=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(arguments)
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown and not getattr(args, "any_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args does
     if args.command is None:
         parser.error("a command is required")
     mode = getattr(args, "mode", None)

@@ -17,7 +17,6 @@ from typing import Any
 import attrs
 from rich.console import Console
 
-from bench._bridge._run import add_bridge_parser
 from bench._cli._args import (
     FSYNC_POLICIES,
     add_redis_url_options,
@@ -26,6 +25,7 @@ from bench._cli._args import (
     positive_int,
     positive_seconds,
 )
+from bench._cli._bridge import add_bridge_parser
 from bench._cli._data_dir import check_output, prepare_new_data_dir
 from bench._cli._durable import add_durable_parser
 from bench._cli._micro import add_micro_parser
