@@ -13,7 +13,7 @@ from bench._durable._report import durable_tables, goal_verdict
 from bench._durable._run import run_durable
 from bench._measure._goals import Goal
 
-from .conftest import inspect_json, run_cli
+from ..conftest import inspect_json, run_cli
 
 
 def _durable(tmp_path: Path, *options: str, seconds: str = "0.5") -> dict[str, Any]:

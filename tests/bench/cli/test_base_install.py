@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bench._cli._main import BENCH_EXTRAS
 
-from .conftest import Written, build_data_dir
+from ..conftest import Written, build_data_dir
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 #: Blocks the bench extras, runs ``shardmem`` on the arguments, then checks that no extra
 #: module slipped in through another name.

@@ -14,7 +14,7 @@ import trio
 from bench._cli._compact import compact_data_dir
 from engine import open_memory_engine
 
-from .conftest import Written, build_data_dir, corrupt_first_record, inspect_json, run_cli
+from ..conftest import Written, build_data_dir, corrupt_first_record, inspect_json, run_cli
 
 
 async def _read_back(path: Path, shards: int) -> dict[str, Any]:

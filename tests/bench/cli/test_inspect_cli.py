@@ -12,7 +12,7 @@ from bench._cli._inspect_report import INSPECT_SCHEMA, inspect_table, inspect_to
 from bench._measure._format import format_bytes
 from engine import inspect_data_dir
 
-from .conftest import Written, build_data_dir, corrupt_first_record, inspect_json, run_cli
+from ..conftest import Written, build_data_dir, corrupt_first_record, inspect_json, run_cli
 
 
 def test_counts_match_what_was_written(

@@ -10,7 +10,7 @@ import pytest
 
 from bench._targets._protocol import WRITE_OPERATIONS
 
-from .conftest import inspect_json, run_cli
+from ..conftest import inspect_json, run_cli
 
 LIMIT = 10
 
