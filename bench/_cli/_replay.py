@@ -232,7 +232,7 @@ def run_comparison(
     """Run the same replay against each target in turn and print one comparison table.
 
     A target whose package is missing is skipped with its one-line reason (never faked).
-    ``TARGETS`` must hold every name (see ``bench._targets._peer_targets.register_peer_targets``).
+    Every name must be in ``bench._targets._registry.TARGETS``.
 
     Returns:
         By target, in the given order: its result, or the reason it was skipped.

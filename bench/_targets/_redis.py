@@ -182,7 +182,7 @@ async def check_reachable(name: str, url: str) -> None:
 
 
 def register_redis_targets() -> dict[str, Callable[[Any], AbstractAsyncContextManager[Target]]]:
-    """Factories for the runner's ``TARGETS``: each takes the run's ``BenchOptions``
+    """Factories for the registry's ``TARGETS``: each takes the run's ``BenchOptions``
     (it reads ``redis_url`` / ``redis_cluster_url`` and ``shards``)."""
 
     def factory(name: str) -> Callable[[Any], AbstractAsyncContextManager[Target]]:
