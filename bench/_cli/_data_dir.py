@@ -147,6 +147,7 @@ def write_json_document(command: str, document: dict[str, object], path: str) ->
 
 
 def add_inspect_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``inspect``; its handler is :func:`run_inspect`."""
     parser = subparsers.add_parser(
         "inspect",
         help="report what a durable engine's data directory holds (read-only)",
@@ -162,6 +163,7 @@ def add_inspect_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def add_compact_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``compact``; its handler is :func:`run_compact`."""
     parser = subparsers.add_parser(
         "compact",
         help="compact every shard's journal of a data directory into a snapshot",

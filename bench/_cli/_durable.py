@@ -24,6 +24,7 @@ __all__ = ["add_durable_parser", "run_bench_durable"]
 
 
 def add_durable_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``durable`` to the ``bench`` modes; its handler is :func:`run_bench_durable`."""
     defaults = DurableOptions()
     parser = subparsers.add_parser(
         "durable",

@@ -41,6 +41,7 @@ __all__ = ["add_bench_parser", "run_comparison", "write_comparison_json"]
 
 
 def add_bench_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``bench`` (the replay) and its modes ``durable``, ``micro`` and ``bridge``."""
     defaults = BenchOptions()
     parser = subparsers.add_parser(
         "bench",
