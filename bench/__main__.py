@@ -1,5 +1,5 @@
 """``python -m bench``: the ``shardmem`` command line."""
 
-from bench._cli import main
+from bench import main
 
 raise SystemExit(main())

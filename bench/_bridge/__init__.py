@@ -1,0 +1,1 @@
+"""``shardmem bench bridge``: the blocking bridge measured against the trio API."""

@@ -1,0 +1,1 @@
+"""The ``shardmem`` command line: argparse and the command handlers, no measuring code."""

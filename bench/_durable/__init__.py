@@ -1,0 +1,1 @@
+"""``shardmem bench durable``: group commit measured against one fsync per write."""

@@ -1,0 +1,1 @@
+"""``shardmem bench micro``: scaling and growth micro-benchmarks."""

@@ -1,0 +1,1 @@
+"""``shardmem bench``: the ChitChat replay (dataset, workload, runner, results, report)."""
