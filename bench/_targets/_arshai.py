@@ -7,7 +7,7 @@ from typing import Any
 from bench._targets._peers import PeerUnavailable, checkpoint, peer, quiet, require
 from bench._targets._protocol import TargetCounts
 
-__all__ = ["ArshaiTarget"]
+__all__ = ["ArshaiShardmemTarget", "ArshaiTarget"]
 
 
 class ArshaiTarget:
@@ -33,12 +33,16 @@ class ArshaiTarget:
                     "arshai.memory.working_memory.in_memory_manager", "InMemoryManager"
                 )
         except ImportError as exc:
-            raise PeerUnavailable(f"arshai: cannot import InMemoryManager ({exc})") from None
+            raise PeerUnavailable(f"{self.name}: cannot import arshai ({exc})") from None
         self.version = require("arshai")
-        self.manager = InMemoryManager(ttl=working_ttl)
+        self.manager = self._manager(InMemoryManager, working_ttl)
         self._input = IMemoryInput
         self._working = IWorkingMemory
         self._type = ConversationMemoryType.WORKING_MEMORY
+
+    @staticmethod
+    def _manager(reference: Any, working_ttl: float) -> Any:
+        return reference(ttl=working_ttl)
 
     async def create_session(self, **_: Any) -> None:
         await checkpoint()
@@ -86,3 +90,37 @@ class ArshaiTarget:
             "api": "arshai.memory.working_memory.in_memory_manager.InMemoryManager",
             "ttl_seconds": self.manager.ttl,
         }
+
+
+class ArshaiShardmemTarget(ArshaiTarget):
+    """The same Arshai calls on ``engine.integrations.arshai.ShardmemMemoryManager``:
+    Arshai's ``IMemoryManager`` API, each call a blocking call into the engine thread
+    (what a synchronous Arshai program does), expiry by the engine's index."""
+
+    name = "arshai-shardmem"
+
+    @staticmethod
+    def _manager(reference: Any, working_ttl: float) -> Any:
+        from engine.integrations.arshai import ShardmemMemoryManager
+
+        return ShardmemMemoryManager(ttl=working_ttl)
+
+    def counts(self) -> TargetCounts:
+        statistics = self.manager.engine.statistics()
+        return TargetCounts(
+            sessions=0,
+            runs=0,
+            memories=0,
+            working=statistics.working,
+            records=statistics.records,
+            expired=statistics.expired,
+        )
+
+    def details(self) -> dict[str, object]:
+        return {
+            **super().details(),
+            "api": "engine.integrations.arshai.ShardmemMemoryManager",
+        }
+
+    def close(self) -> None:
+        self.manager.close()

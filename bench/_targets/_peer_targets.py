@@ -58,6 +58,8 @@ PEER_OPERATIONS: dict[str, frozenset[str]] = {
     "agno": _ALL - {"store_working"},
     "upsonic": _ALL - {"store_working"},
     "arshai": frozenset({"read_history", "store_working"}),
+    "arshai-shardmem": frozenset({"read_history", "store_working"}),
+    "upsonic-shardmem": _ALL - {"store_working"},
     "langgraph": _ALL,
 }
 
@@ -75,6 +77,14 @@ def _make(name: str, working_ttl: float) -> Target:
         from bench._targets._upsonic import UpsonicTarget
 
         return UpsonicTarget()
+    if name == "arshai-shardmem":
+        from bench._targets._arshai import ArshaiShardmemTarget
+
+        return ArshaiShardmemTarget(working_ttl)
+    if name == "upsonic-shardmem":
+        from bench._targets._upsonic import UpsonicShardmemTarget
+
+        return UpsonicShardmemTarget()
     if name == "langgraph":
         from bench._targets._langgraph import LangGraphTarget
 
@@ -91,7 +101,13 @@ async def open_peer_target(name: str, *, working_ttl: float = 5.0) -> AsyncItera
             message is one line, fit for a "skipped: ..." report row).
         KeyError: for an unknown name.
     """
-    yield _make(name, working_ttl)
+    target = _make(name, working_ttl)
+    try:
+        yield target
+    finally:
+        close = getattr(target, "close", None)  # the adapters own an engine thread
+        if close is not None:
+            close()
 
 
 def register_peer_targets() -> dict[str, Callable[[Any], AbstractAsyncContextManager[Target]]]:

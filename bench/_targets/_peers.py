@@ -19,6 +19,9 @@ PEERS: dict[str, str] = {
     "arshai": "arshai",
     "upsonic": "upsonic",
     "langgraph": "langgraph",
+    # the framework adapters: the same calls on shardmem (engine.integrations)
+    "arshai-shardmem": "arshai",
+    "upsonic-shardmem": "upsonic",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from bench._targets._peers import PeerUnavailable, checkpoint, peer, peer_version, quiet, require
 from bench._targets._protocol import TargetCounts
 
-__all__ = ["UpsonicTarget"]
+__all__ = ["UpsonicShardmemTarget", "UpsonicTarget"]
 
 
 class UpsonicTarget:
@@ -37,10 +37,10 @@ class UpsonicTarget:
             version = peer_version("upsonic")
             reason = "not installed" if version is None else f"{version} lacks InMemoryStorage"
             raise PeerUnavailable(
-                f"upsonic: {reason}; needs its own environment (openai>=2.2; arshai: <2)"
+                f"{self.name}: upsonic {reason}; needs its own environment (openai>=2.2)"
             ) from None
         self.version = require("upsonic")
-        self.storage = InMemoryStorage()
+        self.storage = self._storage(InMemoryStorage)
         self._session = AgentSession
         self._memory = UserMemory
         self._request = ModelRequest
@@ -148,9 +148,35 @@ class UpsonicTarget:
             expired=0,
         )
 
+    @staticmethod
+    def _storage(reference: Any) -> Any:
+        return reference()
+
     def details(self) -> dict[str, object]:
         return {
             "package": "upsonic",
             "version": self.version,
             "api": "upsonic.storage.in_memory.InMemoryStorage",
         }
+
+
+class UpsonicShardmemTarget(UpsonicTarget):
+    """The same Upsonic calls on ``engine.integrations.upsonic.ShardmemStorage``:
+    Upsonic's ``Storage`` API, each call a blocking call into the engine thread (what
+    Upsonic's agents do from inside their loop)."""
+
+    name = "upsonic-shardmem"
+
+    @staticmethod
+    def _storage(reference: Any) -> Any:
+        from engine.integrations.upsonic import ShardmemStorage
+
+        return ShardmemStorage()
+
+    def details(self) -> dict[str, object]:
+        return {**super().details(), "api": "engine.integrations.upsonic.ShardmemStorage"}
+
+    def close(self) -> None:
+        engine = self.storage.engine
+        if not engine.closed:
+            engine.close()

@@ -11,7 +11,15 @@ import bench
 BENCH_DIR = Path(bench.__file__).parent
 
 #: The engine modules bench may import (the application API and the public sub-APIs).
-PUBLIC_ENGINE = frozenset({"engine", "engine.lowlevel", "engine.redis"})
+PUBLIC_ENGINE = frozenset(
+    {
+        "engine",
+        "engine.lowlevel",
+        "engine.redis",
+        "engine.integrations.arshai",
+        "engine.integrations.upsonic",
+    }
+)
 
 #: Model modules: leaves that import no run, report or command-line module of bench.
 MODELS = ("_micro/_model.py", "_durable/_model.py", "_replay/_results.py", "_targets/_protocol.py")

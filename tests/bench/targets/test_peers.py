@@ -159,3 +159,16 @@ def test_registry_holds_every_target_once() -> None:
     from bench._targets._registry import TARGETS
 
     assert {"engine", "lock", *PEERS, "redis", "redis-cluster", "redis-naive"} == set(TARGETS)
+
+
+async def test_the_arshai_adapter_replays_what_arshai_replays() -> None:
+    """``arshai-shardmem``: the same calls through ``ShardmemMemoryManager`` hold the
+    same working memory and find the same history as Arshai's own manager."""
+    pytest.importorskip("arshai", reason="arshai is not installed")
+    results = {}
+    for peer in ("arshai", "arshai-shardmem"):
+        async with open_peer_target(peer, working_ttl=CONFIG.working_ttl) as target:
+            recorder, tally, counts = await _replay(target)
+        results[peer] = (counts.working, recorder.count("store_working"), tally.history_messages)
+    assert results["arshai-shardmem"] == results["arshai"]
+    assert PEER_OPERATIONS["arshai-shardmem"] == PEER_OPERATIONS["arshai"]
