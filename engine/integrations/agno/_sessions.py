@@ -19,6 +19,7 @@ from agno.session import AgentSession, TeamSession, WorkflowSession
 
 from engine import BlockingEngine, OwnershipError, Session
 from engine.integrations.agno._rows import (
+    run_from_record,
     run_to_record,
     session_from_record,
     session_to_record,
@@ -90,7 +91,7 @@ class SessionMethods:
         if component_id is not None and kind is not None:
             narrow[f"{kind}_id"] = component_id
         rows = []
-        for record in self.engine.sessions.list(**narrow):
+        for record in self.engine.sessions.list(**narrow, order_by="created_at", descending=False):
             row = session_from_record(record)
             if component_id is not None and kind is None and component_id not in (
                 row.get("agent_id"),
@@ -168,7 +169,7 @@ class SessionMethods:
             return None
         result = deepcopy(row)
         if not deserialize:
-            result["runs"] = [r if isinstance(r, dict) else r.to_dict() for r in session.runs or []]
+            result["runs"] = [run_from_record(run) for run in runs]
             return result
         upserted = deserialize_session(None, result)
         upserted.runs = session.runs  # type: ignore[union-attr]
@@ -224,7 +225,7 @@ class SessionMethods:
 
     def _all_runs(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         pairs = []
-        for record in self.engine.sessions.list():
+        for record in self.engine.sessions.list(order_by="created_at", descending=False):
             row = session_from_record(record)
             for run in row.get("runs") or ():
                 pairs.append((row, run))
@@ -258,7 +259,7 @@ class SessionMethods:
             pairs = [(row, run) for run in (row or {}).get("runs") or ()] if row else []
         else:
             pairs = self._all_runs()
-        expected = _type_value(status)
+        expected = getattr(status, "value", status)
         rows = [
             run
             for session, run in pairs
@@ -289,7 +290,7 @@ class SessionMethods:
 
     def _drop_runs(self, wanted: set[str], *, first_only: bool) -> bool:
         found = False
-        for record in self.engine.sessions.list():
+        for record in self.engine.sessions.list(order_by="created_at", descending=False):
             runs = tuple(r for r in record.runs if r.run_id not in wanted)
             if len(runs) != len(record.runs):
                 row = session_from_record(record)
@@ -302,7 +303,5 @@ class SessionMethods:
 
 
 def _messages_of(run: Any) -> dict[str, Any]:
-    from engine.integrations.agno._rows import run_from_record
-
     full = run_from_record(run)
     return {"messages": full["messages"]} if "messages" in full else {}
