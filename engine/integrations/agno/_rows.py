@@ -119,7 +119,7 @@ def session_to_record(row: Mapping[str, Any], runs: tuple[Run, ...]) -> Session:
     state = session_data.get("session_state")
     return Session(
         session_id=data["session_id"],
-        user_id=data.get("user_id"),
+        user_id=data.get("user_id") or None,
         session_type=data.get("session_type") or "agent",
         agent_id=data.get("agent_id"),
         team_id=data.get("team_id"),

@@ -59,7 +59,7 @@ class SessionMethods:
         runs_limit: int | None = None,
     ) -> Any:
         """Agno's ``get_session``: one O(1) engine read; ``None`` if absent or not ``user_id``'s."""
-        record = self.engine.sessions.get(session_id, user_id=user_id)
+        record = self._scoped(session_id, user_id)
         if record is None:
             return None
         row = session_from_record(record)
@@ -87,12 +87,14 @@ class SessionMethods:
         """Agno's ``get_sessions``: the engine's indexes narrow by user, type and
         component; Agno's own name/time filters, sorting and paging apply to the rest."""
         kind = _type_value(session_type)
-        narrow: dict[str, Any] = {"user_id": user_id, "session_type": kind}
+        narrow: dict[str, Any] = {"user_id": user_id or None, "session_type": kind}
         if component_id is not None and kind is not None:
             narrow[f"{kind}_id"] = component_id
         rows = []
         for record in self.engine.sessions.list(**narrow, order_by="created_at", descending=False):
             row = session_from_record(record)
+            if user_id is not None and row.get("user_id") != user_id:
+                continue
             if component_id is not None and kind is None and component_id not in (
                 row.get("agent_id"),
                 row.get("team_id"),
@@ -127,7 +129,7 @@ class SessionMethods:
         deserialize: bool | None = True,
     ) -> Any:
         """Agno's ``rename_session`` (``None`` if absent, of another type or user)."""
-        record = self.engine.sessions.get(session_id, user_id=user_id)
+        record = self._scoped(session_id, user_id)
         if record is None:
             return None
         if session_type is not None and record.session_type != _type_value(session_type):
@@ -189,11 +191,20 @@ class SessionMethods:
 
     def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
         """Agno's ``delete_session``: ``True`` if it existed (for ``user_id``)."""
+        if user_id == "":
+            return self._scoped(session_id, user_id) is not None  # no engine owner is ""
         return self.engine.sessions.delete(session_id, user_id=user_id)
 
     def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
         """Agno's ``delete_sessions``: one engine request per shard concerned."""
-        self.engine.sessions.delete_many(list(session_ids), user_id=user_id)
+        if user_id != "":
+            self.engine.sessions.delete_many(list(session_ids), user_id=user_id)
+
+    def _scoped(self, session_id: str, user_id: str | None) -> Session | None:
+        """The session if ``user_id`` is ``None`` or its owner; Agno's ``""`` owns nothing."""
+        if user_id == "":
+            return None
+        return self.engine.sessions.get(session_id, user_id=user_id)
 
     def _store_session(self, row: dict[str, Any], record: Session) -> None:
         self.engine.sessions.upsert(session_to_record(row, record.runs))
@@ -254,7 +265,7 @@ class SessionMethods:
     ) -> Any:
         """Agno's ``get_runs`` with its filters; one session read with ``session_id``."""
         if session_id is not None:
-            record = self.engine.sessions.get(session_id, user_id=user_id)
+            record = self._scoped(session_id, user_id)
             row = session_from_record(record) if record is not None else None
             pairs = [(row, run) for run in (row or {}).get("runs") or ()] if row else []
         else:
