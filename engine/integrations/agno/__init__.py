@@ -2,6 +2,7 @@
 workflows (``from engine.integrations.agno import ShardmemDb``). Needs ``agno``
 (``pip install 'shardmem[agno]'``)."""
 
+from engine.integrations.agno._async import AsyncShardmemDb as AsyncShardmemDb
 from engine.integrations.agno._db import ShardmemDb as ShardmemDb
 
-__all__ = ["ShardmemDb"]
+__all__ = ["AsyncShardmemDb", "ShardmemDb"]

@@ -15,6 +15,7 @@ from agno.db.utils import drop_legacy_metrics, metrics_starting_date_from_record
 
 from engine import BlockingEngine, start_blocking_engine
 from engine.integrations.agno._memories import MemoryMethods
+from engine.integrations.agno._portable import PortableMethods
 from engine.integrations.agno._registry import RegistryMethods
 from engine.integrations.agno._rows import session_from_record
 from engine.integrations.agno._sessions import SessionMethods
@@ -30,7 +31,7 @@ def _unsupported(name: str) -> Any:
     return method
 
 
-class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, BaseDb):  # type: ignore[misc]
+class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods, BaseDb):  # type: ignore[misc]
     """Agno's ``db=`` on shardmem: a one-line swap for ``InMemoryDb``.
 
     Thread-safe (every call is a request to the engine's shards), indexed listings,
