@@ -27,7 +27,9 @@ class MemoryMethods:
     engine: BlockingEngine
 
     def _rows(self, user_id: str | None = None) -> list[dict[str, Any]]:
-        found = self.engine.memories.list(user_id=user_id) if user_id else self.engine.memories.list()
+        # insertion order (created_at is kept from the first write), as InMemoryDb's list
+        order = {"order_by": "created_at", "descending": False}
+        found = self.engine.memories.list(user_id=user_id or None, **order)
         return [memory_from_record(record) for record in found]
 
     def _find(self, memory_id: str, user_id: str | None) -> dict[str, Any] | None:

@@ -150,8 +150,9 @@ def session_from_record(record: Session, runs_limit: int | None = None) -> dict[
     row["summary"] = thaw(record.metadata.get("agno_summary"))
     runs = [run_from_record(run) for run in record.runs]
     row["runs"] = runs or None
-    for column in _SESSION_COLUMNS:
-        row.setdefault(column, getattr(record, column))
+    if "session_id" not in row:  # a record not written through Agno
+        for column in _SESSION_COLUMNS:
+            row[column] = getattr(record, column)
     return row
 
 
