@@ -12,7 +12,14 @@ from engine.integrations.agno._db import ShardmemDb
 
 __all__ = ["AsyncShardmemDb"]
 
-_RUN_METHODS = ("get_run", "get_runs", "upsert_run", "delete_run", "delete_runs", "update_eval_run_user_id")
+_RUN_METHODS = (
+    "get_run",
+    "get_runs",
+    "upsert_run",
+    "delete_run",
+    "delete_runs",
+    "update_eval_run_user_id",
+)
 _DELEGATED = tuple(sorted(AsyncBaseDb.__abstractmethods__)) + _RUN_METHODS
 
 
@@ -25,7 +32,7 @@ def _delegate(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
     return method
 
 
-class AsyncShardmemDb(AsyncBaseDb):  # type: ignore[misc]
+class AsyncShardmemDb(AsyncBaseDb):
     """Agno's ``AsyncBaseDb`` on shardmem, for ``agent.arun()``: every method awaits the
     same method of a :class:`ShardmemDb` run on a worker thread, so the event loop never
     waits for the engine.
@@ -36,14 +43,16 @@ class AsyncShardmemDb(AsyncBaseDb):  # type: ignore[misc]
         id: Agno's db id.
     """
 
-    def __init__(self, *, db: ShardmemDb | None = None, id: str | None = None, **options: Any) -> None:
+    def __init__(
+        self, *, db: ShardmemDb | None = None, id: str | None = None, **options: Any
+    ) -> None:
         super().__init__(id=id)
         self._owned = db is None
         self.sync = db if db is not None else ShardmemDb(**options)
 
-    def close(self) -> None:
-        """Close the db this one built (a given ``db`` stays open)."""
+    async def close(self) -> None:
+        """Close the db this one built (a given ``db`` stays open), off the loop."""
         if self._owned:
-            self.sync.close()
+            await asyncio.to_thread(self.sync.close)
 
     locals().update({name: _delegate(name) for name in _DELEGATED})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from agno.db.base import BaseDb
@@ -31,7 +31,7 @@ def _unsupported(name: str) -> Any:
     return method
 
 
-class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods, BaseDb):  # type: ignore[misc]
+class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods, BaseDb):
     """Agno's ``db=`` on shardmem: a one-line swap for ``InMemoryDb``.
 
     Thread-safe (every call is a request to the engine's shards), indexed listings,
@@ -81,22 +81,29 @@ class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods
         starting = metrics_starting_date_from_records(metrics)
         if starting is None and sessions:
             first = min(s.get("created_at") or 0 for s in sessions)
-            starting = datetime.fromtimestamp(first, tz=timezone.utc).date()
+            starting = datetime.fromtimestamp(first, tz=UTC).date()
         if starting is None:
             return None
         dates = get_dates_to_calculate_metrics_for(starting)
         if not dates:
             return None
-        start = int(datetime.combine(dates[0], datetime.min.time(), tzinfo=timezone.utc).timestamp())
+        start = int(datetime.combine(dates[0], datetime.min.time(), tzinfo=UTC).timestamp())
         end = int(
-            datetime.combine(dates[-1] + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc).timestamp()
+            datetime.combine(
+                dates[-1] + timedelta(days=1), datetime.min.time(), tzinfo=UTC
+            ).timestamp()
         )
         chosen = [
-            {key: s.get(key) for key in ("user_id", "session_data", "runs", "created_at", "session_type")}
+            {
+                key: s.get(key)
+                for key in ("user_id", "session_data", "runs", "created_at", "session_type")
+            }
             for s in sessions
             if start <= (s.get("created_at") or 0) < end
         ]
-        per_date = fetch_all_sessions_data(sessions=chosen, dates_to_process=dates, start_timestamp=start)
+        per_date = fetch_all_sessions_data(
+            sessions=chosen, dates_to_process=dates, start_timestamp=start
+        )
         if not per_date:
             return None
         results = []
@@ -110,7 +117,10 @@ class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods
         return results
 
     def get_metrics(
-        self, starting_date: date | None = None, ending_date: date | None = None, user_id: str | None = None
+        self,
+        starting_date: date | None = None,
+        ending_date: date | None = None,
+        user_id: str | None = None,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Agno's ``get_metrics``: the daily rows in range and the latest ``updated_at``."""
         metrics = self._metric_rows()

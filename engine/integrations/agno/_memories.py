@@ -92,7 +92,9 @@ class MemoryMethods:
                 owner, {"user_id": owner, "total_memories": 0, "last_memory_updated_at": 0}
             )
             entry["total_memories"] += 1
-            entry["last_memory_updated_at"] = max(entry["last_memory_updated_at"], row["updated_at"])
+            entry["last_memory_updated_at"] = max(
+                entry["last_memory_updated_at"], row["updated_at"]
+            )
         listed = sorted(stats.values(), key=lambda s: s["last_memory_updated_at"], reverse=True)
         return _page(listed, limit, page), len(listed)
 
@@ -102,13 +104,18 @@ class MemoryMethods:
             memory.memory_id = str(uuid4())
         previous = self._find(memory.memory_id, None)
         if previous is not None and previous.get("user_id") != memory.user_id:
-            self.engine.memories.delete(memory.memory_id, user_id=previous.get("user_id") or ANONYMOUS)
+            self.engine.memories.delete(
+                memory.memory_id, user_id=previous.get("user_id") or ANONYMOUS
+            )
         stored = self.engine.memories.upsert(memory_to_record(memory.to_dict()))
         row = memory_from_record(stored)
         return AgnoMemory.from_dict(row) if deserialize else row
 
     def upsert_memories(
-        self, memories: list[AgnoMemory], deserialize: bool | None = True, preserve_updated_at: bool = False
+        self,
+        memories: list[AgnoMemory],
+        deserialize: bool | None = True,
+        preserve_updated_at: bool = False,
     ) -> list[Any]:
         """Agno's ``upsert_memories``."""
         return [self.upsert_user_memory(m, deserialize=deserialize) for m in memories or () if m]

@@ -1,4 +1,4 @@
-""""Bring your own dict": a :class:`ShardmemDb`'s whole content as a JSON-safe dict or
+""" "Bring your own dict": a :class:`ShardmemDb`'s whole content as a JSON-safe dict or
 file, and back."""
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ class PortableMethods:
         """
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             found = data.get("format") if isinstance(data, dict) else type(data).__name__
-            raise ValueError(f"import_dict: expected an export with format {FORMAT!r}, got {found!r}")
+            raise ValueError(
+                f"import_dict: expected an export with format {FORMAT!r}, got {found!r}"
+            )
         sessions = [Session.from_dict(item) for item in data.get("sessions", ())]
         memories = [UserMemory.from_dict(item) for item in data.get("memories", ())]
         documents = [KnowledgeDoc.from_dict(item) for item in data.get("documents", ())]

@@ -44,11 +44,13 @@ class RegistryMethods:
         return None if doc is None else thaw(doc.metadata["row"])
 
     def _all(self, kind: str) -> list[dict[str, Any]]:
-        docs = self.engine.knowledge.list(status=f"agno-{kind}", order_by="created_at", descending=False)
+        docs = self.engine.knowledge.list(
+            status=f"agno-{kind}", order_by="created_at", descending=False
+        )
         return [thaw(doc.metadata["row"]) for doc in docs]
 
     def _drop(self, kind: str, key: str) -> bool:
-        return self.engine.knowledge.delete(f"agno:{kind}:{key}")
+        return bool(self.engine.knowledge.delete(f"agno:{kind}:{key}"))
 
     # -- schema ---------------------------------------------------------------
 
@@ -73,14 +75,15 @@ class RegistryMethods:
         Raises:
             ValueError: if the row exists and belongs to another user.
         """
-        existing = self._get("knowledge", knowledge_row.id)
+        key = knowledge_row.id or ""
+        existing = self._get("knowledge", key)
         if (
             existing is not None
             and knowledge_row.user_id is not None
             and existing.get("user_id") != knowledge_row.user_id
         ):
             raise ValueError(f"Knowledge content {knowledge_row.id} not found")
-        self._put("knowledge", knowledge_row.id, knowledge_row.model_dump(mode="json"))
+        self._put("knowledge", key, knowledge_row.model_dump(mode="json"))
         return knowledge_row
 
     def get_knowledge_content(self, id: str, user_id: str | None = None) -> KnowledgeRow | None:
@@ -151,11 +154,7 @@ class RegistryMethods:
     ) -> Any:
         """Agno's ``get_eval_runs`` with its filters (newest first by default)."""
         wanted = {getattr(t, "value", t) for t in eval_type or ()}
-        needs = {
-            EvalFilterType.AGENT: "agent_id",
-            EvalFilterType.TEAM: "team_id",
-            EvalFilterType.WORKFLOW: "workflow_id",
-        }.get(filter_type)  # type: ignore[call-overload]
+        needs = _FILTER_FIELDS.get(filter_type) if filter_type is not None else None
         equal = {"agent_id": agent_id, "team_id": team_id, "workflow_id": workflow_id}
         equal |= {"model_id": model_id, "user_id": user_id}
         rows = [
@@ -176,7 +175,11 @@ class RegistryMethods:
         return [EvalRunRecord.model_validate(row) for row in rows]
 
     def rename_eval_run(
-        self, eval_run_id: str, name: str, deserialize: bool | None = True, user_id: str | None = None
+        self,
+        eval_run_id: str,
+        name: str,
+        deserialize: bool | None = True,
+        user_id: str | None = None,
     ) -> Any:
         """Agno's ``rename_eval_run``."""
         row = self._get("eval", eval_run_id)
@@ -200,6 +203,13 @@ class RegistryMethods:
             row = self._get("eval", eval_run_id)
             if row is not None and (user_id is None or row.get("user_id") == user_id):
                 self._drop("eval", eval_run_id)
+
+
+_FILTER_FIELDS = {
+    EvalFilterType.AGENT: "agent_id",
+    EvalFilterType.TEAM: "team_id",
+    EvalFilterType.WORKFLOW: "workflow_id",
+}
 
 
 def _visible(row: dict[str, Any], user_id: str | None) -> bool:

@@ -95,10 +95,15 @@ class SessionMethods:
             row = session_from_record(record)
             if user_id is not None and row.get("user_id") != user_id:
                 continue
-            if component_id is not None and kind is None and component_id not in (
-                row.get("agent_id"),
-                row.get("team_id"),
-                row.get("workflow_id"),
+            if (
+                component_id is not None
+                and kind is None
+                and component_id
+                not in (
+                    row.get("agent_id"),
+                    row.get("team_id"),
+                    row.get("workflow_id"),
+                )
             ):
                 continue
             created = row.get("created_at") or 0
@@ -174,11 +179,14 @@ class SessionMethods:
             result["runs"] = [run_from_record(run) for run in runs]
             return result
         upserted = deserialize_session(None, result)
-        upserted.runs = session.runs  # type: ignore[union-attr]
+        upserted.runs = session.runs
         return upserted
 
     def upsert_sessions(
-        self, sessions: list[Any], deserialize: bool | None = True, preserve_updated_at: bool = False
+        self,
+        sessions: list[Any],
+        deserialize: bool | None = True,
+        preserve_updated_at: bool = False,
     ) -> list[Any]:
         """Agno's ``upsert_sessions``: each session upserted; refused ones left out."""
         results = []
@@ -191,9 +199,9 @@ class SessionMethods:
 
     def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
         """Agno's ``delete_session``: ``True`` if it existed (for ``user_id``)."""
-        if user_id == "":
-            return self._scoped(session_id, user_id) is not None  # no engine owner is ""
-        return self.engine.sessions.delete(session_id, user_id=user_id)
+        if user_id == "":  # Agno's "" owns nothing (no engine owner is "")
+            return False
+        return bool(self.engine.sessions.delete(session_id, user_id=user_id))
 
     def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
         """Agno's ``delete_sessions``: one engine request per shard concerned."""
@@ -204,7 +212,8 @@ class SessionMethods:
         """The session if ``user_id`` is ``None`` or its owner; Agno's ``""`` owns nothing."""
         if user_id == "":
             return None
-        return self.engine.sessions.get(session_id, user_id=user_id)
+        record: Session | None = self.engine.sessions.get(session_id, user_id=user_id)
+        return record
 
     def _store_session(self, row: dict[str, Any], record: Session) -> None:
         self.engine.sessions.upsert(session_to_record(row, record.runs))

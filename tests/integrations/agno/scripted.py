@@ -30,7 +30,9 @@ class ScriptedModel(Model):
     async def ainvoke(self, *args: Any, messages: Any = None, **kwargs: Any) -> ModelResponse:
         return self._reply(messages)
 
-    def invoke_stream(self, *args: Any, messages: Any = None, **kwargs: Any) -> Iterator[ModelResponse]:
+    def invoke_stream(
+        self, *args: Any, messages: Any = None, **kwargs: Any
+    ) -> Iterator[ModelResponse]:
         yield self._reply(messages)
 
     async def ainvoke_stream(

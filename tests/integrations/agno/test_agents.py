@@ -65,7 +65,7 @@ def test_arun_with_sync_and_async_db_matches_in_memory_db() -> None:
         assert asyncio.run(run(async_db)).seen == reference.seen
     finally:
         sync_db.close()
-        async_db.close()
+        asyncio.run(async_db.close())
 
 
 def test_sessions_listed_per_user_and_deleted() -> None:
@@ -96,7 +96,9 @@ class ThreadRecordingDb(ShardmemDb):
 def test_user_memories_read_from_agnos_memory_thread() -> None:
     db = ThreadRecordingDb()
     try:
-        db.upsert_user_memory(UserMemory(memory="Ann lives in Lisbon", user_id="ann", topics=["home"]))
+        db.upsert_user_memory(
+            UserMemory(memory="Ann lives in Lisbon", user_id="ann", topics=["home"])
+        )
         agent = Agent(
             model=ScriptedModel(["hi"]), db=db, update_memory_on_run=True, telemetry=False
         )

@@ -63,9 +63,17 @@ def populate(db: Any) -> None:
         messages=[Message(role="user", content="hello"), Message(role="assistant", content="hi")],
     )
     db.upsert_run(run, session_id="s1", user_id="ann", run_index=0)
-    db.upsert_run({"run_id": "r2", "agent_id": "a1", "status": "ERROR"}, session_id="s1", run_index=1)
-    for mid, user, topics in [("m1", "ann", ["food"]), ("m2", "ann", ["home"]), ("m3", "bob", ["food"])]:
-        db.upsert_user_memory(UserMemory(memory_id=mid, memory=f"fact {mid}", user_id=user, topics=topics))
+    db.upsert_run(
+        {"run_id": "r2", "agent_id": "a1", "status": "ERROR"}, session_id="s1", run_index=1
+    )
+    for mid, user, topics in [
+        ("m1", "ann", ["food"]),
+        ("m2", "ann", ["home"]),
+        ("m3", "bob", ["food"]),
+    ]:
+        db.upsert_user_memory(
+            UserMemory(memory_id=mid, memory=f"fact {mid}", user_id=user, topics=topics)
+        )
 
 
 def outputs(db: Any) -> dict[str, Any]:
@@ -80,8 +88,12 @@ def outputs(db: Any) -> dict[str, Any]:
         "list_component": [s.session_id for s in db.get_sessions(component_id="a1")],
         "list_name": [s.session_id for s in db.get_sessions(session_name="CHAT S2")],
         "list_time": [s.session_id for s in db.get_sessions(start_timestamp=1001)],
-        "list_page": db.get_sessions(limit=2, page=2, sort_by="created_at", sort_order="asc", deserialize=False),
-        "list_no_runs": [s["runs"] for s in db.get_sessions(include_runs=False, deserialize=False)[0]],
+        "list_page": db.get_sessions(
+            limit=2, page=2, sort_by="created_at", sort_order="asc", deserialize=False
+        ),
+        "list_no_runs": [
+            s["runs"] for s in db.get_sessions(include_runs=False, deserialize=False)[0]
+        ],
         "runs": db.get_runs(session_id="s1", deserialize=False),
         "runs_status": [r.run_id for r in db.get_runs(status="ERROR")],
         "run": db.get_run("r1", deserialize=False),
@@ -106,9 +118,14 @@ def test_writes_and_deletes_agree_with_in_memory_db(db: Any) -> None:
     reference = InMemoryDb()
     for target in (reference, db):
         populate(target)
-        assert target.rename_session("s2", SessionType.AGENT, "renamed").session_data["session_name"] == "renamed"
+        assert (
+            target.rename_session("s2", SessionType.AGENT, "renamed").session_data["session_name"]
+            == "renamed"
+        )
         assert target.rename_session("s2", SessionType.TEAM, "x") is None
-        assert target.upsert_session(AgentSession(session_id="s1", user_id="eve")) is None  # owner guard
+        assert (
+            target.upsert_session(AgentSession(session_id="s1", user_id="eve")) is None
+        )  # owner guard
         assert target.delete_session("s3", user_id="ann") is False
         target.delete_sessions(["s3", "t1"], user_id="bob")
         assert target.delete_run("r2") is True
@@ -121,7 +138,9 @@ def test_writes_and_deletes_agree_with_in_memory_db(db: Any) -> None:
 
 def test_run_upsert_replaces_in_place_and_keeps_run_index(db: Any) -> None:
     populate(db)
-    db.upsert_run({"run_id": "r1", "agent_id": "a1", "content": "edited"}, session_id="s1", run_index=7)
+    db.upsert_run(
+        {"run_id": "r1", "agent_id": "a1", "content": "edited"}, session_id="s1", run_index=7
+    )
     runs = db.get_session("s1", deserialize=False)["runs"]
     assert [(r["run_id"], r["run_index"]) for r in runs] == [("r1", 0), ("r2", 1)]
     assert runs[0]["content"] == "edited"
@@ -134,7 +153,10 @@ def test_runs_are_shardmem_runs_with_messages(db: Any) -> None:
     stored = db.engine.sessions.get("s1")
     assert stored.name == "chat s1" and dict(stored.state) == {"n": 0}
     assert [r.run_id for r in stored.runs] == ["r1", "r2"]
-    assert [(m.role, m.content) for m in stored.runs[0].messages] == [("user", "hello"), ("assistant", "hi")]
+    assert [(m.role, m.content) for m in stored.runs[0].messages] == [
+        ("user", "hello"),
+        ("assistant", "hi"),
+    ]
     assert stored.runs[1].status == "ERROR"
 
 
@@ -143,17 +165,31 @@ def test_knowledge_evals_schema_and_metrics(db: Any) -> None:
     for target in (reference, db):
         for index in range(3):
             target.upsert_knowledge_content(
-                KnowledgeRow(id=f"k{index}", name=f"doc {index}", description="d", linked_to="kb", user_id=None)
+                KnowledgeRow(
+                    id=f"k{index}",
+                    name=f"doc {index}",
+                    description="d",
+                    linked_to="kb",
+                    user_id=None,
+                )
             )
         target.delete_knowledge_content("k1")
         target.create_eval_run(
-            EvalRunRecord(run_id="e1", eval_type=EvalType.ACCURACY, eval_data={"score": 1}, agent_id="a1")
+            EvalRunRecord(
+                run_id="e1", eval_type=EvalType.ACCURACY, eval_data={"score": 1}, agent_id="a1"
+            )
         )
         target.rename_eval_run("e1", "renamed")
         target.upsert_schema_version("sessions", "2.5.0")
     rows, total = db.get_knowledge_contents(linked_to="kb", sort_by="name", sort_order="asc")
-    reference_rows, reference_total = reference.get_knowledge_contents(linked_to="kb", sort_by="name", sort_order="asc")
-    assert ([r.id for r in rows], total) == ([r.id for r in reference_rows], reference_total) == (["k0", "k2"], 2)
+    reference_rows, reference_total = reference.get_knowledge_contents(
+        linked_to="kb", sort_by="name", sort_order="asc"
+    )
+    assert (
+        ([r.id for r in rows], total)
+        == ([r.id for r in reference_rows], reference_total)
+        == (["k0", "k2"], 2)
+    )
     assert db.get_knowledge_content("k2").name == "doc 2"
     assert db.get_eval_run("e1").name == "renamed"
     assert [e.run_id for e in db.get_eval_runs(agent_id="a1")] == ["e1"]
@@ -174,7 +210,9 @@ def test_concurrent_threads(db: Any) -> None:
         try:
             for index in range(30):
                 sid = f"w{worker}-{index}"
-                db.upsert_session(AgentSession(session_id=sid, user_id=f"u{worker % 2}", agent_id="a"))
+                db.upsert_session(
+                    AgentSession(session_id=sid, user_id=f"u{worker % 2}", agent_id="a")
+                )
                 db.upsert_run({"run_id": f"r{index}"}, session_id=sid)
                 db.upsert_user_memory(UserMemory(memory=f"m{index}", user_id=f"u{worker % 2}"))
                 db.get_sessions(user_id=f"u{worker % 2}")
