@@ -152,35 +152,15 @@ class SessionMethods:
         Returns ``None`` (and writes nothing) when the stored session belongs to
         another user (Agno's ownership guard).
         """
-        row = session.to_dict(include_runs=False)
-        for cls, value in _TYPES.items():
-            if isinstance(session, cls):
-                row["session_type"] = value
-        now = int(time.time())
-        existing = self.engine.sessions.get(row["session_id"])
-        if existing is not None:
-            if existing.user_id is not None and existing.user_id != row.get("user_id"):
-                return None
-            row["updated_at"] = now
-            runs = existing.runs
-        else:
-            row["created_at"] = row.get("created_at", now)
-            row["updated_at"] = row.get("created_at")
-            runs = tuple(
-                run_to_record(run if isinstance(run, dict) else run.to_dict())
-                for run in session.runs or ()
-            )
+        existing = self.engine.sessions.get(session.session_id)
+        prepared = _prepare(session, existing, preserve_updated_at=False)
+        if prepared is None:
+            return None
         try:
-            self.engine.sessions.upsert(session_to_record(row, runs))
+            self.engine.sessions.upsert(prepared[1])
         except OwnershipError:
             return None
-        result = deepcopy(row)
-        if not deserialize:
-            result["runs"] = [run_from_record(run) for run in runs]
-            return result
-        upserted = deserialize_session(None, result)
-        upserted.runs = session.runs
-        return upserted
+        return _result(session, prepared, deserialize)
 
     def upsert_sessions(
         self,
@@ -188,13 +168,27 @@ class SessionMethods:
         deserialize: bool | None = True,
         preserve_updated_at: bool = False,
     ) -> list[Any]:
-        """Agno's ``upsert_sessions``: each session upserted; refused ones left out."""
+        """Agno's ``upsert_sessions``: two pipelined round trips (one request per shard
+        each) for the whole batch; sessions refused by the ownership guard are left out.
+        With ``preserve_updated_at`` an existing session keeps the given ``updated_at``."""
+        batch = [session for session in sessions or () if session is not None]
+        with self.engine.pipeline() as reads:
+            found = [reads.sessions.get(session.session_id) for session in batch]
+        prepared = [
+            _prepare(session, read.result(), preserve_updated_at=preserve_updated_at)
+            for session, read in zip(batch, found, strict=True)
+        ]
+        with self.engine.pipeline(raise_on_error=False) as writes:
+            written = [None if p is None else writes.sessions.upsert(p[1]) for p in prepared]
         results = []
-        for session in sessions or ():
-            if session is not None:
-                result = self.upsert_session(session, deserialize=deserialize)
-                if result is not None:
-                    results.append(result)
+        for session, item, write in zip(batch, prepared, written, strict=True):
+            if item is None or write is None:
+                continue
+            try:
+                write.result()
+            except OwnershipError:
+                continue
+            results.append(_result(session, item, deserialize))
         return results
 
     def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
@@ -320,6 +314,46 @@ class SessionMethods:
                 if first_only:
                     return True
         return found
+
+
+def _prepare(
+    session: Any, existing: Session | None, *, preserve_updated_at: bool
+) -> tuple[dict[str, Any], Session] | None:
+    """Agno's session row and the record to store; ``None`` if another user owns it."""
+    row = session.to_dict(include_runs=False)
+    for cls, value in _TYPES.items():
+        if isinstance(session, cls):
+            row["session_type"] = value
+    now = int(time.time())
+    if existing is not None:
+        if existing.user_id is not None and existing.user_id != row.get("user_id"):
+            return None
+        if not (preserve_updated_at and row.get("updated_at") is not None):
+            row["updated_at"] = now
+        runs = existing.runs
+    else:
+        row["created_at"] = row.get("created_at", now)
+        row["updated_at"] = row.get("created_at")
+        runs = tuple(
+            run_to_record(run if isinstance(run, dict) else run.to_dict())
+            for run in session.runs or ()
+        )
+    return row, session_to_record(row, runs)
+
+
+def _result(
+    session: Any, prepared: tuple[dict[str, Any], Session], deserialize: bool | None
+) -> Any:
+    """What Agno's upsert returns: the row with the stored runs (``deserialize=False``),
+    or the session object carrying the caller's runs."""
+    row, record = prepared
+    result = deepcopy(row)
+    if not deserialize:
+        result["runs"] = [run_from_record(run) for run in record.runs]
+        return result
+    upserted = deserialize_session(None, result)
+    upserted.runs = session.runs
+    return upserted
 
 
 def _messages_of(run: Any) -> dict[str, Any]:
