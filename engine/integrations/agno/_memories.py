@@ -9,16 +9,14 @@ from agno.db.in_memory.utils import apply_sorting
 from agno.db.schemas.memory import UserMemory as AgnoMemory
 
 from engine import BlockingEngine
-from engine.integrations.agno._rows import ANONYMOUS, memory_from_record, memory_to_record
+from engine.integrations.agno._rows import (
+    ANONYMOUS,
+    memory_from_record,
+    memory_to_record,
+    page_of,
+)
 
 __all__ = ["MemoryMethods"]
-
-
-def _page(rows: list[Any], limit: int | None, page: int | None) -> list[Any]:
-    if limit is None:
-        return rows
-    start = (page - 1) * limit if page is not None else 0
-    return rows[start : start + limit]
 
 
 class MemoryMethods:
@@ -70,7 +68,7 @@ class MemoryMethods:
             and (search_content is None or search_content.lower() in str(row["memory"]).lower())
         ]
         total = len(rows)
-        rows = _page(apply_sorting(rows, sort_by, sort_order), limit, page)
+        rows = page_of(apply_sorting(rows, sort_by, sort_order), limit, page)
         if not deserialize:
             return rows, total
         return [AgnoMemory.from_dict(row) for row in rows]
@@ -96,7 +94,7 @@ class MemoryMethods:
                 entry["last_memory_updated_at"], row["updated_at"]
             )
         listed = sorted(stats.values(), key=lambda s: s["last_memory_updated_at"], reverse=True)
-        return _page(listed, limit, page), len(listed)
+        return page_of(listed, limit, page), len(listed)
 
     def upsert_user_memory(self, memory: AgnoMemory, deserialize: bool | None = True) -> Any:
         """Agno's ``upsert_user_memory`` (a missing ``memory_id`` is generated)."""

@@ -13,16 +13,9 @@ from agno.db.schemas.evals import EvalFilterType, EvalRunRecord
 from agno.db.schemas.knowledge import KnowledgeRow
 
 from engine import BlockingEngine, KnowledgeDoc, thaw
-from engine.integrations.agno._rows import _json_safe
+from engine.integrations.agno._rows import json_safe, page_of
 
 __all__ = ["RegistryMethods"]
-
-
-def _page(rows: list[Any], limit: int | None, page: int | None) -> list[Any]:
-    if limit is None:
-        return rows
-    start = (page - 1) * limit if page is not None else 0
-    return rows[start : start + limit]
 
 
 class RegistryMethods:
@@ -35,7 +28,7 @@ class RegistryMethods:
             doc_id=f"agno:{kind}:{key}",
             name=str(row.get("name") or key),
             status=f"agno-{kind}",
-            metadata={"row": _json_safe(row)},
+            metadata={"row": json_safe(row)},
         )
         self.engine.knowledge.upsert(doc)
 
@@ -109,7 +102,7 @@ class RegistryMethods:
             if (linked_to is None or row.get("linked_to") == linked_to) and _visible(row, user_id)
         ]
         total = len(rows)
-        rows = _page(apply_sorting(rows, sort_by, sort_order), limit, page)
+        rows = page_of(apply_sorting(rows, sort_by, sort_order), limit, page)
         return [KnowledgeRow.model_validate(row) for row in rows], total
 
     def delete_knowledge_content(self, id: str, user_id: str | None = None) -> None:
@@ -169,7 +162,7 @@ class RegistryMethods:
             rows.sort(key=lambda r: r.get("created_at", 0), reverse=True)
         else:
             rows = apply_sorting(rows, sort_by, sort_order)
-        rows = _page(rows, limit, page)
+        rows = page_of(rows, limit, page)
         if not deserialize:
             return rows, total
         return [EvalRunRecord.model_validate(row) for row in rows]

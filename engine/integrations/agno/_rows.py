@@ -29,6 +29,8 @@ from engine import Message, Run, Session, SessionSummary, UserMemory
 
 __all__ = [
     "ANONYMOUS",
+    "json_safe",
+    "page_of",
     "memory_from_record",
     "memory_to_record",
     "run_from_record",
@@ -44,9 +46,17 @@ _ROLES = {"system": "system", "developer": "system", "user": "user", "tool": "to
 _SESSION_COLUMNS = ("session_id", "user_id", "session_type", "agent_id", "team_id", "workflow_id")
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """A JSON round trip: Agno rows may carry enums or tuples; the engine wants JSON."""
     return json.loads(json.dumps(value, default=_default))
+
+
+def page_of(rows: list[Any], limit: int | None, page: int | None) -> list[Any]:
+    """Agno's paging: ``limit`` rows of 1-based ``page`` (all rows without ``limit``)."""
+    if limit is None:
+        return rows
+    start = (page - 1) * limit if page is not None else 0
+    return rows[start : start + limit]
 
 
 def _default(value: Any) -> Any:
@@ -85,7 +95,7 @@ def run_to_record(run: Mapping[str, Any]) -> Run:
     Raises:
         ValueError: if the run has no ``run_id``.
     """
-    row = _json_safe(dict(run))
+    row = json_safe(dict(run))
     run_id = row.get("run_id")
     if not run_id:
         raise ValueError("Run must have a run_id")
@@ -112,7 +122,7 @@ def run_from_record(record: Run) -> dict[str, Any]:
 
 def session_to_record(row: Mapping[str, Any], runs: tuple[Run, ...]) -> Session:
     """An Agno session row (without runs) and its stored runs -> :class:`engine.Session`."""
-    data = _json_safe({key: value for key, value in row.items() if key != "runs"})
+    data = json_safe({key: value for key, value in row.items() if key != "runs"})
     summary = data.pop("summary", None)
     session_data = data.get("session_data") or {}
     name = session_data.get("session_name")

@@ -19,6 +19,7 @@ from agno.session import AgentSession, TeamSession, WorkflowSession
 
 from engine import BlockingEngine, OwnershipError, Session
 from engine.integrations.agno._rows import (
+    page_of,
     run_from_record,
     run_to_record,
     session_from_record,
@@ -34,13 +35,6 @@ def _type_value(session_type: Any) -> str | None:
     if session_type is None:
         return None
     return str(session_type.value if isinstance(session_type, SessionType) else session_type)
-
-
-def _page(rows: list[Any], limit: int | None, page: int | None) -> list[Any]:
-    if limit is None:
-        return rows
-    start = (page - 1) * limit if page is not None else 0
-    return rows[start : start + limit]
 
 
 class SessionMethods:
@@ -117,7 +111,7 @@ class SessionMethods:
                     continue
             rows.append(row)
         total = len(rows)
-        rows = _page(apply_sorting(rows, sort_by, sort_order), limit, page)
+        rows = page_of(apply_sorting(rows, sort_by, sort_order), limit, page)
         if not include_runs:
             for row in rows:
                 row["runs"] = None
@@ -219,18 +213,19 @@ class SessionMethods:
     ) -> None:
         """Agno's ``upsert_run``: appends the run to its session, or replaces the run with
         its ``run_id`` keeping its ``run_index``; a missing session is skipped."""
-        stored = run_to_record(run if isinstance(run, dict) else run.to_dict())
+        run_dict = dict(run if isinstance(run, dict) else run.to_dict())
+        if not run_dict.get("run_id"):
+            raise ValueError("Run must have a run_id")
         record = self.engine.sessions.get(session_id)
         if record is None:
             return
         row = session_from_record(record)
-        agno_run = dict(stored.metadata["agno"])
-        previous = next((r for r in record.runs if r.run_id == stored.run_id), None)
+        previous = next((r for r in record.runs if r.run_id == run_dict["run_id"]), None)
         if previous is not None and "run_index" in previous.metadata["agno"]:
-            agno_run["run_index"] = previous.metadata["agno"]["run_index"]
-        elif previous is None and run_index is not None and "run_index" not in agno_run:
-            agno_run["run_index"] = run_index
-        new = run_to_record({**agno_run, **_messages_of(stored)})
+            run_dict["run_index"] = previous.metadata["agno"]["run_index"]
+        elif previous is None and run_index is not None and "run_index" not in run_dict:
+            run_dict["run_index"] = run_index
+        new = run_to_record(run_dict)
         runs = tuple(new if r.run_id == new.run_id else r for r in record.runs)
         if previous is None:
             runs += (new,)
@@ -288,7 +283,7 @@ class SessionMethods:
             rows = apply_sorting(rows, sort_by, sort_order)
         else:
             rows.sort(key=lambda r: (r.get("run_index") or 0, r.get("created_at") or 0))
-        rows = _page(rows, limit, page)
+        rows = page_of(rows, limit, page)
         if not deserialize:
             return rows, total
         return [deserialize_run(get_run_type(r), r) for r in rows]
@@ -354,8 +349,3 @@ def _result(
     upserted = deserialize_session(None, result)
     upserted.runs = session.runs
     return upserted
-
-
-def _messages_of(run: Any) -> dict[str, Any]:
-    full = run_from_record(run)
-    return {"messages": full["messages"]} if "messages" in full else {}
