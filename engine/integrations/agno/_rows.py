@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from engine import Message, Run, Session, SessionSummary, UserMemory
+from engine import Message, Run, Session, SessionSummary, UserMemory, thaw
 
 __all__ = [
     "ANONYMOUS",
@@ -111,8 +111,6 @@ def run_to_record(run: Mapping[str, Any]) -> Run:
 
 def run_from_record(record: Run) -> dict[str, Any]:
     """:class:`engine.Run` -> the Agno run dict it was made from."""
-    from engine import thaw
-
     meta = record.metadata
     row: dict[str, Any] = thaw(meta.get("agno", {}))
     if meta.get("has_messages"):
@@ -152,14 +150,13 @@ def _summary(summary: Any) -> SessionSummary | None:
     )
 
 
-def session_from_record(record: Session, runs_limit: int | None = None) -> dict[str, Any]:
-    """:class:`engine.Session` -> Agno's session row (runs as Agno dicts, or ``None``)."""
-    from engine import thaw
-
+def session_from_record(record: Session, *, with_runs: bool = True) -> dict[str, Any]:
+    """:class:`engine.Session` -> Agno's session row (runs as Agno dicts, or ``None``;
+    without ``with_runs`` the row has no ``runs`` key: O(1) in the session's length)."""
     row: dict[str, Any] = thaw(record.metadata.get("agno", {}))
     row["summary"] = thaw(record.metadata.get("agno_summary"))
-    runs = [run_from_record(run) for run in record.runs]
-    row["runs"] = runs or None
+    if with_runs:
+        row["runs"] = [run_from_record(run) for run in record.runs] or None
     if "session_id" not in row:  # a record not written through Agno
         for column in _SESSION_COLUMNS:
             row[column] = getattr(record, column)

@@ -219,7 +219,7 @@ class SessionMethods:
         record = self.engine.sessions.get(session_id)
         if record is None:
             return
-        row = session_from_record(record)
+        row = session_from_record(record, with_runs=False)
         previous = next((r for r in record.runs if r.run_id == run_dict["run_id"]), None)
         if previous is not None and "run_index" in previous.metadata["agno"]:
             run_dict["run_index"] = previous.metadata["agno"]["run_index"]
@@ -302,7 +302,7 @@ class SessionMethods:
         for record in self.engine.sessions.list(order_by="created_at", descending=False):
             runs = tuple(r for r in record.runs if r.run_id not in wanted)
             if len(runs) != len(record.runs):
-                row = session_from_record(record)
+                row = session_from_record(record, with_runs=False)
                 row["updated_at"] = int(time.time())
                 self.engine.sessions.upsert(session_to_record(row, runs))
                 found = True
