@@ -117,12 +117,13 @@ def main(argv: list[str] | None = None) -> None:
         targets.append(
             ("agno-shardmem-redis", lambda: ShardmemDb(redis_url=url, prefix=f"b{time.time_ns()}"))
         )
+    measures: list[tuple[str, Callable[[Any], str]]] = [
+        ("replay", lambda db: f"{replay(db, corpus):,.0f} turns/s"),
+        ("listing", lambda db: f"{listing(db, args.sessions):.3f} ms per user listing"),
+        ("threads", lambda db: threads(db, corpus, args.threads)),
+    ]
     for name, build in targets:
-        for label, measure in (
-            ("replay", lambda db: f"{replay(db, corpus):,.0f} turns/s"),
-            ("listing", lambda db: f"{listing(db, args.sessions):.3f} ms per user listing"),
-            ("threads", lambda db: threads(db, corpus, args.threads)),
-        ):
+        for label, measure in measures:
             db = build()
             try:
                 print(f"{name:22} {label:8} {measure(db)}", flush=True)
