@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import re
 import subprocess
 import sys
@@ -114,6 +115,11 @@ def test_example_runs(name: str, code: str, tmp_path: Path) -> None:
             code,
         ],
         cwd=tmp_path,
+        # the examples import this checkout's packages, not whatever is installed
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+        },
         capture_output=True,
         text=True,
         timeout=60,

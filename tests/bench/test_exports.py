@@ -16,6 +16,7 @@ PUBLIC_ENGINE = frozenset(
         "engine",
         "engine.lowlevel",
         "engine.redis",
+        "engine.integrations.agno",
         "engine.integrations.arshai",
         "engine.integrations.upsonic",
     }

@@ -1,0 +1,351 @@
+"""Agno's session and run methods on ``engine.sessions``."""
+
+from __future__ import annotations
+
+import time
+from copy import deepcopy
+from typing import Any
+
+from agno.db.base import SessionType
+from agno.db.in_memory.utils import apply_sorting
+from agno.db.utils import (
+    deserialize_run,
+    deserialize_session,
+    deserialize_sessions,
+    filter_context_runs,
+    get_run_type,
+)
+from agno.session import AgentSession, TeamSession, WorkflowSession
+
+from engine import BlockingEngine, OwnershipError, Session
+from engine.integrations.agno._rows import (
+    page_of,
+    run_from_record,
+    run_to_record,
+    session_from_record,
+    session_to_record,
+)
+
+__all__ = ["SessionMethods"]
+
+_TYPES = {AgentSession: "agent", TeamSession: "team", WorkflowSession: "workflow"}
+
+
+def _type_value(session_type: Any) -> str | None:
+    if session_type is None:
+        return None
+    return str(session_type.value if isinstance(session_type, SessionType) else session_type)
+
+
+class SessionMethods:
+    """Sessions and runs (mixed into :class:`ShardmemDb`)."""
+
+    engine: BlockingEngine
+
+    # -- sessions -------------------------------------------------------------
+
+    def get_session(
+        self,
+        session_id: str,
+        session_type: SessionType | None = None,
+        user_id: str | None = None,
+        deserialize: bool | None = True,
+        runs_limit: int | None = None,
+    ) -> Any:
+        """Agno's ``get_session``: one O(1) engine read; ``None`` if absent or not ``user_id``'s."""
+        record = self._scoped(session_id, user_id)
+        if record is None:
+            return None
+        row = session_from_record(record)
+        if runs_limit is not None:
+            row["runs"] = filter_context_runs(row.get("runs") or [])[-runs_limit:]
+        if not deserialize:
+            return row
+        return deserialize_session(session_type, row)
+
+    def get_sessions(
+        self,
+        session_type: SessionType | None = None,
+        user_id: str | None = None,
+        component_id: str | None = None,
+        session_name: str | None = None,
+        start_timestamp: int | None = None,
+        end_timestamp: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+        include_runs: bool = True,
+    ) -> Any:
+        """Agno's ``get_sessions``: the engine's indexes narrow by user, type and
+        component; Agno's own name/time filters, sorting and paging apply to the rest."""
+        kind = _type_value(session_type)
+        narrow: dict[str, Any] = {"user_id": user_id or None, "session_type": kind}
+        if component_id is not None and kind is not None:
+            narrow[f"{kind}_id"] = component_id
+        rows = []
+        for record in self.engine.sessions.list(**narrow, order_by="created_at", descending=False):
+            row = session_from_record(record)
+            if user_id is not None and row.get("user_id") != user_id:
+                continue
+            if (
+                component_id is not None
+                and kind is None
+                and component_id
+                not in (
+                    row.get("agent_id"),
+                    row.get("team_id"),
+                    row.get("workflow_id"),
+                )
+            ):
+                continue
+            created = row.get("created_at") or 0
+            if start_timestamp is not None and created < start_timestamp:
+                continue
+            if end_timestamp is not None and created > end_timestamp:
+                continue
+            if session_name is not None:
+                stored = (row.get("session_data") or {}).get("session_name") or ""
+                if session_name.lower() not in stored.lower():
+                    continue
+            rows.append(row)
+        total = len(rows)
+        rows = page_of(apply_sorting(rows, sort_by, sort_order), limit, page)
+        if not include_runs:
+            for row in rows:
+                row["runs"] = None
+        if not deserialize:
+            return rows, total
+        return deserialize_sessions(session_type, rows)
+
+    def rename_session(
+        self,
+        session_id: str,
+        session_type: SessionType | None,
+        session_name: str,
+        user_id: str | None = None,
+        deserialize: bool | None = True,
+    ) -> Any:
+        """Agno's ``rename_session`` (``None`` if absent, of another type or user)."""
+        record = self._scoped(session_id, user_id)
+        if record is None:
+            return None
+        if session_type is not None and record.session_type != _type_value(session_type):
+            return None
+        row = session_from_record(record)
+        row["session_data"] = {**(row.get("session_data") or {}), "session_name": session_name}
+        self._store_session(row, record)
+        if not deserialize:
+            return row
+        return deserialize_session(session_type, row)
+
+    def upsert_session(self, session: Any, deserialize: bool | None = True) -> Any:
+        """Agno's ``upsert_session``: the session row; runs already stored are kept.
+
+        Returns ``None`` (and writes nothing) when the stored session belongs to
+        another user (Agno's ownership guard).
+        """
+        existing = self.engine.sessions.get(session.session_id)
+        prepared = _prepare(session, existing, preserve_updated_at=False)
+        if prepared is None:
+            return None
+        try:
+            self.engine.sessions.upsert(prepared[1])
+        except OwnershipError:
+            return None
+        return _result(session, prepared, deserialize)
+
+    def upsert_sessions(
+        self,
+        sessions: list[Any],
+        deserialize: bool | None = True,
+        preserve_updated_at: bool = False,
+    ) -> list[Any]:
+        """Agno's ``upsert_sessions``: two pipelined round trips (one request per shard
+        each) for the whole batch; sessions refused by the ownership guard are left out.
+        With ``preserve_updated_at`` an existing session keeps the given ``updated_at``."""
+        batch = [session for session in sessions or () if session is not None]
+        with self.engine.pipeline() as reads:
+            found = [reads.sessions.get(session.session_id) for session in batch]
+        prepared = [
+            _prepare(session, read.result(), preserve_updated_at=preserve_updated_at)
+            for session, read in zip(batch, found, strict=True)
+        ]
+        with self.engine.pipeline(raise_on_error=False) as writes:
+            written = [None if p is None else writes.sessions.upsert(p[1]) for p in prepared]
+        results = []
+        for session, item, write in zip(batch, prepared, written, strict=True):
+            if item is None or write is None:
+                continue
+            try:
+                write.result()
+            except OwnershipError:
+                continue
+            results.append(_result(session, item, deserialize))
+        return results
+
+    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
+        """Agno's ``delete_session``: ``True`` if it existed (for ``user_id``)."""
+        if user_id == "":  # Agno's "" owns nothing (no engine owner is "")
+            return False
+        return bool(self.engine.sessions.delete(session_id, user_id=user_id))
+
+    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
+        """Agno's ``delete_sessions``: one engine request per shard concerned."""
+        if user_id != "":
+            self.engine.sessions.delete_many(list(session_ids), user_id=user_id)
+
+    def _scoped(self, session_id: str, user_id: str | None) -> Session | None:
+        """The session if ``user_id`` is ``None`` or its owner; Agno's ``""`` owns nothing."""
+        if user_id == "":
+            return None
+        record: Session | None = self.engine.sessions.get(session_id, user_id=user_id)
+        return record
+
+    def _store_session(self, row: dict[str, Any], record: Session) -> None:
+        self.engine.sessions.upsert(session_to_record(row, record.runs))
+
+    # -- runs -----------------------------------------------------------------
+
+    def upsert_run(
+        self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None
+    ) -> None:
+        """Agno's ``upsert_run``: appends the run to its session, or replaces the run with
+        its ``run_id`` keeping its ``run_index``; a missing session is skipped."""
+        run_dict = dict(run if isinstance(run, dict) else run.to_dict())
+        if not run_dict.get("run_id"):
+            raise ValueError("Run must have a run_id")
+        record = self.engine.sessions.get(session_id)
+        if record is None:
+            return
+        row = session_from_record(record, with_runs=False)
+        previous = next((r for r in record.runs if r.run_id == run_dict["run_id"]), None)
+        if previous is not None and "run_index" in previous.metadata["agno"]:
+            run_dict["run_index"] = previous.metadata["agno"]["run_index"]
+        elif previous is None and run_index is not None and "run_index" not in run_dict:
+            run_dict["run_index"] = run_index
+        new = run_to_record(run_dict)
+        runs = tuple(new if r.run_id == new.run_id else r for r in record.runs)
+        if previous is None:
+            runs += (new,)
+        row["updated_at"] = int(time.time())
+        self.engine.sessions.upsert(session_to_record(row, runs))
+
+    def _all_runs(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        pairs = []
+        for record in self.engine.sessions.list(order_by="created_at", descending=False):
+            row = session_from_record(record)
+            for run in row.get("runs") or ():
+                pairs.append((row, run))
+        return pairs
+
+    def get_run(self, run_id: str, deserialize: bool | None = True) -> Any:
+        """Agno's ``get_run`` (a scan of the sessions: Agno gives no session id)."""
+        for _, run in self._all_runs():
+            if run.get("run_id") == run_id:
+                return run if not deserialize else deserialize_run(get_run_type(run), run)
+        return None
+
+    def get_runs(
+        self,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        workflow_id: str | None = None,
+        status: Any | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+    ) -> Any:
+        """Agno's ``get_runs`` with its filters; one session read with ``session_id``."""
+        if session_id is not None:
+            record = self._scoped(session_id, user_id)
+            row = session_from_record(record) if record is not None else None
+            pairs = [(row, run) for run in (row or {}).get("runs") or ()] if row else []
+        else:
+            pairs = self._all_runs()
+        expected = getattr(status, "value", status)
+        rows = [
+            run
+            for session, run in pairs
+            if (user_id is None or session.get("user_id") == user_id)
+            and (agent_id is None or run.get("agent_id") == agent_id)
+            and (team_id is None or run.get("team_id") == team_id)
+            and (workflow_id is None or run.get("workflow_id") == workflow_id)
+            and (expected is None or run.get("status") == expected)
+        ]
+        total = len(rows)
+        if sort_by is not None:
+            rows = apply_sorting(rows, sort_by, sort_order)
+        else:
+            rows.sort(key=lambda r: (r.get("run_index") or 0, r.get("created_at") or 0))
+        rows = page_of(rows, limit, page)
+        if not deserialize:
+            return rows, total
+        return [deserialize_run(get_run_type(r), r) for r in rows]
+
+    def delete_run(self, run_id: str) -> bool:
+        """Agno's ``delete_run``: ``True`` if a session held it."""
+        return self._drop_runs({run_id}, first_only=True)
+
+    def delete_runs(self, run_ids: list[str]) -> None:
+        """Agno's ``delete_runs``."""
+        if run_ids:
+            self._drop_runs(set(run_ids), first_only=False)
+
+    def _drop_runs(self, wanted: set[str], *, first_only: bool) -> bool:
+        found = False
+        for record in self.engine.sessions.list(order_by="created_at", descending=False):
+            runs = tuple(r for r in record.runs if r.run_id not in wanted)
+            if len(runs) != len(record.runs):
+                row = session_from_record(record, with_runs=False)
+                row["updated_at"] = int(time.time())
+                self.engine.sessions.upsert(session_to_record(row, runs))
+                found = True
+                if first_only:
+                    return True
+        return found
+
+
+def _prepare(
+    session: Any, existing: Session | None, *, preserve_updated_at: bool
+) -> tuple[dict[str, Any], Session] | None:
+    """Agno's session row and the record to store; ``None`` if another user owns it."""
+    row = session.to_dict(include_runs=False)
+    for cls, value in _TYPES.items():
+        if isinstance(session, cls):
+            row["session_type"] = value
+    now = int(time.time())
+    if existing is not None:
+        if existing.user_id is not None and existing.user_id != row.get("user_id"):
+            return None
+        if not (preserve_updated_at and row.get("updated_at") is not None):
+            row["updated_at"] = now
+        runs = existing.runs
+    else:
+        row["created_at"] = row.get("created_at", now)
+        row["updated_at"] = row.get("created_at")
+        runs = tuple(
+            run_to_record(run if isinstance(run, dict) else run.to_dict())
+            for run in session.runs or ()
+        )
+    return row, session_to_record(row, runs)
+
+
+def _result(
+    session: Any, prepared: tuple[dict[str, Any], Session], deserialize: bool | None
+) -> Any:
+    """What Agno's upsert returns: the row with the stored runs (``deserialize=False``),
+    or the session object carrying the caller's runs."""
+    row, record = prepared
+    result = deepcopy(row)
+    if not deserialize:
+        result["runs"] = [run_from_record(run) for run in record.runs]
+        return result
+    upserted = deserialize_session(None, result)
+    upserted.runs = session.runs
+    return upserted
