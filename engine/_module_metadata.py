@@ -23,10 +23,11 @@ def fixup_module_metadata(
         namespace: The package's globals, holding the re-exported objects.
         names: The package's ``__all__``.
 
-    Only objects defined inside ``module_name``'s own private modules are touched (never a
+    Only objects defined inside the top-level package's own modules are touched (never a
     re-exported third-party object), and each object at most once: O(len(names)) plus the
     methods of each class.
     """
+    root = module_name.partition(".")[0]
     seen: set[int] = set()
 
     def fix(obj: Any, qualname: str) -> None:
@@ -34,7 +35,7 @@ def fixup_module_metadata(
             return
         seen.add(id(obj))
         mod = getattr(obj, "__module__", None)
-        if not isinstance(mod, str) or not mod.startswith(module_name + "."):
+        if not isinstance(mod, str) or not mod.startswith(root + "."):
             return
         obj.__module__ = module_name
         if isinstance(obj, type):

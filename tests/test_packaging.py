@@ -65,3 +65,10 @@ def test_wheel_contains_every_python_folder(tmp_path: Path) -> None:
     assert not missing, f"package folders missing from the wheel: {missing}"
     for package in PACKAGES:
         assert f"{package}/py.typed" in names
+
+
+def test_engine_redis_names_present_as_engine_redis() -> None:
+    import engine.redis
+
+    for name in engine.redis.__all__:
+        assert getattr(engine.redis, name).__module__ == "engine.redis", name
