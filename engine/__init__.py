@@ -3,6 +3,9 @@
 Start with :func:`open_memory_engine`.
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from engine._bridge import AsyncioEngine as AsyncioEngine
 from engine._bridge import AsyncioPipeline as AsyncioPipeline
 from engine._bridge import BlockingEngine as BlockingEngine
@@ -33,6 +36,7 @@ from engine._inspect import inspect_data_dir as inspect_data_dir
 from engine._journal_format import JournalCorrupt as JournalCorrupt
 from engine._knowledge_api import Knowledge as Knowledge
 from engine._memories_api import Memories as Memories
+from engine._module_metadata import fixup_module_metadata as _fixup
 from engine._pipeline import Pipeline as Pipeline
 from engine._pipeline import PipelineResult as PipelineResult
 from engine._records import KnowledgeDoc as KnowledgeDoc
@@ -102,3 +106,11 @@ __all__ = [
     "shard_of",
     "thaw",
 ]
+
+try:
+    __version__: str = _version("shardmem")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree never installed
+    __version__ = "0+unknown"
+
+_fixup(__name__, globals(), __all__)
+del _fixup
