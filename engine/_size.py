@@ -33,16 +33,21 @@ def _bound(value: Any) -> int:
         return 6 * len(value) + 2
     if value is None or kind is int or kind is float or kind is bool:
         return _SCALAR
-    if kind is tuple and not (value and attrs.has(type(value[0]))):
-        return len(orjson.dumps(value))  # a payload list, or topics
+    if not value:  # an empty payload, tuple of topics or of runs: no serializing
+        return 2
     if kind is tuple:
-        return sum(_bound(item) + 1 for item in value) + 2
+        if type(value[0]) in _FIELDS or attrs.has(type(value[0])):
+            return sum(_bound(item) + 1 for item in value) + 2
+        return len(orjson.dumps(value))  # a payload list, or topics
     if isinstance(value, dict):
         return len(orjson.dumps(value))
     names = _FIELDS.get(kind)
     if names is None:
         names = _FIELDS[kind] = tuple(field.name for field in attrs.fields(kind))
-    return sum(len(name) + 4 + _bound(getattr(value, name)) for name in names) + 2
+    total = 2
+    for name in names:
+        total += len(name) + 4 + _bound(getattr(value, name))
+    return total
 
 
 def record_size(record: Any) -> int:
