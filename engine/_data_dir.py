@@ -251,10 +251,11 @@ class DataDir:
         with self._manifest_lock:
             write_atomically(self.root / MANIFEST, orjson.dumps(body))
 
-    def record_segment(self, generation: int, shard: int, segment: int) -> None:
+    def record_segment(self, generation: int, shard: int, segment: int | None) -> None:
         """Record in the manifest that ``segment`` is ``shard``'s newest journal
         segment (called once it exists, fsynced), so recovery can tell a deleted last
-        segment from one never written. Runs in a worker thread; shards share a lock.
+        segment from one never written; ``None`` forgets it. Runs in a worker thread;
+        shards share a lock.
 
         Raises:
             OSError: if the manifest cannot be written.
@@ -264,7 +265,10 @@ class DataDir:
             if manifest is None or manifest["generation"] != generation:
                 return
             segments = dict(manifest.get("segments") or {})
-            segments[str(shard)] = segment
+            if segment is None:
+                segments.pop(str(shard), None)
+            else:
+                segments[str(shard)] = segment
             write_atomically(self.root / MANIFEST, orjson.dumps({**manifest, "segments": segments}))
 
     def files(self, generation: int, shard: int) -> ShardFiles:

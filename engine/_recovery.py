@@ -95,11 +95,9 @@ def _replay(
     total = records = truncated = 0
     for position, segment in enumerate(segments):
         path = files.journal(segment)
-        if position and segment != segments[position - 1] + 1:
-            raise JournalCorrupt(
-                f"{files.journal(segments[position - 1] + 1)}: missing (segments "
-                f"{segments[position - 1]} and {segment} are on disk)"
-            )
+        # a gap in the numbers alone is no damage (a torn last segment is deleted by
+        # repair and the next run starts after it); a missing segment that held
+        # entries shows as a sequence jump below, a missing newest one by ``recorded``
         data = read_file(path)
         last = position == len(segments) - 1
         if last and len(data) < HEADER_SIZE:
@@ -164,6 +162,11 @@ def recover_shard(
     seq, next_segment, journal_bytes, replayed, truncated = _replay(
         files, store, seq, first, repair, recorded
     )
+    if repair and recorded is not None and not files.journal(recorded).exists():
+        # repair deleted the recorded segment (torn before its header): record what is
+        # left, so a crash before the next segment opens is not taken for a deletion
+        remaining = [s for s in files.segments() if s >= first]
+        data_dir.record_segment(generation, shard, remaining[-1] if remaining else None)
     return RecoveredShard(
         store, seq, next_segment, journal_bytes, snapshot_bytes, replayed, truncated
     )

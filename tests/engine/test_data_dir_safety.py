@@ -46,15 +46,29 @@ async def test_a_missing_manifest_stops_recovery_and_deletes_nothing(tmp_path: P
     assert sorted(os.listdir(tmp_path)) == files
 
 
-async def test_a_deleted_journal_segment_is_named_not_skipped(tmp_path: Path) -> None:
+async def test_a_deleted_journal_segment_is_found_not_skipped(tmp_path: Path) -> None:
     for run in range(3):  # each run of the engine writes a new segment
         await _write(tmp_path, f"s{run}", shards=1)
     segments = sorted(tmp_path.glob("*.journal"))
     assert len(segments) >= 3
-    missing = segments[1]
-    missing.unlink()
-    with pytest.raises(JournalCorrupt, match=f"{missing.name}: missing"):
+    segments[1].unlink()  # its entries are missing: the next segment's sequence jumps
+    with pytest.raises(JournalCorrupt, match=f"{segments[2].name}: sequence jumps"):
         await _ids(tmp_path, shards=1)
+
+
+async def test_a_torn_last_segment_repaired_away_is_not_taken_for_a_deletion(
+    tmp_path: Path,
+) -> None:
+    """A crash between creating a segment and writing its header leaves a torn file:
+    repair deletes it, the next run starts after it, and that gap is no damage."""
+    await _write(tmp_path, "s1", shards=1)
+    (segment,) = tmp_path.glob("*.journal")
+    number = int(segment.name.split("-")[-1].split(".")[0])
+    torn = segment.with_name(segment.name.replace(f"{number:08d}", f"{number + 1:08d}"))
+    torn.write_bytes(b"SH")  # fewer bytes than a header
+    await _write(tmp_path, "s2", shards=1)  # repairs (deletes the torn one), then writes
+    await _write(tmp_path, "s3", shards=1)
+    assert await _ids(tmp_path, shards=1) == ["s1", "s2", "s3"]
 
 
 async def test_a_planted_tmp_symlink_is_replaced_not_followed(tmp_path: Path) -> None:
