@@ -19,8 +19,9 @@ from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
 from engine._clock import EngineClock
 from engine._config import EngineConfig
 from engine._data_dir import DataDir
+from engine._durable_shard import DurableShard, request_compaction
 from engine._errors import EngineClosed, Overloaded, wrong_thread
-from engine._journal import DurableShard, ShardJournal, request_compaction
+from engine._journal import ShardJournal
 from engine._knowledge_api import Knowledge
 from engine._memories_api import Memories
 from engine._pipeline import Pipeline

@@ -21,7 +21,7 @@ from engine import (
     open_memory_engine,
     shard_of,
 )
-from engine._journal import DurableShard
+from engine._durable_shard import DurableShard
 from engine._journal_format import (
     HEADER_SIZE,
     decode_entry,

@@ -24,7 +24,7 @@ from engine import (
     open_memory_engine,
 )
 from engine._data_dir import MANIFEST
-from engine._journal import DurableShard
+from engine._durable_shard import DurableShard
 from engine._journal_format import (
     decode_snapshot,
 )
@@ -230,16 +230,16 @@ async def test_a_restore_is_durable_before_the_engine_serves(
     after the engine started serving; a crash before it landed lost the restore and
     left journaled updates of restored records unreplayable. The slowed background
     write makes that window certain."""
-    import engine._journal
+    import engine._durable_shard
 
     release = threading.Event()
-    real = engine._journal.write_snapshot
+    real = engine._durable_shard.write_snapshot
 
     def slow_write(*args: Any) -> int:
         release.wait(timeout=30)
         return real(*args)
 
-    monkeypatch.setattr(engine._journal, "write_snapshot", slow_write)
+    monkeypatch.setattr(engine._durable_shard, "write_snapshot", slow_write)
     async with open_memory_engine(shards=1, start_time=START) as mem:
         await mem.sessions.upsert(Session(session_id="s1", user_id="u"))
         snapshot = await mem.snapshot()
