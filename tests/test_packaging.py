@@ -33,7 +33,7 @@ def test_records_still_pickle_after_the_module_fixup() -> None:
     run = engine.Run(run_id="r1", messages=(message,))
     for value in (message, run, engine.FrozenDict({"a": 1})):
         assert pickle.loads(pickle.dumps(value)) == value
-    assert b"engine._records" not in pickle.dumps(message)
+    assert b"engine._core._records" not in pickle.dumps(message)
 
 
 def test_wheel_contains_every_python_folder(tmp_path: Path) -> None:

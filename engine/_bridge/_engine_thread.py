@@ -22,7 +22,7 @@ import trio
 from engine._bridge._mailbox import Mailbox
 from engine._bridge._portal import Portal
 from engine._bridge._starter import Starter
-from engine._errors import EngineClosed
+from engine._core._errors import EngineClosed
 
 __all__ = ["EngineThread"]
 

@@ -16,16 +16,16 @@ from contextlib import suppress
 from types import TracebackType
 from typing import Any, Final
 
+from engine._api._knowledge import Knowledge
+from engine._api._memories import Memories
+from engine._api._sessions import Sessions
+from engine._api._working import Working
 from engine._bridge._engine_thread import EngineThread
 from engine._bridge._generate import asyncio_class, blocking_class
 from engine._bridge._pipelines import AsyncioPipeline, BlockingPipeline
 from engine._bridge._portal import Portal
 from engine._bridge._requests import settle
-from engine._config import EngineConfig
-from engine._knowledge_api import Knowledge
-from engine._memories_api import Memories
-from engine._sessions_api import Sessions
-from engine._working_api import Working
+from engine._core._config import EngineConfig
 
 __all__ = ["AsyncioEngine", "BlockingEngine", "blocking_handle", "asyncio_handle"]
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from engine._bridge._mailbox import Mailbox
 from engine._bridge._requests import AsyncioRequest, Request
-from engine._errors import EngineClosed
+from engine._core._errors import EngineClosed
 
 __all__ = ["LoopLink"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import trio
 
 from engine._bridge._requests import Request
-from engine._errors import EngineClosed
+from engine._core._errors import EngineClosed
 
 __all__ = ["Mailbox"]
 

@@ -20,7 +20,7 @@ from engine._bridge._engine_thread import EngineThread
 from engine._bridge._handles import AsyncioEngine, BlockingEngine, asyncio_handle, blocking_handle
 from engine._bridge._portal import attach_portal
 from engine._bridge._requests import settle
-from engine._config import EngineConfig
+from engine._core._config import EngineConfig
 
 __all__ = [
     "attach_blocking",
@@ -66,12 +66,12 @@ def _opener(
         given = sorted(name for name, value in redis.items() if value is not _UNSET)
         if given:
             raise TypeError(f"{', '.join(given)}: only for the Redis backend (give redis_url=)")
-        from engine._engine import open_memory_engine
+        from engine._embedded._engine import open_memory_engine
 
         return partial(open_memory_engine, data_dir=data_dir, fsync=fsync, **common)
     if data_dir is not None or fsync is not None:
         raise TypeError("data_dir, fsync: only for the embedded engine, not with redis_url=")
-    from engine._redis_open import open_redis_memory
+    from engine._redis._open import open_redis_memory
 
     options = {name: value for name, value in redis.items() if value is not _UNSET}
     return partial(open_redis_memory, url, **options, **common)

@@ -22,7 +22,7 @@ from engine._bridge._loop_link import LoopLink
 from engine._bridge._mailbox import Mailbox
 from engine._bridge._requests import AsyncioRequest, BlockingRequest, Request
 from engine._bridge._starter import Starter
-from engine._errors import EngineClosed, WrongThread
+from engine._core._errors import EngineClosed, WrongThread
 
 __all__ = ["Portal", "attach_portal"]
 

@@ -21,7 +21,7 @@ import outcome
 import trio
 
 from engine._bridge._requests import Request
-from engine._errors import EngineClosed
+from engine._core._errors import EngineClosed
 
 __all__ = ["Starter"]
 

@@ -14,7 +14,7 @@ import trio
 from bench import main
 from engine import KnowledgeDoc, Message, Run, Session, UserMemory, open_memory_engine
 
-#: Journal framing (docs of ``engine._journal_format``): a 22-byte segment header, then
+#: Journal framing (docs of ``engine._durable._format``): a 22-byte segment header, then
 #: records of ``length u32 | crc32 u32 | payload``, little-endian.
 JOURNAL_HEADER_BYTES = 22
 FRAME = struct.Struct("<II")

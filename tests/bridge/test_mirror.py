@@ -18,7 +18,7 @@ from engine import (
 )
 from engine._bridge._generate import asyncio_class, blocking_class, public_methods
 from engine._bridge._handles import HANDWRITTEN
-from engine._redis_engine import RedisMemoryEngine
+from engine._redis._engine import RedisMemoryEngine
 
 FACADES = {"sessions": Sessions, "memories": Memories, "working": Working, "knowledge": Knowledge}
 

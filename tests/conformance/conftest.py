@@ -108,7 +108,7 @@ def open_backend(
                 yield engine
             return
         pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
-        from engine._redis_engine import open_redis_memory
+        from engine._redis._engine import open_redis_memory
 
         if backend == "redis-blocking":
             async with open_blocking(

@@ -230,7 +230,7 @@ def on_durable(program: list[Call]) -> list[Any]:
 
 
 def on_redis(program: list[Call], url: str, cluster: bool) -> list[Any]:
-    from engine._redis_engine import open_redis_memory
+    from engine._redis._engine import open_redis_memory
 
     async def main() -> list[Any]:
         async with open_redis_memory(

@@ -21,13 +21,13 @@ from engine import (
     open_memory_engine,
     shard_of,
 )
-from engine._durable_shard import DurableShard
-from engine._journal_format import (
+from engine._core._snapshot import routing_key
+from engine._durable._format import (
     HEADER_SIZE,
     decode_entry,
     read_frames,
 )
-from engine._snapshot import routing_key
+from engine._embedded._durable_shard import DurableShard
 
 START = 1_000_000.0
 

@@ -20,7 +20,7 @@ from engine import (
     NotFound,
     open_memory_engine,
 )
-from engine._keyword import STOP_WORDS
+from engine._core._text import STOP_WORDS
 
 START = 1_000_000.0
 KINDS = ("sessions", "memories", "working", "knowledge")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from engine import MemoryEngine, open_memory_engine
-from engine._durable_shard import DurableShard
-from engine._journal import ShardJournal
+from engine._durable._journal import ShardJournal
+from engine._embedded._durable_shard import DurableShard
 
 START = 1_000_000.0  # the engine clock at start, epoch seconds
 

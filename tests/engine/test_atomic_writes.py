@@ -26,10 +26,10 @@ from engine import (
     UserMemory,
     WorkingMemory,
 )
-from engine._expiry import ExpiryIndex
-from engine._keyword import KeywordIndex
-from engine._ordered import OrderedGroups
-from engine._store import ShardStore
+from engine._store._expiry import ExpiryIndex
+from engine._store._keyword import KeywordIndex
+from engine._store._ordered import OrderedGroups
+from engine._store._store import ShardStore
 
 NOW = 1_000.0
 TTL = 500.0

@@ -19,7 +19,7 @@ import trio
 import trio.testing
 
 from engine import JournalUnavailable, Session, UserMemory, open_memory_engine
-from engine._journal import RETRY_INTERVAL
+from engine._durable._journal import RETRY_INTERVAL
 
 DISK = 512 * 1024  # bytes
 

@@ -30,13 +30,13 @@ from engine import (
     open_memory_engine,
     shard_of,
 )
-from engine._data_dir import MANIFEST
-from engine._durable_shard import DurableShard
-from engine._journal import ShardJournal
-from engine._journal_format import (
+from engine._durable._data_dir import MANIFEST
+from engine._durable._format import (
     HEADER_SIZE,
     decode_snapshot,
 )
+from engine._durable._journal import ShardJournal
+from engine._embedded._durable_shard import DurableShard
 
 from ._durable_support import (
     START,
@@ -368,18 +368,18 @@ async def test_compaction_bounds_the_journal(
 async def test_the_shard_keeps_serving_while_the_snapshot_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviours: list[DurableShard]
 ) -> None:
-    import engine._durable_shard
+    import engine._embedded._durable_shard
 
     release = threading.Event()
     writing = threading.Event()
-    real = engine._durable_shard.write_snapshot
+    real = engine._embedded._durable_shard.write_snapshot
 
     def slow_write(*args: Any) -> int:
         writing.set()
         assert release.wait(timeout=30), "the test never released the snapshot"
         return real(*args)
 
-    monkeypatch.setattr(engine._durable_shard, "write_snapshot", slow_write)
+    monkeypatch.setattr(engine._embedded._durable_shard, "write_snapshot", slow_write)
     config = EngineConfig(shards=1, compact_min_bytes=1)  # the first batch compacts
     async with open_memory_engine(config=config, data_dir=tmp_path, start_time=START) as mem:
         try:

@@ -15,8 +15,8 @@ from engine import (
     JournalCorrupt,
     open_memory_engine,
 )
-from engine._data_dir import MANIFEST
-from engine._journal_format import (
+from engine._durable._data_dir import MANIFEST
+from engine._durable._format import (
     HEADER_SIZE,
 )
 
@@ -171,7 +171,7 @@ async def test_a_journal_of_another_shard_is_corrupt(tmp_path: Path) -> None:
 
 
 async def test_undecodable_entry_with_a_good_crc_is_corrupt(tmp_path: Path) -> None:
-    from engine._journal_format import frame
+    from engine._durable._format import frame
 
     await write_sessions(tmp_path, 2)
     path = journal_files(tmp_path)[0]
@@ -182,7 +182,7 @@ async def test_undecodable_entry_with_a_good_crc_is_corrupt(tmp_path: Path) -> N
 
 
 async def test_undecodable_entry_is_named_by_its_offset(tmp_path: Path) -> None:
-    from engine._journal_format import frame
+    from engine._durable._format import frame
 
     await write_sessions(tmp_path, 2)
     path = journal_files(tmp_path)[0]
@@ -194,7 +194,7 @@ async def test_undecodable_entry_is_named_by_its_offset(tmp_path: Path) -> None:
 
 
 async def test_unknown_operation_is_corrupt(tmp_path: Path) -> None:
-    from engine._journal_format import encode_entry, frame
+    from engine._durable._format import encode_entry, frame
 
     await write_sessions(tmp_path, 2)
     path = journal_files(tmp_path)[0]
@@ -205,7 +205,7 @@ async def test_unknown_operation_is_corrupt(tmp_path: Path) -> None:
 
 
 async def test_sequence_gap_is_corrupt(tmp_path: Path) -> None:
-    from engine._journal_format import encode_entry, frame
+    from engine._durable._format import encode_entry, frame
 
     await write_sessions(tmp_path, 2)
     path = journal_files(tmp_path)[0]

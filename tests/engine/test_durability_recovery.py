@@ -23,11 +23,11 @@ from engine import (
     UserMemory,
     open_memory_engine,
 )
-from engine._data_dir import MANIFEST
-from engine._durable_shard import DurableShard
-from engine._journal_format import (
+from engine._durable._data_dir import MANIFEST
+from engine._durable._format import (
     decode_snapshot,
 )
+from engine._embedded._durable_shard import DurableShard
 
 from ._durable_support import (
     START,
@@ -230,16 +230,16 @@ async def test_a_restore_is_durable_before_the_engine_serves(
     after the engine started serving; a crash before it landed lost the restore and
     left journaled updates of restored records unreplayable. The slowed background
     write makes that window certain."""
-    import engine._durable_shard
+    import engine._embedded._durable_shard
 
     release = threading.Event()
-    real = engine._durable_shard.write_snapshot
+    real = engine._embedded._durable_shard.write_snapshot
 
     def slow_write(*args: Any) -> int:
         release.wait(timeout=30)
         return real(*args)
 
-    monkeypatch.setattr(engine._durable_shard, "write_snapshot", slow_write)
+    monkeypatch.setattr(engine._embedded._durable_shard, "write_snapshot", slow_write)
     async with open_memory_engine(shards=1, start_time=START) as mem:
         await mem.sessions.upsert(Session(session_id="s1", user_id="u"))
         snapshot = await mem.snapshot()

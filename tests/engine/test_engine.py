@@ -21,7 +21,7 @@ from engine import (
     UserMemory,
     open_memory_engine,
 )
-from engine._store import ShardStore
+from engine._store._store import ShardStore
 
 from .conftest import START
 

@@ -1,4 +1,4 @@
-"""The on-disk formats (``engine._journal_format``): header, framing, entries, snapshots.
+"""The on-disk formats (``engine._durable._format``): header, framing, entries, snapshots.
 
 Pure: bytes in, bytes out. The on-disk behaviour of recovery (truncating a torn tail,
 refusing damage in the middle) is tested in ``test_durability.py``.
@@ -28,8 +28,8 @@ from engine import (
     UserMemory,
     WorkingMemory,
 )
-from engine._codec import freeze
-from engine._journal_format import (
+from engine._core._codec import freeze
+from engine._durable._format import (
     FORMAT_VERSION,
     HEADER_SIZE,
     JOURNAL_MAGIC,

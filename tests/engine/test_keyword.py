@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import EngineConfig, ShardStore, UserMemory, open_memory_engine
-from engine._keyword import STOP_WORDS, KeywordIndex, memory_terms, tokenize
-from engine._memory_table import members
+from engine._core._text import STOP_WORDS, memory_terms, tokenize
+from engine._store._keyword import KeywordIndex
+from engine._store._memory_table import members
 
 START = 1_000_000.0
 

@@ -20,7 +20,7 @@ from engine import (
     UserMemory,
     WorkingMemory,
 )
-from engine._size import _bound, check_record_size, record_size
+from engine._core._size import _bound, check_record_size, record_size
 
 # any text a record accepts: every scalar value, controls (6-byte JSON escapes) included
 TEXT = st.text(

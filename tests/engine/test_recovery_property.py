@@ -40,7 +40,7 @@ from engine import (
     open_memory_engine,
     shard_of,
 )
-from engine._snapshot import routing_key
+from engine._core._snapshot import routing_key
 
 START = 1_000_000.0
 KINDS = ("sessions", "memories", "working", "knowledge")

@@ -32,7 +32,7 @@ from engine import (
     UserMemory,
     WorkingMemory,
 )
-from engine._queries import KnowledgeQuery, MemoryQuery, SessionQuery
+from engine._core._queries import KnowledgeQuery, MemoryQuery, SessionQuery
 
 START = 1_000_000.0
 OPERATIONS = 4_000

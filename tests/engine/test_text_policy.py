@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import FrozenDict, InvalidArgument, Message, Run, Session, open_memory_engine
-from engine._codec import INT_MAX, INT_MIN, freeze
-from engine._validate import MAX_ID_LENGTH, check_id, check_limit, check_offset, check_str
+from engine._core._codec import INT_MAX, INT_MIN, freeze
+from engine._core._validate import MAX_ID_LENGTH, check_id, check_limit, check_offset, check_str
 
 # every code point, surrogates included (hypothesis leaves them out by default)
 ANY_CHAR = st.characters(min_codepoint=0, max_codepoint=sys.maxunicode, categories=None)

@@ -36,7 +36,7 @@ def redis_server(request: pytest.FixtureRequest) -> tuple[str, bool]:
 @pytest.fixture
 async def redis_mem(redis_server: tuple[str, bool]) -> AsyncIterator[Any]:
     """A :class:`RedisMemoryEngine` on a fresh prefix, dropped (meta key too) after."""
-    from engine._redis_engine import open_redis_memory
+    from engine._redis._engine import open_redis_memory
 
     url, cluster = redis_server
     prefix = f"t{uuid.uuid4().hex[:12]}"

@@ -20,11 +20,11 @@ import pytest
 import trio
 
 from engine import EngineError, MemoryLimitExceeded, Overloaded, Session, UserMemory
-from engine._errors import BackendUnavailable
+from engine._core._errors import BackendUnavailable
 
 pytest.importorskip("coredis", reason="install the redis extra: pip install -e '.[redis]'")
 
-from engine._redis_engine import open_redis_memory
+from engine._redis._engine import open_redis_memory
 
 pytestmark = [
     pytest.mark.redis,

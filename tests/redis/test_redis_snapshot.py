@@ -14,7 +14,7 @@ pytestmark = pytest.mark.redis
 async def test_restoring_into_a_prefix_that_holds_records_is_refused(
     redis_mem: Any, redis_server: tuple[str, bool]
 ) -> None:
-    from engine._redis_engine import open_redis_memory
+    from engine._redis._engine import open_redis_memory
 
     await redis_mem.sessions.upsert(Session(session_id="s", user_id="u"), ttl=60.0)
     snapshot = await redis_mem.snapshot()

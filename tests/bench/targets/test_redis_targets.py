@@ -102,7 +102,7 @@ def test_a_small_replay_gives_the_engines_results(pipeline: bool) -> None:
 @pytest.mark.redis
 @needs_server
 async def test_each_run_starts_from_an_empty_prefix_and_leaves_nothing() -> None:
-    from engine._redis_engine import open_redis_memory
+    from engine._redis._engine import open_redis_memory
 
     async with open_redis_engine(URL, cluster=False, shards=2) as engine:
         prefix = engine._conn.keys.prefix

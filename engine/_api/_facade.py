@@ -1,0 +1,24 @@
+"""What the facades need from the engine (a structural type, to avoid an import cycle)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from engine._core._config import EngineConfig
+
+__all__ = ["EngineCore"]
+
+
+class EngineCore(Protocol):
+    """The engine's plumbing used by ``mem.sessions`` and the other facades."""
+
+    config: EngineConfig
+
+    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any: ...
+
+    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]: ...
+
+    async def _merged(
+        self, method: Callable[..., Any], query: Any, limit: int | None, offset: int
+    ) -> list[Any]: ...

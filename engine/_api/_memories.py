@@ -1,0 +1,204 @@
+"""``mem.memories``: user memories with topics and search."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Iterable
+from typing import Final
+
+import attrs
+
+from engine._api._facade import EngineCore
+from engine._core._queries import ORDER_FIELDS, MemoryQuery
+from engine._core._records import UserMemory
+from engine._core._validate import (
+    DEFAULT,
+    check_choice,
+    check_id,
+    check_limit,
+    check_offset,
+    check_optional_id,
+    check_optional_str,
+    check_str,
+    check_str_tuple,
+)
+from engine._store._store import ShardStore
+
+__all__ = ["SEARCH_METHODS", "Memories"]
+
+SEARCH_METHODS: Final = ("keyword", "last_n", "first_n")
+
+
+class Memories:
+    """User memories, sharded by ``user_id``; identity is ``(user_id, memory_id)``.
+
+    Every method is a checkpoint and may raise :class:`EngineClosed` once the engine
+    is closed. Cancellation: a write cancelled after its request reached the shard
+    may still be applied; upserting again with the same ``memory_id`` is safe (pass a
+    ``memory_id`` when you need idempotent retries — one generated for you differs
+    per call).
+    """
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: EngineCore) -> None:
+        self._engine = engine
+
+    async def upsert(self, memory: UserMemory, *, ttl: object = DEFAULT) -> UserMemory:
+        """Insert or replace a user memory; a missing ``memory_id`` is generated.
+
+        Args:
+            memory: the :class:`UserMemory`.
+            ttl: seconds, ``None`` for never, or ``DEFAULT`` (the ``memories`` policy).
+
+        Returns:
+            The stored memory (``memory_id`` and timestamps filled).
+
+        Raises:
+            TypeError, InvalidArgument: for a bad argument, or a memory larger than
+                ``EngineConfig.max_record_size`` bytes.
+
+        Complexity: O(log n + words + topics).
+        """
+        if not isinstance(memory, UserMemory):
+            raise TypeError(f"memory: expected UserMemory, got {type(memory).__name__}")
+        self._engine.config.check_size("memory", memory)
+        ttl_s = self._engine.config.resolve_ttl("memories", ttl)
+        if memory.memory_id is None:
+            memory = attrs.evolve(memory, memory_id=uuid.uuid4().hex)
+        stored: UserMemory = await self._engine._call(
+            memory.user_id, ShardStore.upsert_memory, memory, ttl_s
+        )
+        return stored
+
+    async def get(self, memory_id: str, *, user_id: str) -> UserMemory | None:
+        """The memory, or ``None`` if absent or expired. O(1).
+
+        Raises:
+            TypeError, InvalidArgument: for a bad argument.
+        """
+        check_id("memory_id", memory_id)
+        check_id("user_id", user_id)
+        memory: UserMemory | None = await self._engine._call(
+            user_id, ShardStore.get_memory, user_id, memory_id
+        )
+        return memory
+
+    async def list(
+        self,
+        *,
+        user_id: str | None = None,
+        topics: Iterable[str] | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        text: str | None = None,
+        order_by: str = "updated_at",
+        descending: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[UserMemory]:
+        """Memories matching every filter given, ordered, paginated.
+
+        With ``user_id`` only that user's shard is asked; otherwise all shards, merged.
+
+        Args:
+            user_id: whose memories (``None``: every user's).
+            topics: keep memories having any of these topics.
+            agent_id, team_id: equality filters.
+            text: case-insensitive substring of the memory text.
+            order_by: ``"updated_at"`` or ``"created_at"``; descending: newest first.
+            limit: at most this many (``None``: all); offset: skip this many first.
+
+        Raises:
+            TypeError, InvalidArgument: for a bad argument.
+        """
+        query = MemoryQuery(
+            user_id=check_optional_id("user_id", user_id),
+            topics=None if topics is None else check_str_tuple("topics", _listed(topics)),
+            agent_id=check_optional_id("agent_id", agent_id),
+            team_id=check_optional_id("team_id", team_id),
+            text=check_optional_str("text", text),
+            order_by=check_choice("order_by", order_by, ORDER_FIELDS),
+            descending=_bool("descending", descending),
+        )
+        count = check_limit("limit", limit)
+        skip = check_offset("offset", offset)
+        if user_id is None:
+            found: builtins.list[UserMemory] = await self._engine._merged(
+                ShardStore.list_memories, query, count, skip
+            )
+            return found
+        k = None if count is None else skip + count
+        ranked = await self._engine._call(user_id, ShardStore.list_memories, query, k)
+        return [memory for _, memory in ranked[skip:k]]
+
+    async def search(
+        self,
+        user_id: str,
+        query: str | None = None,
+        *,
+        method: str = "keyword",
+        limit: int | None = 10,
+    ) -> builtins.list[UserMemory]:
+        """Find a user's memories.
+
+        Methods:
+            ``"keyword"``: BM25-ranked token match of ``query`` over the memory text
+            and topics, best first; only memories sharing a word with the query.
+            ``"last_n"``: the ``limit`` most recently updated, oldest first.
+            ``"first_n"``: the ``limit`` least recently updated, oldest first.
+
+        Raises:
+            TypeError: if ``query`` is not a ``str`` for ``"keyword"``.
+            InvalidArgument: for an unknown ``method`` or a negative ``limit``.
+
+        Complexity: keyword O(postings of the query's words); last_n/first_n O(log n + limit).
+        """
+        check_id("user_id", user_id)
+        check_choice("method", method, SEARCH_METHODS)
+        count = check_limit("limit", limit)
+        if method == "keyword":
+            check_str("query", query)
+        else:
+            check_optional_str("query", query)
+        found: builtins.list[UserMemory] = await self._engine._call(
+            user_id, ShardStore.search_memories, user_id, query or "", method, count
+        )
+        return found
+
+    async def topics(self, *, user_id: str | None = None) -> builtins.list[str]:
+        """The sorted topics of live memories (of ``user_id``, or of everyone)."""
+        check_optional_id("user_id", user_id)
+        if user_id is not None:
+            found: builtins.list[str] = await self._engine._call(
+                user_id, ShardStore.memory_topics, user_id
+            )
+            return found
+        parts = await self._engine._scatter(ShardStore.memory_topics, None)
+        return sorted({topic for part in parts for topic in part})
+
+    async def delete(self, memory_id: str, *, user_id: str) -> bool:
+        """Delete one memory; ``False`` if there was none."""
+        check_id("memory_id", memory_id)
+        check_id("user_id", user_id)
+        deleted: bool = await self._engine._call(
+            user_id, ShardStore.delete_memory, user_id, memory_id
+        )
+        return deleted
+
+    async def clear(self, user_id: str) -> int:
+        """Delete every memory of ``user_id``; return how many. O(k log n)."""
+        check_id("user_id", user_id)
+        deleted: int = await self._engine._call(user_id, ShardStore.clear_memories, user_id)
+        return deleted
+
+
+def _listed(values: Iterable[str]) -> object:
+    return values if isinstance(values, str) else list(values)
+
+
+def _bool(name: str, value: object) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"{name}: expected bool, got {type(value).__name__} {value!r:.60}")
+    return value

@@ -1,0 +1,73 @@
+"""The size of a write, for ``EngineConfig.max_record_size``.
+
+A write's size is the length in bytes of its record's UTF-8 JSON encoding
+(``record.to_dict()`` as the journal and Redis store it). Computing that for every
+write would serialize every record twice, so the check first takes a cheap upper
+bound (6 bytes per character of text: the longest JSON escape, ``\\u0000``; payloads
+by their encoded length) and serializes the whole record only when the bound is over
+the limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import attrs
+import orjson
+
+from engine._core._errors import InvalidArgument
+
+__all__ = ["MAX_RECORD_SIZE", "check_record_size", "record_size"]
+
+MAX_RECORD_SIZE: Final = 16 << 20
+"""The default ``EngineConfig.max_record_size``: 16 MiB, far below the journal's
+1 GiB frame bound, so every acknowledged write can be read back."""
+
+_SCALAR: Final = 32  # bytes: a number, a bool or null, with its key, at most
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _bound(value: Any) -> int:
+    kind = type(value)
+    if kind is str:
+        return 6 * len(value) + 2
+    if value is None or kind is int or kind is float or kind is bool:
+        return _SCALAR
+    if not value:  # an empty payload, tuple of topics or of runs: no serializing
+        return 2
+    if kind is tuple:
+        if type(value[0]) in _FIELDS or attrs.has(type(value[0])):
+            return sum(_bound(item) + 1 for item in value) + 2
+        return len(orjson.dumps(value))  # a payload list, or topics
+    if isinstance(value, dict):
+        return len(orjson.dumps(value))
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(field.name for field in attrs.fields(kind))
+    total = 2
+    for name in names:
+        total += len(name) + 4 + _bound(getattr(value, name))
+    return total
+
+
+def record_size(record: Any) -> int:
+    """The exact size of ``record`` (a record, or a plain JSON value such as a new
+    session name) in bytes: its UTF-8 JSON encoding. O(size)."""
+    return len(orjson.dumps(record.to_dict() if attrs.has(type(record)) else record))
+
+
+def check_record_size(name: str, record: Any, limit: int) -> None:
+    """Check that one write of ``record`` is at most ``limit`` bytes (see the module
+    docstring). O(fields) below the limit, O(size) near it.
+
+    Raises:
+        InvalidArgument: naming ``name``, the limit and the record's size.
+    """
+    if _bound(record) <= limit:
+        return
+    size = record_size(record)
+    if size > limit:
+        raise InvalidArgument(
+            f"{name}: expected a record of at most {limit} bytes as UTF-8 JSON "
+            f"(EngineConfig.max_record_size), got {size} bytes"
+        )

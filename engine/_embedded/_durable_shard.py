@@ -1,0 +1,191 @@
+"""Durability: the committing shard behaviour, which journals each batch's writes.
+
+Compaction (Redis' AOF rewrite is the model): when the journal outgrows the snapshot
+by ``compact_factor``, the owner takes the live records (an O(n) list of references to
+immutable records), starts a new journal segment, and a background task writes the
+snapshot in a worker thread and then deletes the older segments. The shard keeps
+serving while the snapshot is written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, Final
+
+import trio
+
+from actors import CommitFailed
+from engine._api._clock import EngineClock
+from engine._core._errors import InvalidArgument, JournalUnavailable
+from engine._durable._data_dir import fsync_dir, snapshot_body, write_snapshot
+from engine._durable._journal import ShardJournal
+from engine._embedded._shard import ShardBehaviour
+from engine._store._store import ShardStore
+
+__all__ = ["WRITE_OPS", "DurableShard", "request_compaction"]
+
+#: ShardStore methods that change state; reads are journaled only when they restart
+#: a TTL (``refresh_on_read``).
+WRITE_OPS: Final = frozenset(
+    {
+        "upsert_session",
+        "rename_session",
+        "delete_session",
+        "delete_sessions",
+        "append_run",
+        "set_summary",
+        "upsert_memory",
+        "delete_memory",
+        "clear_memories",
+        "store_working",
+        "update_working",
+        "delete_working",
+        "upsert_doc",
+        "delete_doc",
+        "clear",
+    }
+)
+
+
+def request_compaction(store: ShardStore, now: float) -> bool:
+    """The request that asks a shard to compact (handled by :class:`DurableShard`).
+
+    A shard without a journal refuses it.
+    """
+    raise InvalidArgument("compact: this engine has no data_dir")
+
+
+class DurableShard(ShardBehaviour):
+    """A shard behaviour that journals its writes and commits each batch.
+
+    Args:
+        store, clock: as :class:`ShardBehaviour`.
+        journal: the shard's :class:`ShardJournal`.
+        spawn: starts a background task (for compaction), e.g. ``nursery.start_soon``.
+        compact_factor: compact when the journal exceeds this many times the snapshot.
+        compact_min_bytes: ... and is larger than this many bytes.
+    """
+
+    __slots__ = (
+        "_compact_factor",
+        "_compact_min",
+        "_compact_requested",
+        "_compacting",
+        "_position",
+        "_spawn",
+        "_writes",
+        "compactions",
+        "journal",
+    )
+
+    def __init__(
+        self,
+        store: ShardStore,
+        clock: EngineClock,
+        journal: ShardJournal,
+        spawn: Callable[..., Any],
+        *,
+        compact_factor: float,
+        compact_min_bytes: int,
+    ) -> None:
+        super().__init__(store, clock)
+        self.journal = journal
+        self._spawn = spawn
+        self._compact_factor = compact_factor
+        self._compact_min = compact_min_bytes
+        self._compacting = False
+        self._compact_requested = False
+        self.compactions = 0
+        self._position = -1  # the position in the batch of the request being served
+        self._writes: list[int] = []  # positions of the batch's journaled writes
+
+    def handle(self, message: object) -> object:
+        """Serve one request (journaling what changed state), or a compaction request."""
+        self._position += 1
+        if message[0] is request_compaction:  # type: ignore[index]
+            self._compact_requested = True  # done in commit(), right after this batch
+            return True
+        return super().handle(message)
+
+    def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
+        name = method.__name__
+        store = self.store
+        if name in WRITE_OPS:
+            journal = self.journal
+            if journal.failure is not None and not journal.retry_due():
+                raise journal.unavailable()  # refused before it changes anything
+            # Encode first: a write the journal cannot hold fails before it changes
+            # anything (and before it takes a sequence number).
+            entry = journal.encode(now, name, args)
+            result = method(store, now, *args)
+            journal.append(entry)
+            self._writes.append(self._position)
+            return result
+        touches = store.touches
+        result = method(store, now, *args)
+        if store.touches != touches:  # a read that restarted a TTL (ids only: encodable)
+            self.journal.append(self.journal.encode(now, name, args))
+        return result
+
+    async def commit(self) -> None:
+        """Group commit of the batch just served; maybe start a compaction.
+
+        Raises:
+            CommitFailed: if the journal could not be written: the batch's writes get
+                :class:`JournalUnavailable`, its reads their results, and the shard
+                keeps serving (see :class:`ShardJournal`).
+        """
+        journal = self.journal
+        writes, self._writes, self._position = self._writes, [], -1
+        try:
+            await journal.commit()
+        except JournalUnavailable as error:
+            if writes:
+                raise CommitFailed(error, frozenset(writes)) from None
+            return
+        if journal.failure is not None:
+            return  # no compaction on a disk that just failed
+        if self._compact_requested:
+            self._compact_requested = False
+            await self.start_compaction()
+        elif (
+            not self._compacting
+            and journal.journal_bytes > self._compact_min
+            and journal.journal_bytes > self._compact_factor * journal.snapshot_bytes
+        ):
+            await self.start_compaction()
+
+    async def start_compaction(self) -> bool:
+        """Start writing a snapshot in the background; ``False`` if one is running."""
+        if self._compacting:
+            return False
+        self._compacting = True
+        now = self._clock.now()
+        records = [r for kind in self.store.dump(now).values() for r in kind]
+        ttls = [self.store.ttl_of(r) for r in records]
+        seq = self.journal.seq
+        segment = await self.journal.rotate()
+        self._spawn(self._write_snapshot, records, ttls, now, seq, segment)
+        return True
+
+    async def _write_snapshot(
+        self, records: list[Any], ttls: list[float | None], now: float, seq: int, segment: int
+    ) -> None:
+        journal = self.journal
+        files = journal.files
+
+        def write() -> int:
+            body = snapshot_body(records, ttls, now, files.shard, journal.shards, seq, segment)
+            size = write_snapshot(files, body)
+            for old in files.segments():
+                if old < segment:
+                    os.unlink(files.journal(old))
+            fsync_dir(files.root)
+            return size
+
+        try:
+            journal.snapshot_bytes = await trio.to_thread.run_sync(write)
+            self.compactions += 1
+        finally:
+            self._compacting = False

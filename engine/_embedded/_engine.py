@@ -1,0 +1,380 @@
+"""The engine: shards on actors, the four facades, and ``open_memory_engine``."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from functools import partial
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
+from engine._api._clock import EngineClock
+from engine._api._knowledge import Knowledge
+from engine._api._memories import Memories
+from engine._api._pipeline import Pipeline
+from engine._api._sessions import Sessions
+from engine._api._working import Working
+from engine._core._config import EngineConfig
+from engine._core._errors import EngineClosed, Overloaded, wrong_thread
+from engine._core._routing import shard_of
+from engine._core._snapshot import build_snapshot, parse_snapshot, routing_key
+from engine._core._statistics import EngineStatistics, ShardStatistics
+from engine._durable._data_dir import DataDir
+from engine._durable._journal import ShardJournal
+from engine._durable._recovery import recover
+from engine._embedded._durable_shard import DurableShard, request_compaction
+from engine._embedded._shard import ShardBehaviour
+from engine._store._store import ShardStore
+
+if TYPE_CHECKING:
+    from engine._bridge._handles import BlockingEngine
+
+__all__ = ["MemoryEngine", "open_memory_engine"]
+
+_first = itemgetter(0)
+
+
+class MemoryEngine:
+    """A running engine. Get one from :func:`open_memory_engine`.
+
+    Attributes:
+        sessions: :class:`Sessions` — sessions, runs, messages, summaries.
+        memories: :class:`Memories` — user memories with topics and search.
+        working: :class:`Working` — working memory with a TTL.
+        knowledge: :class:`Knowledge` — the knowledge registry.
+        config: the :class:`EngineConfig` in force.
+    """
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        clock: EngineClock,
+        stores: list[ShardStore],
+        refs: list[ActorRef],
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._stores = stores
+        self._refs = refs
+        self._reject = config.when_full == "reject"
+        self._journals: list[ShardJournal] = []
+        self._closed = False
+        self._thread = threading.get_ident()
+        self.sessions = Sessions(self)
+        self.memories = Memories(self)
+        self.working = Working(self)
+        self.knowledge = Knowledge(self)
+
+    # ------------------------------------------------------- plumbing for facades
+
+    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
+        """Send ``method(store, now, *args)`` to the shard owning ``key``; await it."""
+        ref = self._refs[shard_of(key, len(self._refs))]
+        if self._closed or self._reject or threading.get_ident() != self._thread:
+            return await self._ask_slow(ref, (method, args))
+        try:
+            return await ref.ask((method, args))
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+
+    async def _ask_slow(self, ref: ActorRef, message: tuple[Any, ...]) -> Any:
+        """``_call`` when the engine is closed, rejects when full, or is misused."""
+        if threading.get_ident() != self._thread:
+            raise wrong_thread()
+        if self._closed:
+            raise EngineClosed("the engine is closed")
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            reply = ref.send_nowait(message)
+        except trio.WouldBlock:
+            raise self._overloaded() from None
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+        try:
+            return await reply.wait()
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+
+    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
+        """Send ``method`` to every shard; return the results in shard order."""
+        if threading.get_ident() != self._thread:
+            raise wrong_thread()
+        if self._closed:
+            raise EngineClosed("the engine is closed")
+        try:
+            return await gather(((ref, (method, args)) for ref in self._refs), reject=self._reject)
+        except ActorClosed:
+            raise EngineClosed("the engine is closed") from None
+        except trio.WouldBlock:
+            raise self._overloaded() from None
+
+    def _overloaded(self) -> Overloaded:
+        capacity = self.config.mailbox_size
+        return Overloaded(f"shard mailbox full ({capacity} requests; when_full='reject')")
+
+    async def _merged(
+        self,
+        method: Callable[..., Any],
+        query: Any,
+        limit: int | None,
+        offset: int,
+    ) -> list[Any]:
+        """Scatter a list query; merge the shards' sorted top-k; apply offset/limit."""
+        k = None if limit is None else offset + limit
+        parts = await self._scatter(method, query, k)
+        merged = heapq.merge(*parts, key=_first, reverse=query.descending)
+        stop = None if limit is None else offset + limit
+        return [record for _, record in itertools.islice(merged, offset, stop)]
+
+    # ---------------------------------------------------------------- public API
+
+    @property
+    def shards(self) -> int:
+        """The number of shards."""
+        return len(self._refs)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the engine is closed."""
+        return self._closed
+
+    def now(self) -> float:
+        """The engine clock: epoch seconds advancing with trio's clock."""
+        return self._clock.now()
+
+    async def drop(self) -> int:
+        """Delete every record of every kind. Returns how many live records there were.
+
+        Raises:
+            EngineClosed: if the engine is closed.
+        """
+        counts = await self._scatter(ShardStore.clear)
+        return sum(counts)
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Every live record as one JSON-safe dict (see ``open_memory_engine(snapshot=)``).
+
+        Each shard dumps its records in one request, so each shard's part is
+        consistent; shards are not frozen together (writes to other shards may land
+        between two shards' dumps). Cost: O(records).
+
+        Raises:
+            EngineClosed: if the engine is closed.
+        """
+        dumps = await self._scatter(ShardStore.export)
+        return build_snapshot(dumps, self._clock.now())
+
+    def pipeline(self, *, raise_on_error: bool = True) -> Pipeline:
+        """Queue operations and send them as one request per shard on exit.
+
+        Use as ``async with mem.pipeline() as p:``; see :class:`Pipeline`.
+        """
+        return Pipeline(self, raise_on_error=raise_on_error)
+
+    async def compact(self) -> int:
+        """Ask every shard of a durable engine to compact its journal into a snapshot.
+
+        Each shard starts a new journal segment at once and writes its snapshot in
+        the background; closing the engine waits for those writes. Returns the number
+        of shards asked.
+
+        Raises:
+            InvalidArgument: if the engine has no ``data_dir``.
+            EngineClosed: if the engine is closed.
+        """
+        await self._scatter(request_compaction)
+        return len(self._refs)
+
+    def blocking(self) -> BlockingEngine:
+        """A blocking handle on this engine for the trio app's worker threads.
+
+        Call it inside the trio run; its calls run as tasks of this run (see
+        ``docs/blocking.md``). Closing the handle detaches it only.
+        """
+        from engine._bridge._open import attach_blocking
+
+        return attach_blocking(self)
+
+    def statistics(self) -> EngineStatistics:
+        """A frozen snapshot of every shard's counts and mailbox. Never blocks.
+
+        It reads counters only (atomic under trio's single thread). O(shards).
+        """
+        shards = []
+        journals: list[ShardJournal | None] = [*self._journals] or [None] * len(self._refs)
+        for index, (store, ref, journal) in enumerate(
+            zip(self._stores, self._refs, journals, strict=True)
+        ):
+            mailbox = ref.statistics()
+            shards.append(
+                ShardStatistics(
+                    shard=index,
+                    store=store.counts(),
+                    mailbox_capacity=mailbox.mailbox_capacity,
+                    mailbox_depth=mailbox.mailbox_depth,
+                    mailbox_peak=mailbox.mailbox_peak,
+                    requests=mailbox.requests,
+                    batches=mailbox.batches,
+                    errors=mailbox.errors,
+                    dropped_replies=mailbox.dropped_replies,
+                    timers_fired=mailbox.timers_fired,
+                    commits=mailbox.commits,
+                    fsyncs=0 if journal is None else journal.fsyncs,
+                    journal_entries=0 if journal is None else journal.seq,
+                )
+            )
+        return EngineStatistics(shards=tuple(shards), closed=self._closed)
+
+    def _close(self) -> None:
+        self._closed = True
+        for ref in self._refs:
+            ref.close()
+
+
+@asynccontextmanager
+async def open_memory_engine(
+    shards: int | None = None,
+    *,
+    config: EngineConfig | None = None,
+    snapshot: Mapping[str, Any] | None = None,
+    start_time: float | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    fsync: str | None = None,
+) -> AsyncIterator[MemoryEngine]:
+    """Run a memory engine for the duration of an ``async with`` block.
+
+    Starts one owner task per shard. On exit, new calls raise :class:`EngineClosed`
+    and the block waits until every shard has served the requests already queued.
+    An exception raised in the block reaches the caller as itself (not wrapped in an
+    ``ExceptionGroup``).
+
+    Args:
+        shards: number of shards (>= 1); overrides ``config.shards``. Default 4.
+        config: an :class:`EngineConfig`; default ``EngineConfig()``.
+        snapshot: a dict from :meth:`MemoryEngine.snapshot` to restore before serving.
+            Records are re-routed, so the shard count may differ; records already
+            expired are dropped. With a ``data_dir`` it must be empty.
+        start_time: the engine clock's reading at start (epoch seconds); default
+            ``time.time()``. Tests pin it for exact timestamps.
+        data_dir: make the engine durable: each shard journals its writes there and
+            the engine recovers from it (snapshot + journal replay) before serving.
+            See ``docs/durability.md``.
+        fsync: ``"always"``, ``"everysec"`` or ``"no"``; overrides ``config.fsync``.
+
+    Raises:
+        TypeError, InvalidArgument: for a bad ``shards``, ``config``, ``snapshot`` or
+            ``fsync`` (checked before any task starts).
+        JournalCorrupt: if the data directory is damaged beyond a torn tail.
+        BlockingIOError: if another engine holds ``data_dir``.
+    """
+    if config is None:
+        config = EngineConfig()
+    elif not isinstance(config, EngineConfig):
+        raise TypeError(f"config: expected EngineConfig, got {type(config).__name__}")
+    if shards is not None:
+        config = attrs.evolve(config, shards=shards)
+    if fsync is not None:
+        config = attrs.evolve(config, fsync=fsync)
+    records = [] if snapshot is None else parse_snapshot(snapshot)
+    clock = EngineClock.start(start_time)
+    if data_dir is None:
+        stores = [ShardStore(config) for _ in range(config.shards)]
+        _load(stores, records, clock.now())
+        async with _serve(config, clock, stores, None) as engine:
+            yield engine
+        return
+    directory = await trio.to_thread.run_sync(DataDir.open, data_dir)
+    try:
+        generation, recovered = await trio.to_thread.run_sync(
+            partial(recover, directory, config, clock.now(), restore=records)
+        )
+        stores = [shard.store for shard in recovered]
+        async with _serve(config, clock, stores, (directory, generation, recovered)) as engine:
+            yield engine
+    finally:
+        directory.close()
+
+
+def _load(stores: list[ShardStore], records: list[Any], now: float) -> None:
+    """Load ``(record, ttl)`` pairs into the stores that own them."""
+    for record, ttl in records:
+        stores[shard_of(routing_key(record), len(stores))].load(now, record, ttl)
+
+
+@asynccontextmanager
+async def _serve(
+    config: EngineConfig,
+    clock: EngineClock,
+    stores: list[ShardStore],
+    durable: tuple[DataDir, int, list[Any]] | None,
+) -> AsyncIterator[MemoryEngine]:
+    """Start one owner per store (journaled if ``durable``), yield the engine, stop."""
+    with unwrap_single_error():
+        async with trio.open_nursery() as background:
+            journals: list[ShardJournal] = []
+            async with trio.open_nursery() as nursery:
+                refs: list[ActorRef] = []
+                engine: MemoryEngine | None = None
+                try:
+                    for index, store in enumerate(stores):
+                        behaviour: ShardBehaviour
+                        if durable is None:
+                            behaviour = ShardBehaviour(store, clock)
+                        else:
+                            journal = await _open_journal(config, durable, index)
+                            journals.append(journal)
+                            if config.fsync == "everysec":
+                                await background.start(journal.run_everysec)
+                            behaviour = DurableShard(
+                                store,
+                                clock,
+                                journal,
+                                nursery.start_soon,
+                                compact_factor=config.compact_factor,
+                                compact_min_bytes=config.compact_min_bytes,
+                            )
+                        actor = Actor(
+                            behaviour,
+                            mailbox_size=config.mailbox_size,
+                            timer_batch=config.timer_batch,
+                            max_batch=config.max_batch,
+                        )
+                        refs.append(await nursery.start(actor.serve))
+                    engine = MemoryEngine(config, clock, stores, refs)
+                    engine._journals = journals
+                    yield engine
+                finally:
+                    if engine is not None:
+                        engine._close()
+                    for ref in refs:
+                        ref.close()
+            for journal in journals:
+                await journal.close()  # fsyncs; a later everysec sync() is a no-op
+            background.cancel_scope.cancel()
+
+
+async def _open_journal(
+    config: EngineConfig, durable: tuple[DataDir, int, list[Any]], index: int
+) -> ShardJournal:
+    directory, generation, recovered = durable
+    shard = recovered[index]
+    journal = ShardJournal(
+        directory.files(generation, index),
+        shards=config.shards,
+        seq=shard.seq,
+        segment=shard.next_segment,
+        fsync=config.fsync,
+        journal_bytes=shard.journal_bytes,
+        snapshot_bytes=shard.snapshot_bytes,
+        on_segment=partial(directory.record_segment, generation, index),
+    )
+    await journal.open()
+    return journal

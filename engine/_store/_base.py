@@ -1,0 +1,226 @@
+"""The shard store's state and TTL plumbing (pure: no trio, no clock)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Iterator
+from typing import Any, Final, TypeVar
+
+from engine._core._config import KIND_NAMES, EngineConfig
+from engine._core._records import (
+    WorkingMemory,
+    replace,
+)
+from engine._store._expiry import ExpiryIndex
+from engine._store._knowledge_table import KnowledgeTable
+from engine._store._memory_table import MemoryTable
+from engine._store._session_table import SessionTable
+
+__all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "TTL", "WORKING", "Ranked", "StoreBase", "take"]
+
+SESSION: Final = 0
+MEMORY: Final = 1
+WORKING: Final = 2
+KNOWLEDGE: Final = 3
+
+R = TypeVar("R")
+Ranked = list[tuple[tuple[float, Any], R]]
+TTL = float | None
+
+
+def take(
+    entries: Iterator[tuple[float, Any, R]], k: int | None, now: float
+) -> tuple[Ranked[R], list[Any]]:
+    """Up to ``k`` live entries of ``entries`` as ``((timestamp, key), record)``, and
+    the keys of the expired records met on the way."""
+    taken: Ranked[R] = []
+    expired: list[Any] = []
+    if k == 0:
+        return taken, expired
+    for timestamp, key, record in entries:
+        expires = record.expires_at  # type: ignore[attr-defined]
+        if expires is not None and expires <= now:
+            expired.append(key)
+            continue
+        taken.append(((timestamp, key), record))
+        if k is not None and len(taken) >= k:
+            break
+    return taken, expired
+
+
+class StoreBase:
+    """The state of a shard store and its TTL plumbing; the record kinds' operations
+    are mixins over it (``engine._store_*``), assembled by ``ShardStore``."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.reconfigure(config)
+        self.sessions = SessionTable()
+        self.memories = MemoryTable()
+        self.working: dict[tuple[str, str], WorkingMemory] = {}
+        self.knowledge = KnowledgeTable()
+        self.expiry = ExpiryIndex()
+        self._ttls: dict[tuple[int, Hashable], float] = {}
+        self._expired = [0, 0, 0, 0]
+        #: Reads that restarted a TTL (refresh_on_read): state changes to journal.
+        self.touches = 0
+
+    def reconfigure(self, config: EngineConfig) -> None:
+        """Use ``config``'s TTL policies from now on (records are unchanged)."""
+        self._config = config
+        self._policies = tuple(config.policy(name) for name in KIND_NAMES)
+
+    # Every write is all or nothing (issue: a MemoryError mid-write must not leave a
+    # record in some indexes and not others): each table's put/remove rolls itself
+    # back, the expiry index's set too, and the steps below undo the steps before
+    # them when a later one fails.
+
+    def _set_deadline(self, kind: int, key: Hashable, ttl: TTL, expires: float | None) -> None:
+        previous = self.expiry.deadline(kind, key)
+        self.expiry.set(kind, key, expires)
+        try:
+            if ttl is None:
+                self._ttls.pop((kind, key), None)
+            else:
+                self._ttls[(kind, key)] = ttl
+        except BaseException:
+            self.expiry.set(kind, key, previous)
+            raise
+
+    def _forget_deadline(self, kind: int, key: Hashable) -> None:
+        self.expiry.discard(kind, key)
+        self._ttls.pop((kind, key), None)
+
+    def _table_put(self, kind: int, key: Any, record: Any) -> None:
+        if kind == SESSION:
+            self.sessions.put(record)
+        elif kind == MEMORY:
+            self.memories.put(record)
+        elif kind == WORKING:
+            self.working[key] = record
+        else:
+            self.knowledge.put(record)
+
+    def _table_remove(self, kind: int, key: Any) -> Any:
+        if kind == SESSION:
+            return self.sessions.remove(key)
+        if kind == MEMORY:
+            return self.memories.remove(key)
+        if kind == WORKING:
+            return self.working.pop(key, None)
+        return self.knowledge.remove(key)
+
+    def _write(self, kind: int, key: Any, record: Any, ttl: TTL, expires: float | None) -> None:
+        """Store ``record`` and its deadline: both, or (on an error) neither."""
+        old = self._records_of(kind).get(key)
+        self._table_put(kind, key, record)
+        try:
+            self._set_deadline(kind, key, ttl, expires)
+        except BaseException:
+            if old is None:
+                self._table_remove(kind, key)
+            else:
+                self._table_put(kind, key, old)
+            raise
+
+    def _refreshed(
+        self, kind: int, key: Hashable, now: float, current: float | None
+    ) -> float | None:
+        """The deadline after a partial update: restarted if the policy says so."""
+        ttl = self._ttls.get((kind, key))
+        if ttl is None or not self._policies[kind].refresh_on_update:
+            return current
+        return now + ttl
+
+    def _touch(self, kind: int, key: Hashable, record: R, now: float) -> R:
+        """Apply ``refresh_on_read``: restart the TTL of a record just read."""
+        ttl = self._ttls.get((kind, key))
+        if ttl is None or not self._policies[kind].refresh_on_read:
+            return record
+        expires = now + ttl
+        record = replace(record, expires_at=expires)
+        self.expiry.set(kind, key, expires)
+        self.touches += 1
+        table: Any = self._records_of(kind)
+        table[key] = record  # sort keys (created/updated) unchanged: no reindexing
+        return record
+
+    def _records_of(self, kind: int) -> dict[Any, Any]:
+        if kind == SESSION:
+            return self.sessions.records
+        if kind == MEMORY:
+            return self.memories.records
+        if kind == WORKING:
+            return self.working
+        return self.knowledge.records
+
+    def _remove(self, kind: int, key: Any) -> Any:
+        """Remove the record at ``key`` and its deadline; all or nothing."""
+        record = self._table_remove(kind, key)
+        try:
+            self._forget_deadline(kind, key)
+        except BaseException:
+            if record is not None:
+                self._table_put(kind, key, record)
+            raise
+        return record
+
+    def _remove_all(self, kind: int, keys: Iterable[Any]) -> int:
+        """Remove the records at ``keys``: all of them, or (on an error) none."""
+        removed: list[tuple[Any, Any, TTL]] = []
+        try:
+            for key in keys:
+                ttl = self._ttls.get((kind, key))
+                record = self._remove(kind, key)
+                if record is not None:
+                    removed.append((key, record, ttl))
+        except BaseException:
+            for key, record, ttl in reversed(removed):
+                self._write(kind, key, record, ttl, record.expires_at)
+            raise
+        return len(removed)
+
+    def _expire(self, kind: int, key: Any) -> None:
+        if self._remove(kind, key) is not None:
+            self._expired[kind] += 1
+
+    @staticmethod
+    def _alive(record: Any, now: float) -> bool:
+        expires = record.expires_at
+        return expires is None or expires > now
+
+    def _live(self, kind: int, key: Any, now: float) -> Any:
+        record = self._records_of(kind).get(key)
+        if record is not None and record.expires_at is not None and record.expires_at <= now:
+            self._expire(kind, key)
+            return None
+        return record
+
+    def _deadline(self, now: float, ttl: TTL) -> float | None:
+        return None if ttl is None else now + ttl
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline (epoch seconds) of any record, or ``None``. O(1)."""
+        return self.expiry.next_deadline()
+
+    def expire_due(self, now: float, limit: int | float = math.inf) -> int:
+        """Remove up to ``limit`` records whose deadline is <= ``now``; return how many.
+
+        Complexity: O(k log n) for k records removed.
+        """
+        removed = 0
+        while removed < limit:
+            due = self.expiry.pop_due(now, int(min(limit - removed, 1024)))
+            if not due:
+                break
+            for index, (kind, key) in enumerate(due):
+                try:
+                    if self._remove(kind, key) is not None:
+                        self._expired[kind] += 1
+                except BaseException:  # the rest keep their deadlines: swept later
+                    for other_kind, other_key in due[index:]:
+                        record = self._records_of(other_kind).get(other_key)
+                        if record is not None:
+                            self.expiry.set(other_kind, other_key, record.expires_at)
+                    raise
+            removed += len(due)
+        return removed

@@ -1,0 +1,47 @@
+"""Shard store operations on the knowledge registry."""
+
+from __future__ import annotations
+
+from engine._core._queries import KnowledgeQuery
+from engine._core._records import (
+    KnowledgeDoc,
+    replace,
+)
+from engine._store._base import KNOWLEDGE, TTL, Ranked, StoreBase, take
+
+__all__ = ["KnowledgeOps"]
+
+
+class KnowledgeOps(StoreBase):
+    """Knowledge documents keyed by ``doc_id``."""
+
+    def upsert_doc(self, now: float, doc: KnowledgeDoc, ttl: TTL) -> KnowledgeDoc:
+        """Insert or replace a knowledge document."""
+        old: KnowledgeDoc | None = self._live(KNOWLEDGE, doc.doc_id, now)
+        if old is not None:
+            created = old.created_at
+        else:
+            created = now if doc.created_at is None else doc.created_at
+        expires = self._deadline(now, ttl)
+        stored = replace(doc, created_at=created, updated_at=now, expires_at=expires)
+        self._write(KNOWLEDGE, doc.doc_id, stored, ttl, expires)
+        return stored
+
+    def get_doc(self, now: float, doc_id: str) -> KnowledgeDoc | None:
+        """The live document or ``None``."""
+        doc: KnowledgeDoc | None = self._live(KNOWLEDGE, doc_id, now)
+        return None if doc is None else self._touch(KNOWLEDGE, doc_id, doc, now)
+
+    def list_docs(self, now: float, query: KnowledgeQuery, k: int | None) -> Ranked[KnowledgeDoc]:
+        """The first ``k`` live documents matching ``query``, with their sort keys."""
+        taken, expired = take(self.knowledge.scan(query), k, now)
+        for key in expired:
+            self._expire(KNOWLEDGE, key)
+        return taken
+
+    def delete_doc(self, now: float, doc_id: str) -> bool:
+        """Delete a document; ``False`` if there was no live one."""
+        if self._live(KNOWLEDGE, doc_id, now) is None:
+            return False
+        self._remove(KNOWLEDGE, doc_id)
+        return True

@@ -1,0 +1,86 @@
+"""The knowledge registry of one shard, ordered by ``updated_at`` and ``created_at``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine._core._queries import KnowledgeQuery
+from engine._core._records import KnowledgeDoc
+from engine._store._ordered import OrderedGroups
+
+__all__ = ["KnowledgeTable"]
+
+_ALL = ("all",)
+
+
+class KnowledgeTable:
+    """Knowledge documents by ``doc_id``, with ordered indexes. put/remove O(log n)."""
+
+    __slots__ = ("by_created", "by_updated", "records")
+
+    def __init__(self) -> None:
+        self.records: dict[str, KnowledgeDoc] = {}
+        self.by_updated = OrderedGroups()
+        self.by_created = OrderedGroups()
+
+    def put(self, doc: KnowledgeDoc) -> None:
+        """Insert or replace ``doc`` (timestamps must be set). All or nothing: if an
+        index update fails part-way, the previous document is back and the error
+        propagates."""
+        old = self.records.get(doc.doc_id)
+        if old is not None:
+            self.remove(doc.doc_id)
+        try:
+            self._add(doc)
+        except BaseException:
+            self._scrub(doc)
+            if old is not None:
+                self._add(old)
+            raise
+
+    def _add(self, doc: KnowledgeDoc) -> None:
+        self.records[doc.doc_id] = doc
+        self.by_updated.add(_ALL, doc.updated_at, doc.doc_id)  # type: ignore[arg-type]
+        self.by_created.add(_ALL, doc.created_at, doc.doc_id)  # type: ignore[arg-type]
+
+    def remove(self, doc_id: str) -> KnowledgeDoc | None:
+        """Remove and return the document, or ``None``. All or nothing."""
+        doc = self.records.get(doc_id)
+        if doc is None:
+            return None
+        try:
+            self.by_updated.remove(_ALL, doc.updated_at, doc_id)  # type: ignore[arg-type]
+            self.by_created.remove(_ALL, doc.created_at, doc_id)  # type: ignore[arg-type]
+            del self.records[doc_id]
+        except BaseException:
+            self._scrub(doc)
+            self._add(doc)
+            raise
+        return doc
+
+    def _scrub(self, doc: KnowledgeDoc) -> None:
+        """Remove every trace of ``doc``, tolerating a half-done put or remove."""
+        if self.records.get(doc.doc_id) is doc:
+            del self.records[doc.doc_id]
+        self.by_updated.discard_from((_ALL,), doc.updated_at, doc.doc_id)  # type: ignore[arg-type]
+        self.by_created.discard_from((_ALL,), doc.created_at, doc.doc_id)  # type: ignore[arg-type]
+
+    def scan(self, query: KnowledgeQuery) -> Iterator[tuple[float, str, KnowledgeDoc]]:
+        """Documents matching ``query`` in its order (expired ones included)."""
+        index = self.by_created if query.order_by == "created_at" else self.by_updated
+        for timestamp, doc_id in index.scan(_ALL, descending=query.descending):
+            doc = self.records[doc_id]
+            if query.status is None or doc.status == query.status:
+                yield timestamp, doc_id, doc
+
+    def clear(self) -> None:
+        """Remove every document."""
+        self.records.clear()
+        self.by_updated.clear()
+        self.by_created.clear()
+
+    def _check(self) -> None:
+        """Assert invariants (for tests)."""
+        self.by_updated._check()
+        self.by_created._check()
+        assert self.by_updated.size(_ALL) == len(self.records) == self.by_created.size(_ALL)

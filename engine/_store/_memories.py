@@ -1,0 +1,110 @@
+"""Shard store operations on user memories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine._core._queries import MemoryQuery
+from engine._core._records import (
+    UserMemory,
+    replace,
+)
+from engine._store._base import MEMORY, TTL, Ranked, StoreBase, take
+from engine._store._memory_table import members
+
+__all__ = ["MemoryOps"]
+
+
+class MemoryOps(StoreBase):
+    """User memories: upsert, get, list, search (keyword/last_n/first_n), topics."""
+
+    def upsert_memory(self, now: float, memory: UserMemory, ttl: TTL) -> UserMemory:
+        """Insert or replace a user memory (``memory_id`` must be set)."""
+        assert memory.memory_id is not None
+        key = (memory.user_id, memory.memory_id)
+        old: UserMemory | None = self._live(MEMORY, key, now)
+        if old is not None:
+            created = old.created_at
+        else:
+            created = now if memory.created_at is None else memory.created_at
+        expires = self._deadline(now, ttl)
+        stored = replace(memory, created_at=created, updated_at=now, expires_at=expires)
+        self._write(MEMORY, key, stored, ttl, expires)
+        return stored
+
+    def get_memory(self, now: float, user_id: str, memory_id: str) -> UserMemory | None:
+        """The live memory or ``None``."""
+        key = (user_id, memory_id)
+        memory: UserMemory | None = self._live(MEMORY, key, now)
+        return None if memory is None else self._touch(MEMORY, key, memory, now)
+
+    def list_memories(self, now: float, query: MemoryQuery, k: int | None) -> Ranked[UserMemory]:
+        """The first ``k`` live memories matching ``query``, with their sort keys."""
+        taken, expired = take(self.memories.scan(query), k, now)
+        for key in expired:
+            self._expire(MEMORY, key)
+        return taken
+
+    def search_memories(
+        self, now: float, user_id: str, query: str, method: str, limit: int | None
+    ) -> list[UserMemory]:
+        """A user's memories by ``method``: ``"keyword"`` (BM25-ranked, best first),
+        ``"last_n"`` (the newest ``limit`` updates, oldest first) or ``"first_n"``
+        (the oldest ``limit``, oldest first). ``limit=None``: every match."""
+        if method == "keyword":
+            while True:
+                everything = self.memories.by_updated.size(("user", user_id))
+                ranked = self.memories.keywords.search(
+                    user_id, query, everything if limit is None else limit
+                )
+                keys = [(user_id, mid) for _, mid in ranked]
+                before = len(self.memories.records)
+                found = [self._live(MEMORY, key, now) for key in keys]
+                if all(memory is not None for memory in found) or (
+                    len(self.memories.records) == before  # nothing expired: no retry
+                ):
+                    return [
+                        self._touch(MEMORY, k, m, now)
+                        for k, m in zip(keys, found, strict=True)
+                        if m is not None
+                    ]
+                # Expired memories were in the top k and are now removed: rank again.
+        scan = MemoryQuery(user_id=user_id, descending=method == "last_n")
+        memories = [memory for _, memory in self.list_memories(now, scan, limit)]
+        if method == "last_n":
+            memories.reverse()
+        return [self._touch(MEMORY, (user_id, m.memory_id), m, now) for m in memories]
+
+    def memory_topics(self, now: float, user_id: str | None) -> list[str]:
+        """The topics of live memories (of one user, or all), sorted.
+
+        A topic counts if one of its memories is live (checked with an early exit,
+        so usually one look-up per topic); nothing is swept here. O(t) for t
+        ``(user, topic)`` pairs considered.
+        """
+        memories = self.memories
+        if user_id is None:
+            users: Iterable[str] = memories.by_topic
+        else:
+            users = (user_id,) if user_id in memories.by_topic else ()
+        found = set()
+        for user in users:
+            for topic, ids in memories.by_topic[user].items():
+                if topic not in found and any(
+                    self._alive(memories.records[(user, mid)], now) for mid in members(ids)
+                ):
+                    found.add(topic)
+        return sorted(found)
+
+    def delete_memory(self, now: float, user_id: str, memory_id: str) -> bool:
+        """Delete one memory; ``False`` if there was no live one."""
+        key = (user_id, memory_id)
+        if self._live(MEMORY, key, now) is None:
+            return False
+        self._remove(MEMORY, key)
+        return True
+
+    def clear_memories(self, now: float, user_id: str) -> int:
+        """Delete every memory of ``user_id``; return how many live ones were deleted."""
+        live = [key for key in self.memories.user_keys(user_id) if self._live(MEMORY, key, now)]
+        return self._remove_all(MEMORY, live)  # all or none

@@ -1,0 +1,141 @@
+"""The pure shard store: one shard's records, indexes, TTLs and counters.
+
+No trio, no actors: every method takes ``now`` (epoch seconds) and never reads a
+clock. Only the shard's owner task calls it. A method validates everything before it
+mutates anything, so a request that raises leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from engine._core._records import (
+    KnowledgeDoc,
+    Session,
+    UserMemory,
+    WorkingMemory,
+)
+from engine._core._statistics import StoreCounts
+from engine._store._base import KNOWLEDGE, MEMORY, SESSION, WORKING
+from engine._store._knowledge import KnowledgeOps
+from engine._store._memories import MemoryOps
+from engine._store._sessions import SessionOps
+from engine._store._working import WorkingOps
+
+__all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "WORKING", "ShardStore"]
+
+
+class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
+    """Everything one shard holds: sessions, user memories, working memory, knowledge.
+
+    Args:
+        config: the engine configuration (TTL policies per kind).
+
+    Every record with a deadline is in the :class:`ExpiryIndex`; an expired record is
+    invisible at once (checked on access) and removed by :meth:`expire_due`, which
+    also cleans every secondary index.
+    """
+
+    def clear(self, now: float) -> int:
+        """Remove every record; return how many live records there were. O(n).
+
+        Records already past their deadline but not yet swept count as expired.
+        """
+        count = 0
+        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
+            records = self._records_of(kind).values()
+            alive = sum(self._alive(record, now) for record in records)
+            self._expired[kind] += len(records) - alive
+            count += alive
+        self.sessions.clear()
+        self.memories.clear()
+        self.working.clear()
+        self.knowledge.clear()
+        self.expiry.clear()
+        self._ttls.clear()
+        return count
+
+    def dump(self, now: float) -> dict[str, list[Any]]:
+        """Every live record, by kind (``sessions``, ``memories``, ``working``, ``knowledge``).
+
+        O(n); records are immutable, so the lists share them with the store.
+        """
+        return {
+            name: [r for r in self._records_of(kind).values() if self._alive(r, now)]
+            for name, kind in (
+                ("sessions", SESSION),
+                ("memories", MEMORY),
+                ("working", WORKING),
+                ("knowledge", KNOWLEDGE),
+            )
+        }
+
+    def export(self, now: float) -> dict[str, list[tuple[Any, float | None]]]:
+        """:meth:`dump` with each record's TTL: ``(record, ttl)`` pairs. O(n)."""
+        return {
+            kind: [(record, self.ttl_of(record)) for record in records]
+            for kind, records in self.dump(now).items()
+        }
+
+    @staticmethod
+    def identity(record: Any) -> tuple[int, Hashable]:
+        """The ``(kind, key)`` of a record. Raises ``TypeError`` for a non-record."""
+        if isinstance(record, Session):
+            return SESSION, record.session_id
+        if isinstance(record, UserMemory):
+            return MEMORY, (record.user_id, record.memory_id)
+        if isinstance(record, WorkingMemory):
+            return WORKING, (record.conversation_id, record.memory_type)
+        if isinstance(record, KnowledgeDoc):
+            return KNOWLEDGE, record.doc_id
+        raise TypeError(f"expected a record, got {type(record).__name__}")
+
+    def ttl_of(self, record: Any) -> float | None:
+        """The TTL (seconds) the record was last written with, or ``None``. O(1)."""
+        return self._ttls.get(self.identity(record))
+
+    def load(self, now: float, record: Any, ttl: float | None = None) -> bool:
+        """Put a restored record back as it was (timestamps kept); ``False`` if it
+        had already expired at ``now``.
+
+        ``ttl`` is the TTL later refreshes restart; when ``None`` it is taken as
+        ``expires_at - updated_at``.
+        """
+        kind, key = self.identity(record)
+        expires = record.expires_at
+        if expires is not None and expires <= now:
+            return False
+        if expires is not None and ttl is None:
+            ttl = max(expires - record.updated_at, 1e-9)
+        self._write(kind, key, record, None if expires is None else ttl, expires)
+        return True
+
+    def counts(self) -> StoreCounts:
+        """Counts of live records and expirations. O(1)."""
+        return StoreCounts(
+            sessions=len(self.sessions.records),
+            runs=self.sessions.runs,
+            memories=len(self.memories.records),
+            working=len(self.working),
+            knowledge=len(self.knowledge.records),
+            expiry_entries=len(self.expiry),
+            next_deadline=self.expiry.next_deadline(),
+            expired_sessions=self._expired[SESSION],
+            expired_memories=self._expired[MEMORY],
+            expired_working=self._expired[WORKING],
+            expired_knowledge=self._expired[KNOWLEDGE],
+        )
+
+    def _check(self) -> None:
+        """Assert every invariant of every table and index (for tests)."""
+        self.sessions._check()
+        self.memories._check()
+        self.knowledge._check()
+        self.expiry._check()
+        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
+            for key, record in self._records_of(kind).items():
+                assert self.expiry.deadline(kind, key) == record.expires_at
+        assert set(self._ttls) <= set(self.expiry._deadlines)
+        for kind, key in self.expiry._deadlines:
+            assert key in self._records_of(kind), "a deadline without its record"
