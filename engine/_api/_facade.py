@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from engine._core._config import EngineConfig
+from engine._core._ops import Op
 
 __all__ = ["EngineCore"]
 
@@ -15,10 +15,8 @@ class EngineCore(Protocol):
 
     config: EngineConfig
 
-    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any: ...
+    async def _call(self, key: str, op: Op, *args: Any) -> Any: ...
 
-    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]: ...
+    async def _scatter(self, op: Op, *args: Any) -> list[Any]: ...
 
-    async def _merged(
-        self, method: Callable[..., Any], query: Any, limit: int | None, offset: int
-    ) -> list[Any]: ...
+    async def _merged(self, op: Op, query: Any, limit: int | None, offset: int) -> list[Any]: ...

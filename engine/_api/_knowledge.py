@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 
 from engine._api._facade import EngineCore
+from engine._core import _ops as ops
 from engine._core._queries import ORDER_FIELDS, KnowledgeQuery
 from engine._core._records import KnowledgeDoc
 from engine._core._validate import (
@@ -15,7 +16,6 @@ from engine._core._validate import (
     check_offset,
     check_optional_str,
 )
-from engine._store._store import ShardStore
 
 __all__ = ["Knowledge"]
 
@@ -38,15 +38,13 @@ class Knowledge:
             raise TypeError(f"doc: expected KnowledgeDoc, got {type(doc).__name__}")
         self._engine.config.check_size("doc", doc)
         ttl_s = self._engine.config.resolve_ttl("knowledge", ttl)
-        stored: KnowledgeDoc = await self._engine._call(
-            doc.doc_id, ShardStore.upsert_doc, doc, ttl_s
-        )
+        stored: KnowledgeDoc = await self._engine._call(doc.doc_id, ops.UPSERT_DOC, doc, ttl_s)
         return stored
 
     async def get(self, doc_id: str) -> KnowledgeDoc | None:
         """The document, or ``None`` if absent or expired. O(1)."""
         check_id("doc_id", doc_id)
-        doc: KnowledgeDoc | None = await self._engine._call(doc_id, ShardStore.get_doc, doc_id)
+        doc: KnowledgeDoc | None = await self._engine._call(doc_id, ops.GET_DOC, doc_id)
         return doc
 
     async def list(
@@ -71,12 +69,12 @@ class Knowledge:
             descending=descending,
         )
         found: builtins.list[KnowledgeDoc] = await self._engine._merged(
-            ShardStore.list_docs, query, check_limit("limit", limit), check_offset("offset", offset)
+            ops.LIST_DOCS, query, check_limit("limit", limit), check_offset("offset", offset)
         )
         return found
 
     async def delete(self, doc_id: str) -> bool:
         """Delete a document; ``False`` if there was none."""
         check_id("doc_id", doc_id)
-        deleted: bool = await self._engine._call(doc_id, ShardStore.delete_doc, doc_id)
+        deleted: bool = await self._engine._call(doc_id, ops.DELETE_DOC, doc_id)
         return deleted

@@ -10,6 +10,7 @@ from typing import Final
 import attrs
 
 from engine._api._facade import EngineCore
+from engine._core import _ops as ops
 from engine._core._queries import ORDER_FIELDS, MemoryQuery
 from engine._core._records import UserMemory
 from engine._core._validate import (
@@ -23,7 +24,6 @@ from engine._core._validate import (
     check_str,
     check_str_tuple,
 )
-from engine._store._store import ShardStore
 
 __all__ = ["SEARCH_METHODS", "Memories"]
 
@@ -68,7 +68,7 @@ class Memories:
         if memory.memory_id is None:
             memory = attrs.evolve(memory, memory_id=uuid.uuid4().hex)
         stored: UserMemory = await self._engine._call(
-            memory.user_id, ShardStore.upsert_memory, memory, ttl_s
+            memory.user_id, ops.UPSERT_MEMORY, memory, ttl_s
         )
         return stored
 
@@ -81,7 +81,7 @@ class Memories:
         check_id("memory_id", memory_id)
         check_id("user_id", user_id)
         memory: UserMemory | None = await self._engine._call(
-            user_id, ShardStore.get_memory, user_id, memory_id
+            user_id, ops.GET_MEMORY, user_id, memory_id
         )
         return memory
 
@@ -126,11 +126,11 @@ class Memories:
         skip = check_offset("offset", offset)
         if user_id is None:
             found: builtins.list[UserMemory] = await self._engine._merged(
-                ShardStore.list_memories, query, count, skip
+                ops.LIST_MEMORIES, query, count, skip
             )
             return found
         k = None if count is None else skip + count
-        ranked = await self._engine._call(user_id, ShardStore.list_memories, query, k)
+        ranked = await self._engine._call(user_id, ops.LIST_MEMORIES, query, k)
         return [memory for _, memory in ranked[skip:k]]
 
     async def search(
@@ -163,7 +163,7 @@ class Memories:
         else:
             check_optional_str("query", query)
         found: builtins.list[UserMemory] = await self._engine._call(
-            user_id, ShardStore.search_memories, user_id, query or "", method, count
+            user_id, ops.SEARCH_MEMORIES, user_id, query or "", method, count
         )
         return found
 
@@ -172,25 +172,23 @@ class Memories:
         check_optional_id("user_id", user_id)
         if user_id is not None:
             found: builtins.list[str] = await self._engine._call(
-                user_id, ShardStore.memory_topics, user_id
+                user_id, ops.MEMORY_TOPICS, user_id
             )
             return found
-        parts = await self._engine._scatter(ShardStore.memory_topics, None)
+        parts = await self._engine._scatter(ops.MEMORY_TOPICS, None)
         return sorted({topic for part in parts for topic in part})
 
     async def delete(self, memory_id: str, *, user_id: str) -> bool:
         """Delete one memory; ``False`` if there was none."""
         check_id("memory_id", memory_id)
         check_id("user_id", user_id)
-        deleted: bool = await self._engine._call(
-            user_id, ShardStore.delete_memory, user_id, memory_id
-        )
+        deleted: bool = await self._engine._call(user_id, ops.DELETE_MEMORY, user_id, memory_id)
         return deleted
 
     async def clear(self, user_id: str) -> int:
         """Delete every memory of ``user_id``; return how many. O(k log n)."""
         check_id("user_id", user_id)
-        deleted: int = await self._engine._call(user_id, ShardStore.clear_memories, user_id)
+        deleted: int = await self._engine._call(user_id, ops.CLEAR_MEMORIES, user_id)
         return deleted
 
 

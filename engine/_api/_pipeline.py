@@ -20,15 +20,15 @@ from engine._api._memories import Memories
 from engine._api._sessions import Sessions
 from engine._api._working import Working
 from engine._core._errors import EngineClosed, wrong_thread
+from engine._core._ops import Batch, Call, Op
 from engine._core._routing import shard_of
-from engine._embedded._shard import run_pipeline
 
 __all__ = ["Pipeline", "PipelineResult"]
 
 T = TypeVar("T")
 
-#: A queued operation: ``(shard, store method, args, result)``.
-Operation = tuple[int, Callable[..., Any], tuple[Any, ...], "PipelineResult[Any]"]
+#: A queued operation: ``(shard, op, args, result)``.
+Operation = tuple[int, Op, tuple[Any, ...], "PipelineResult[Any]"]
 
 #: The facade methods a pipeline can queue: each is answered by one shard.
 PIPELINED: Final = {
@@ -95,17 +95,15 @@ class _Queue:
         self.operations: list[Operation] = []
         self.description = ""
 
-    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
+    async def _call(self, key: str, op: Op, *args: Any) -> Any:
         result: PipelineResult[Any] = PipelineResult(self.description)
-        self.operations.append((shard_of(key, self.config.shards), method, args, result))
+        self.operations.append((shard_of(key, self.config.shards), op, args, result))
         return result
 
-    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
+    async def _scatter(self, op: Op, *args: Any) -> list[Any]:
         raise TypeError(f"{self.description} asks every shard: it cannot be pipelined")
 
-    async def _merged(
-        self, method: Callable[..., Any], query: Any, limit: Any, offset: int
-    ) -> list[Any]:
+    async def _merged(self, op: Op, query: Any, limit: Any, offset: int) -> list[Any]:
         raise TypeError(f"{self.description} asks every shard: it cannot be pipelined")
 
 
@@ -250,7 +248,7 @@ class Pipeline:
     async def _run(self, operations: list[Operation]) -> None:
         """The backend's step: run ``operations`` and set each result's ``_outcome``.
 
-        ``operations`` are ``(shard, store method, args, result)`` in queued order.
+        ``operations`` are ``(shard, op, args, result)`` in queued order.
         A backend subclass (e.g. the Redis engine's) overrides this alone.
         """
         engine = self._engine
@@ -265,7 +263,7 @@ class Pipeline:
         else:  # one shard: one ask (when waiting for room is allowed)
             try:
                 outcomes = await engine._refs[first].ask(
-                    (run_pipeline, tuple([(method, args) for _, method, args, _ in operations]))
+                    Batch(tuple([Call(op, args) for _, op, args, _ in operations]))
                 )
             except ActorClosed:
                 raise EngineClosed("the engine is closed") from None
@@ -283,7 +281,7 @@ class Pipeline:
         try:
             replies = await gather(
                 [
-                    (refs[shard], (run_pipeline, tuple([(op[1], op[2]) for op in group])))
+                    (refs[shard], Batch(tuple([Call(op[1], op[2]) for op in group])))
                     for shard, group in per_shard.items()
                 ],
                 reject=engine._reject,

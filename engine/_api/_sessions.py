@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Iterable
 
 from engine._api._facade import EngineCore
+from engine._core import _ops as ops
 from engine._core._errors import InvalidArgument
 from engine._core._queries import ORDER_FIELDS, SessionQuery
 from engine._core._records import (
@@ -29,7 +30,6 @@ from engine._core._validate import (
     check_str_tuple,
     check_timestamp,
 )
-from engine._store._store import ShardStore
 
 __all__ = ["Sessions"]
 
@@ -88,7 +88,7 @@ class Sessions:
         self._engine.config.check_size("session", session)
         ttl_s = self._engine.config.resolve_ttl("sessions", ttl)
         stored: Session = await self._engine._call(
-            session.session_id, ShardStore.upsert_session, session, ttl_s
+            session.session_id, ops.UPSERT_SESSION, session, ttl_s
         )
         return stored
 
@@ -111,7 +111,7 @@ class Sessions:
         check_optional_id("user_id", user_id)
         check_limit("runs_limit", runs_limit)
         session: Session | None = await self._engine._call(
-            session_id, ShardStore.get_session, session_id, user_id, runs_limit
+            session_id, ops.GET_SESSION, session_id, user_id, runs_limit
         )
         return session
 
@@ -167,7 +167,7 @@ class Sessions:
             descending=_check_bool("descending", descending),
         )
         found: builtins.list[Session] = await self._engine._merged(
-            ShardStore.list_sessions,
+            ops.LIST_SESSIONS,
             query,
             check_limit("limit", limit),
             check_offset("offset", offset),
@@ -195,7 +195,7 @@ class Sessions:
         check_optional_id("user_id", user_id)
         self._engine.config.check_size("name", name)
         session: Session = await self._engine._call(
-            session_id, ShardStore.rename_session, session_id, name, user_id
+            session_id, ops.RENAME_SESSION, session_id, name, user_id
         )
         return session
 
@@ -208,7 +208,7 @@ class Sessions:
         check_id("session_id", session_id)
         check_optional_id("user_id", user_id)
         deleted: bool = await self._engine._call(
-            session_id, ShardStore.delete_session, session_id, user_id
+            session_id, ops.DELETE_SESSION, session_id, user_id
         )
         return deleted
 
@@ -231,9 +231,7 @@ class Sessions:
             per_shard.setdefault(shard_of(sid, shards), []).append(sid)
         total = 0
         for group in per_shard.values():
-            total += await self._engine._call(
-                group[0], ShardStore.delete_sessions, tuple(group), user_id
-            )
+            total += await self._engine._call(group[0], ops.DELETE_SESSIONS, tuple(group), user_id)
         return total
 
     async def append_run(self, session_id: str, run: Run, *, user_id: str | None = None) -> Run:
@@ -252,9 +250,7 @@ class Sessions:
         _check_instance("run", run, Run)
         check_optional_id("user_id", user_id)
         self._engine.config.check_size("run", run)
-        stored: Run = await self._engine._call(
-            session_id, ShardStore.append_run, session_id, run, user_id
-        )
+        stored: Run = await self._engine._call(session_id, ops.APPEND_RUN, session_id, run, user_id)
         return stored
 
     async def runs(
@@ -269,7 +265,7 @@ class Sessions:
         check_limit("last_n", last_n)
         check_optional_id("user_id", user_id)
         runs: tuple[Run, ...] = await self._engine._call(
-            session_id, ShardStore.get_runs, session_id, last_n, user_id
+            session_id, ops.GET_RUNS, session_id, last_n, user_id
         )
         return runs
 
@@ -302,7 +298,7 @@ class Sessions:
                 check_choice("roles item", role, MESSAGE_ROLES)
             role_set = frozenset(role_list)
         messages: builtins.list[Message] = await self._engine._call(
-            session_id, ShardStore.get_messages, session_id, last_n_runs, role_set, user_id
+            session_id, ops.GET_MESSAGES, session_id, last_n_runs, role_set, user_id
         )
         return messages
 
@@ -335,7 +331,7 @@ class Sessions:
             raise InvalidArgument("topics: give topics inside the SessionSummary, not both")
         self._engine.config.check_size("summary", summary)
         stored: SessionSummary = await self._engine._call(
-            session_id, ShardStore.set_summary, session_id, summary, user_id
+            session_id, ops.SET_SUMMARY, session_id, summary, user_id
         )
         return stored
 
@@ -350,6 +346,6 @@ class Sessions:
         check_id("session_id", session_id)
         check_optional_id("user_id", user_id)
         summary: SessionSummary | None = await self._engine._call(
-            session_id, ShardStore.get_summary, session_id, user_id
+            session_id, ops.GET_SUMMARY, session_id, user_id
         )
         return summary

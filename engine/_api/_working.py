@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine._api._facade import EngineCore
+from engine._core import _ops as ops
 from engine._core._codec import freeze_mapping
 from engine._core._records import WorkingMemory
 from engine._core._validate import DEFAULT, check_id, check_str, check_ttl
-from engine._store._store import ShardStore
 
 __all__ = ["Working"]
 
@@ -50,7 +50,7 @@ class Working:
         self._engine.config.check_size("working memory", record)
         ttl_s = self._engine.config.resolve_ttl("working", ttl)
         stored: WorkingMemory = await self._engine._call(
-            conversation_id, ShardStore.store_working, record, ttl_s
+            conversation_id, ops.STORE_WORKING, record, ttl_s
         )
         return stored
 
@@ -61,7 +61,7 @@ class Working:
         check_id("conversation_id", conversation_id)
         check_id("memory_type", memory_type)
         record: WorkingMemory | None = await self._engine._call(
-            conversation_id, ShardStore.retrieve_working, conversation_id, memory_type
+            conversation_id, ops.RETRIEVE_WORKING, conversation_id, memory_type
         )
         return record
 
@@ -90,7 +90,7 @@ class Working:
         ttl_arg = DEFAULT if ttl is DEFAULT else check_ttl("ttl", ttl)
         record: WorkingMemory = await self._engine._call(
             conversation_id,
-            ShardStore.update_working,
+            ops.UPDATE_WORKING,
             conversation_id,
             memory_type,
             data,
@@ -104,6 +104,6 @@ class Working:
         check_id("conversation_id", conversation_id)
         check_id("memory_type", memory_type)
         deleted: bool = await self._engine._call(
-            conversation_id, ShardStore.delete_working, conversation_id, memory_type
+            conversation_id, ops.DELETE_WORKING, conversation_id, memory_type
         )
         return deleted

@@ -6,7 +6,7 @@ import heapq
 import itertools
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from operator import itemgetter
@@ -24,13 +24,14 @@ from engine._api._sessions import Sessions
 from engine._api._working import Working
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, Overloaded, wrong_thread
+from engine._core._ops import CLEAR, EXPORT, Call, Compact, Op
 from engine._core._routing import shard_of
 from engine._core._snapshot import build_snapshot, parse_snapshot, routing_key
 from engine._core._statistics import EngineStatistics, ShardStatistics
 from engine._durable._data_dir import DataDir
 from engine._durable._journal import ShardJournal
 from engine._durable._recovery import recover
-from engine._embedded._durable_shard import DurableShard, request_compaction
+from engine._embedded._durable_shard import DurableShard
 from engine._embedded._shard import ShardBehaviour
 from engine._store._store import ShardStore
 
@@ -75,17 +76,17 @@ class MemoryEngine:
 
     # ------------------------------------------------------- plumbing for facades
 
-    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
-        """Send ``method(store, now, *args)`` to the shard owning ``key``; await it."""
+    async def _call(self, key: str, op: Op, *args: Any) -> Any:
+        """Send ``op`` with ``args`` to the shard owning ``key``; await its result."""
         ref = self._refs[shard_of(key, len(self._refs))]
         if self._closed or self._reject or threading.get_ident() != self._thread:
-            return await self._ask_slow(ref, (method, args))
+            return await self._ask_slow(ref, Call(op, args))
         try:
-            return await ref.ask((method, args))
+            return await ref.ask(Call(op, args))
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
 
-    async def _ask_slow(self, ref: ActorRef, message: tuple[Any, ...]) -> Any:
+    async def _ask_slow(self, ref: ActorRef, message: object) -> Any:
         """``_call`` when the engine is closed, rejects when full, or is misused."""
         if threading.get_ident() != self._thread:
             raise wrong_thread()
@@ -103,14 +104,15 @@ class MemoryEngine:
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
 
-    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
-        """Send ``method`` to every shard; return the results in shard order."""
+    async def _scatter(self, op: Op | Compact, *args: Any) -> list[Any]:
+        """Send ``op`` to every shard; return the results in shard order."""
         if threading.get_ident() != self._thread:
             raise wrong_thread()
         if self._closed:
             raise EngineClosed("the engine is closed")
         try:
-            return await gather(((ref, (method, args)) for ref in self._refs), reject=self._reject)
+            message = op if isinstance(op, Compact) else Call(op, args)
+            return await gather(((ref, message) for ref in self._refs), reject=self._reject)
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
         except trio.WouldBlock:
@@ -122,14 +124,14 @@ class MemoryEngine:
 
     async def _merged(
         self,
-        method: Callable[..., Any],
+        op: Op,
         query: Any,
         limit: int | None,
         offset: int,
     ) -> list[Any]:
         """Scatter a list query; merge the shards' sorted top-k; apply offset/limit."""
         k = None if limit is None else offset + limit
-        parts = await self._scatter(method, query, k)
+        parts = await self._scatter(op, query, k)
         merged = heapq.merge(*parts, key=_first, reverse=query.descending)
         stop = None if limit is None else offset + limit
         return [record for _, record in itertools.islice(merged, offset, stop)]
@@ -156,7 +158,7 @@ class MemoryEngine:
         Raises:
             EngineClosed: if the engine is closed.
         """
-        counts = await self._scatter(ShardStore.clear)
+        counts = await self._scatter(CLEAR)
         return sum(counts)
 
     async def snapshot(self) -> dict[str, Any]:
@@ -169,7 +171,7 @@ class MemoryEngine:
         Raises:
             EngineClosed: if the engine is closed.
         """
-        dumps = await self._scatter(ShardStore.export)
+        dumps = await self._scatter(EXPORT)
         return build_snapshot(dumps, self._clock.now())
 
     def pipeline(self, *, raise_on_error: bool = True) -> Pipeline:
@@ -190,7 +192,7 @@ class MemoryEngine:
             InvalidArgument: if the engine has no ``data_dir``.
             EngineClosed: if the engine is closed.
         """
-        await self._scatter(request_compaction)
+        await self._scatter(Compact())
         return len(self._refs)
 
     def blocking(self) -> BlockingEngine:

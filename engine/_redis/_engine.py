@@ -29,6 +29,7 @@ from engine._api._sessions import Sessions
 from engine._api._working import Working
 from engine._core._config import EngineConfig
 from engine._core._errors import BackendUnavailable, EngineClosed, InvalidArgument, wrong_thread
+from engine._core._ops import CLEAR, EXPORT, Op
 from engine._core._routing import shard_of
 from engine._core._snapshot import build_snapshot, parse_snapshot
 from engine._core._statistics import EngineStatistics, ShardStatistics
@@ -38,7 +39,6 @@ from engine._redis._keys import KeyLayout, check_prefix
 from engine._redis._ops import RedisOps
 from engine._redis._pipeline import DeferredConnection, RedisPipeline
 from engine._redis._restore import restore_records
-from engine._store._store import ShardStore
 
 if TYPE_CHECKING:
     from engine._bridge._handles import BlockingEngine
@@ -47,14 +47,6 @@ __all__ = ["RedisMemoryEngine", "RedisStatistics", "open_redis_memory"]
 
 T = TypeVar("T")
 _first = itemgetter(0)
-_OPERATIONS = (
-    "upsert_session", "get_session", "list_sessions", "rename_session", "delete_session",
-    "delete_sessions",
-    "append_run", "get_runs", "get_messages", "set_summary", "get_summary",
-    "upsert_memory", "get_memory", "list_memories", "search_memories", "memory_topics",
-    "delete_memory", "clear_memories", "store_working", "retrieve_working", "update_working",
-    "delete_working", "upsert_doc", "get_doc", "list_docs", "delete_doc", "clear", "dump",
-)  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -101,10 +93,8 @@ class RedisMemoryEngine:
         self._conn = conn
         self._cluster = cluster
         self._ops = RedisOps(conn, config)
-        self._deferred_ops = RedisOps(DeferredConnection(), config)  # type: ignore[arg-type]
-        self._dispatch: dict[str, Callable[..., Awaitable[Any]]] = {
-            name: getattr(self._ops, name) for name in _OPERATIONS
-        }
+        self._deferred_ops = RedisOps(DeferredConnection(), config).by_op()  # type: ignore[arg-type]
+        self._dispatch: dict[Op, Callable[..., Awaitable[Any]]] = self._ops.by_op()
         self._partitions = config.shards
         self._closed = False
         self._thread = threading.get_ident()
@@ -123,10 +113,10 @@ class RedisMemoryEngine:
         if self._closed:
             raise EngineClosed("the engine is closed")
 
-    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
-        """Run the operation named like ``method`` in the partition owning ``key``."""
+    async def _call(self, key: str, op: Op, *args: Any) -> Any:
+        """Run ``op`` in the partition owning ``key``."""
         self._check_open()
-        operation = self._dispatch[method.__name__]
+        operation = self._dispatch[op]
         with self._conn.deadline(), self._conn.admitted(1):
             return await operation(shard_of(key, self._partitions), self._clock.now(), *args)
 
@@ -151,20 +141,18 @@ class RedisMemoryEngine:
             raise errors[0]
         return results
 
-    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
-        """Run ``method``'s operation in every partition; results in partition order."""
+    async def _scatter(self, op: Op, *args: Any) -> list[Any]:
+        """Run ``op`` in every partition; results in partition order."""
         self._check_open()
-        operation = self._dispatch[method.__name__]
+        operation = self._dispatch[op]
         now = self._clock.now()
         with self._conn.deadline(), self._conn.admitted(self._partitions):
             return await self._each(lambda p: operation(p, now, *args))
 
-    async def _merged(
-        self, method: Callable[..., Any], query: Any, limit: int | None, offset: int
-    ) -> list[Any]:
+    async def _merged(self, op: Op, query: Any, limit: int | None, offset: int) -> list[Any]:
         """Scatter a list query; merge the partitions' sorted top-k; apply offset/limit."""
         k = None if limit is None else offset + limit
-        parts = await self._scatter(method, query, k)
+        parts = await self._scatter(op, query, k)
         merged = heapq.merge(*parts, key=_first, reverse=query.descending)
         stop = None if limit is None else offset + limit
         return [record for _, record in itertools.islice(merged, offset, stop)]
@@ -197,7 +185,7 @@ class RedisMemoryEngine:
         Raises:
             EngineClosed, BackendUnavailable.
         """
-        dropped: int = sum(await self._scatter(ShardStore.clear))
+        dropped: int = sum(await self._scatter(CLEAR))
         if forget:
             keys = self._conn.keys
             # one key per command: on a cluster the keys live in different slots
@@ -212,7 +200,7 @@ class RedisMemoryEngine:
 
         Cost: O(records); each partition is read in batches, not frozen.
         """
-        dumps = await self._scatter(ShardStore.dump)
+        dumps = await self._scatter(EXPORT)
         return build_snapshot(dumps, self._clock.now())
 
     def pipeline(self, *, raise_on_error: bool = True) -> RedisPipeline:

@@ -18,24 +18,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Coroutine, Generator
-from typing import Any, Final
+from typing import Any
 
 import outcome
 
 from engine._api._pipeline import Operation, Pipeline, PipelineResult
+from engine._redis._ops import RedisOps
 
-__all__ = ["DeferredConnection", "RedisPipeline", "SINGLE_CALL"]
-
-#: Operations that make exactly one script call; the others (``search_memories``)
-#: hold back later operations of their partition until they are done.
-SINGLE_CALL: Final = frozenset(
-    {
-        "upsert_session", "get_session", "rename_session", "delete_session", "append_run",
-        "get_runs", "get_messages", "set_summary", "get_summary", "upsert_memory",
-        "get_memory", "delete_memory", "clear_memories", "store_working", "retrieve_working",
-        "update_working", "delete_working", "upsert_doc", "get_doc", "delete_doc",
-    }
-)  # fmt: skip
+__all__ = ["DeferredConnection", "RedisPipeline"]
 
 
 class _Call:
@@ -71,11 +61,11 @@ class _Running:
     __slots__ = ("call", "coroutine", "partition", "result", "single")
 
     def __init__(
-        self, coroutine: Coroutine[Any, Any, Any], result: PipelineResult[Any], name: str
+        self, coroutine: Coroutine[Any, Any, Any], result: PipelineResult[Any], single: bool
     ) -> None:
         self.coroutine = coroutine
         self.result = result
-        self.single = name in SINGLE_CALL
+        self.single = single
         self.call: _Call | None = None
         self.partition = -1
 
@@ -131,9 +121,10 @@ class RedisPipeline(Pipeline):
                         continue
                     queue = queues[partition]
                     while queue:
-                        _, method, args, result = queue.popleft()
-                        name = method.__name__
-                        running = _Running(getattr(ops, name)(partition, now, *args), result, name)
+                        _, op, args, result = queue.popleft()
+                        running = _Running(
+                            ops[op](partition, now, *args), result, op not in RedisOps.SEVERAL_CALLS
+                        )
                         if running.advance(None):
                             continue
                         running.partition = partition
