@@ -20,7 +20,7 @@ STDLIB = frozenset(sys.stdlib_module_names)
 ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "_core": (set(), {"attrs", "orjson"}),
     "_store": ({"_core"}, {"attrs", "sortedcontainers"}),
-    "_api": ({"_core"}, {"attrs", "trio", "outcome", "actors"}),
+    "_api": ({"_core"}, {"attrs", "trio", "outcome"}),
     "_durable": ({"_core", "_store"}, {"attrs", "orjson", "trio"}),
     "_embedded": (
         {"_core", "_store", "_api", "_durable", "_bridge"},
@@ -49,6 +49,7 @@ DEFERRED_EDGES = {
 
 #: Only these modules may touch trio in ``_durable``, and coredis/anyio in ``_redis``.
 NARROW = {
+    ("_api", "trio"): {"engine._api._clock"},
     ("_durable", "trio"): {"engine._durable._journal"},
     ("_redis", "coredis"): {"engine._redis._conn"},
     ("_redis", "anyio"): {"engine._redis._conn"},
