@@ -8,7 +8,6 @@ the server is back. Only the Redis wiring modules import coredis.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -25,8 +24,7 @@ from coredis.retry import NoRetryPolicy
 
 from engine._core._errors import BackendUnavailable, MemoryLimitExceeded, Overloaded
 from engine._redis._keys import KeyLayout
-from engine._redis._lua import PRELUDE, SCRIPTS
-from engine._redis._lua_ops import OPS
+from engine._redis._scripts import SCRIPTS
 
 #: the reserved room an admitted engine call has left (see ``Connection.admitted``)
 _ADMITTED: ContextVar[list[int] | None] = ContextVar("shardmem_redis_admitted", default=None)
@@ -95,10 +93,8 @@ class Connection:
         self.failures = 0
         self._queue: list[_Pending] = []
         self._wake = trio.Event()
-        self._bodies = {name: PRELUDE + body for name, body in {**SCRIPTS, **OPS}.items()}
-        self._shas = {
-            name: hashlib.sha1(body.encode()).hexdigest() for name, body in self._bodies.items()
-        }
+        self._bodies = {name: script.body for name, script in SCRIPTS.items()}
+        self._shas = {name: script.sha for name, script in SCRIPTS.items()}
 
     def _args(self, partition: int, now: float, args: Sequence[Any]) -> tuple[list[str], list[Any]]:
         base = self.keys.base(partition)
