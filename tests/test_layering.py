@@ -51,7 +51,7 @@ DEFERRED_EDGES = {
 NARROW = {
     ("_api", "trio"): {"engine._api._clock"},
     ("_durable", "trio"): {"engine._durable._journal"},
-    ("_redis", "coredis"): {"engine._redis._conn"},
+    ("_redis", "coredis"): {"engine._redis._conn", "engine._redis._client"},
     ("_redis", "anyio"): {"engine._redis._conn"},
 }
 

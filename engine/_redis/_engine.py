@@ -29,43 +29,18 @@ from engine._core._ops import CLEAR, EXPORT, Call
 from engine._core._snapshot import build_snapshot, parse_snapshot
 from engine._core._statistics import EngineStatistics, ShardStatistics
 from engine._core._validate import check_ttl
-from engine._redis._conn import Connection, connect
+from engine._redis._client import connect
+from engine._redis._conn import Connection
 from engine._redis._keys import KeyLayout, check_prefix
 from engine._redis._pipeline import RedisPipeline
 from engine._redis._restore import restore_records
 from engine._redis._router import RedisRouter
+from engine._redis._statistics import RedisStatistics
 
 if TYPE_CHECKING:
     from engine._bridge._handles import BlockingEngine
 
 __all__ = ["RedisMemoryEngine", "RedisStatistics", "open_redis_memory"]
-
-
-@attrs.frozen(kw_only=True)
-class RedisStatistics:
-    """Client-side counters of a :class:`RedisMemoryEngine` (never blocks).
-
-    Attributes:
-        location: the server (or cluster entry node) the client talks to.
-        cluster: whether it is a Redis Cluster client.
-        partitions: the number of partitions (hash-tagged key groups).
-        requests: script calls sent.
-        round_trips: requests to the server that waited for a reply: one per direct
-            call, one per pipeline round (however many scripts it carried).
-        failures: calls that ended in :class:`BackendUnavailable`.
-        sweeps: background sweeps run; swept: records they removed.
-        closed: whether the engine is closed.
-    """
-
-    location: str
-    cluster: bool
-    partitions: int
-    requests: int
-    round_trips: int
-    failures: int
-    sweeps: int
-    swept: int
-    closed: bool
 
 
 class RedisMemoryEngine:
