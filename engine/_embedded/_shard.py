@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 import outcome
 
@@ -15,8 +14,6 @@ from engine._store._dispatch import STORE_METHODS
 from engine._store._store import ShardStore
 
 __all__ = ["ShardBehaviour"]
-
-_METHODS: Final[dict[Op, Callable[..., Any]]] = STORE_METHODS
 
 
 class ShardBehaviour:
@@ -58,7 +55,7 @@ class ShardBehaviour:
         raise TypeError(f"a shard serves Call, Batch or Compact, got {type(message).__name__}")
 
     def _apply(self, op: Op, args: tuple[Any, ...], now: float) -> Any:
-        return _METHODS[op](self.store, now, *args)
+        return STORE_METHODS[op](self.store, now, *args)
 
     def next_deadline(self) -> float:
         """The trio time of the store's earliest deadline, or ``math.inf``."""
