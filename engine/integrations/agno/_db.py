@@ -14,6 +14,7 @@ from agno.db.in_memory.utils import (
 from agno.db.utils import drop_legacy_metrics, metrics_starting_date_from_records
 
 from engine import BlockingEngine, start_blocking_engine
+from engine.integrations.agno._cache import RunObjects
 from engine.integrations.agno._memories import MemoryMethods
 from engine.integrations.agno._portable import PortableMethods
 from engine.integrations.agno._registry import RegistryMethods
@@ -63,6 +64,7 @@ class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods
                 data_dir=data_dir, fsync=fsync, redis_url=redis_url, **options
             )
         self.engine = engine
+        self._run_objects = RunObjects()
 
     def close(self) -> None:
         """Close the db's own engine (a shared engine stays open)."""

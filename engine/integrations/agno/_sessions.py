@@ -17,7 +17,8 @@ from agno.db.utils import (
 )
 from agno.session import AgentSession, TeamSession, WorkflowSession
 
-from engine import BlockingEngine, OwnershipError, Session
+from engine import BlockingEngine, NotFound, OwnershipError, Session
+from engine.integrations.agno._cache import RunObjects
 from engine.integrations.agno._rows import (
     page_of,
     run_from_record,
@@ -41,6 +42,7 @@ class SessionMethods:
     """Sessions and runs (mixed into :class:`ShardmemDb`)."""
 
     engine: BlockingEngine
+    _run_objects: RunObjects
 
     # -- sessions -------------------------------------------------------------
 
@@ -52,10 +54,24 @@ class SessionMethods:
         deserialize: bool | None = True,
         runs_limit: int | None = None,
     ) -> Any:
-        """Agno's ``get_session``: one O(1) engine read; ``None`` if absent or not ``user_id``'s."""
+        """Agno's ``get_session``: one O(1) engine read; ``None`` if absent or not
+        ``user_id``'s. An agent session's history runs come from the run-object cache
+        (built once per stored run, shared by reads, as with ``InMemoryDb``)."""
         record = self._scoped(session_id, user_id)
         if record is None:
             return None
+        if (
+            runs_limit is None
+            and deserialize
+            and record.session_type == "agent"
+            and _type_value(session_type) in (None, "agent")
+        ):
+            row = session_from_record(record, with_runs=False)
+            row["runs"] = None
+            session = AgentSession.from_dict(row)
+            if session is not None:
+                session.runs = self._run_objects.runs(session_id, record.runs)
+                return session
         row = session_from_record(record)
         if runs_limit is not None:
             row["runs"] = filter_context_runs(row.get("runs") or [])[-runs_limit:]
@@ -189,11 +205,13 @@ class SessionMethods:
         """Agno's ``delete_session``: ``True`` if it existed (for ``user_id``)."""
         if user_id == "":  # Agno's "" owns nothing (no engine owner is "")
             return False
+        self._run_objects.forget([session_id])
         return bool(self.engine.sessions.delete(session_id, user_id=user_id))
 
     def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
         """Agno's ``delete_sessions``: one engine request per shard concerned."""
         if user_id != "":
+            self._run_objects.forget(list(session_ids))
             self.engine.sessions.delete_many(list(session_ids), user_id=user_id)
 
     def _scoped(self, session_id: str, user_id: str | None) -> Session | None:
@@ -212,25 +230,37 @@ class SessionMethods:
         self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None
     ) -> None:
         """Agno's ``upsert_run``: appends the run to its session, or replaces the run with
-        its ``run_id`` keeping its ``run_index``; a missing session is skipped."""
+        its ``run_id`` keeping its ``run_index``; a missing session is skipped.
+
+        One pipelined round trip (the engine's ``append_run``, with a read of the runs
+        before it); a second one only when a replaced run must keep a different
+        ``run_index``. O(runs in the session) in the shard.
+        """
         run_dict = dict(run if isinstance(run, dict) else run.to_dict())
         if not run_dict.get("run_id"):
             raise ValueError("Run must have a run_id")
-        record = self.engine.sessions.get(session_id)
-        if record is None:
-            return
-        row = session_from_record(record, with_runs=False)
-        previous = next((r for r in record.runs if r.run_id == run_dict["run_id"]), None)
-        if previous is not None and "run_index" in previous.metadata["agno"]:
-            run_dict["run_index"] = previous.metadata["agno"]["run_index"]
-        elif previous is None and run_index is not None and "run_index" not in run_dict:
+        given = run_dict.get("run_index")
+        if given is None and run_index is not None:
             run_dict["run_index"] = run_index
-        new = run_to_record(run_dict)
-        runs = tuple(new if r.run_id == new.run_id else r for r in record.runs)
+        new = run_to_record(run_dict, touched=int(time.time()))
+        with self.engine.pipeline(raise_on_error=False) as both:
+            before = both.sessions.runs(session_id)
+            written = both.sessions.append_run(session_id, new)
+        try:
+            stored = before.result()
+        except NotFound:
+            return
+        written.result()
+        previous = next((r for r in stored if r.run_id == new.run_id), None)
         if previous is None:
-            runs += (new,)
-        row["updated_at"] = int(time.time())
-        self.engine.sessions.upsert(session_to_record(row, runs))
+            return
+        kept = previous.metadata["agno"].get("run_index", given)
+        if kept != run_dict.get("run_index"):
+            run_dict["run_index"] = kept
+            if kept is None:
+                del run_dict["run_index"]
+            replacement = run_to_record(run_dict, touched=new.metadata["touched"])
+            self.engine.sessions.append_run(session_id, replacement)
 
     def _all_runs(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         pairs = []
