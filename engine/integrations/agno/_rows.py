@@ -33,6 +33,7 @@ __all__ = [
     "ANONYMOUS",
     "json_safe",
     "page_of",
+    "plain",
     "memory_from_record",
     "memory_to_record",
     "run_from_record",
@@ -61,7 +62,7 @@ def page_of(rows: list[Any], limit: int | None, page: int | None) -> list[Any]:
     return rows[start : start + limit]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A plain, mutable deep copy of a frozen engine payload, as :func:`engine.thaw`
     gives, through orjson in C (about 3x faster). Everything the engine accepts
     (64-bit integers, finite floats, nesting up to 64) is JSON orjson round-trips."""
@@ -126,9 +127,9 @@ def run_to_record(run: Mapping[str, Any], *, touched: int | None = None) -> Run:
 def run_from_record(record: Run) -> dict[str, Any]:
     """:class:`engine.Run` -> the Agno run dict it was made from."""
     meta = record.metadata
-    row: dict[str, Any] = _plain(meta.get("agno", {}))
+    row: dict[str, Any] = plain(meta.get("agno", {}))
     if meta.get("has_messages"):
-        row["messages"] = [_plain(message.metadata["agno"]) for message in record.messages]
+        row["messages"] = [plain(message.metadata["agno"]) for message in record.messages]
     return row
 
 
@@ -176,11 +177,11 @@ def session_from_record(record: Session, *, with_runs: bool = True) -> dict[str,
     A run written by ``upsert_run`` after the session row moves the row's ``updated_at``
     to the run's write time, as ``InMemoryDb``'s ``upsert_run`` does. O(runs).
     """
-    row: dict[str, Any] = _plain(record.metadata.get("agno", {}))
+    row: dict[str, Any] = plain(record.metadata.get("agno", {}))
     touched = _touched(record.runs)
     if touched > record.metadata.get("runs_touched", 0):
         row["updated_at"] = max(row.get("updated_at") or 0, touched)
-    row["summary"] = _plain(record.metadata.get("agno_summary"))
+    row["summary"] = plain(record.metadata.get("agno_summary"))
     if with_runs:
         row["runs"] = [run_from_record(run) for run in record.runs] or None
     if "session_id" not in row:  # a record not written through Agno

@@ -1,4 +1,4 @@
-"""Agno's session and run methods on ``engine.sessions``."""
+"""Agno's session and run methods on ``engine.sessions``, as plans (see ``_plan``)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from agno.db.utils import (
 )
 from agno.session import AgentSession, TeamSession, WorkflowSession
 
-from engine import BlockingEngine, NotFound, OwnershipError, Session
+from engine import NotFound, OwnershipError, Session
 from engine.integrations.agno._cache import RunObjects
+from engine.integrations.agno._plan import Pipelined, Plan
 from engine.integrations.agno._rows import (
     page_of,
     run_from_record,
@@ -27,7 +28,7 @@ from engine.integrations.agno._rows import (
     session_to_record,
 )
 
-__all__ = ["SessionMethods"]
+__all__ = ["SESSION_METHODS", "SessionPlans"]
 
 _TYPES = {AgentSession: "agent", TeamSession: "team", WorkflowSession: "workflow"}
 
@@ -38,11 +39,10 @@ def _type_value(session_type: Any) -> str | None:
     return str(session_type.value if isinstance(session_type, SessionType) else session_type)
 
 
-class SessionMethods:
-    """Sessions and runs (mixed into :class:`ShardmemDb`)."""
+class SessionPlans:
+    """Sessions and runs (mixed into :class:`AgnoPlans`)."""
 
-    engine: BlockingEngine
-    _run_objects: RunObjects
+    run_objects: RunObjects
 
     # -- sessions -------------------------------------------------------------
 
@@ -53,11 +53,11 @@ class SessionMethods:
         user_id: str | None = None,
         deserialize: bool | None = True,
         runs_limit: int | None = None,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``get_session``: one O(1) engine read; ``None`` if absent or not
         ``user_id``'s. An agent session's history runs come from the run-object cache
         (built once per stored run, shared by reads, as with ``InMemoryDb``)."""
-        record = self._scoped(session_id, user_id)
+        record = yield from self._scoped(session_id, user_id)
         if record is None:
             return None
         if (
@@ -70,7 +70,7 @@ class SessionMethods:
             row["runs"] = None
             session = AgentSession.from_dict(row)
             if session is not None:
-                session.runs = self._run_objects.runs(session_id, record.runs)
+                session.runs = self.run_objects.runs(session_id, record.runs)
                 return session
         row = session_from_record(record)
         if runs_limit is not None:
@@ -93,7 +93,7 @@ class SessionMethods:
         sort_order: str | None = None,
         deserialize: bool | None = True,
         include_runs: bool = True,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``get_sessions``: the engine's indexes narrow by user, type and
         component; Agno's own name/time filters, sorting and paging apply to the rest."""
         kind = _type_value(session_type)
@@ -101,8 +101,9 @@ class SessionMethods:
         if component_id is not None and kind is not None:
             narrow[f"{kind}_id"] = component_id
         rows = []
-        for record in self.engine.sessions.list(**narrow, order_by="created_at", descending=False):
-            row = session_from_record(record)
+        found = yield lambda e: e.sessions.list(**narrow, order_by="created_at", descending=False)
+        for record in found:
+            row = session_from_record(record, with_runs=include_runs)
             if user_id is not None and row.get("user_id") != user_id:
                 continue
             if (
@@ -142,32 +143,33 @@ class SessionMethods:
         session_name: str,
         user_id: str | None = None,
         deserialize: bool | None = True,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``rename_session`` (``None`` if absent, of another type or user)."""
-        record = self._scoped(session_id, user_id)
+        record = yield from self._scoped(session_id, user_id)
         if record is None:
             return None
         if session_type is not None and record.session_type != _type_value(session_type):
             return None
         row = session_from_record(record)
         row["session_data"] = {**(row.get("session_data") or {}), "session_name": session_name}
-        self._store_session(row, record)
+        yield lambda e: e.sessions.upsert(session_to_record(row, record.runs))
         if not deserialize:
             return row
         return deserialize_session(session_type, row)
 
-    def upsert_session(self, session: Any, deserialize: bool | None = True) -> Any:
+    def upsert_session(self, session: Any, deserialize: bool | None = True) -> Plan[Any]:
         """Agno's ``upsert_session``: the session row; runs already stored are kept.
 
         Returns ``None`` (and writes nothing) when the stored session belongs to
         another user (Agno's ownership guard).
         """
-        existing = self.engine.sessions.get(session.session_id)
+        existing = yield lambda e: e.sessions.get(session.session_id)
         prepared = _prepare(session, existing, preserve_updated_at=False)
         if prepared is None:
             return None
+        record = prepared[1]
         try:
-            self.engine.sessions.upsert(prepared[1])
+            yield lambda e: e.sessions.upsert(record)
         except OwnershipError:
             return None
         return _result(session, prepared, deserialize)
@@ -177,19 +179,19 @@ class SessionMethods:
         sessions: list[Any],
         deserialize: bool | None = True,
         preserve_updated_at: bool = False,
-    ) -> list[Any]:
+    ) -> Plan[list[Any]]:
         """Agno's ``upsert_sessions``: two pipelined round trips (one request per shard
         each) for the whole batch; sessions refused by the ownership guard are left out.
         With ``preserve_updated_at`` an existing session keeps the given ``updated_at``."""
         batch = [session for session in sessions or () if session is not None]
-        with self.engine.pipeline() as reads:
-            found = [reads.sessions.get(session.session_id) for session in batch]
+        found = yield Pipelined(tuple(_get(session.session_id) for session in batch))
         prepared = [
             _prepare(session, read.result(), preserve_updated_at=preserve_updated_at)
             for session, read in zip(batch, found, strict=True)
         ]
-        with self.engine.pipeline(raise_on_error=False) as writes:
-            written = [None if p is None else writes.sessions.upsert(p[1]) for p in prepared]
+        records = [p[1] for p in prepared if p is not None]
+        done = iter((yield Pipelined(tuple(_upsert(r) for r in records), raise_on_error=False)))
+        written = [None if p is None else next(done) for p in prepared]
         results = []
         for session, item, write in zip(batch, prepared, written, strict=True):
             if item is None or write is None:
@@ -201,34 +203,31 @@ class SessionMethods:
             results.append(_result(session, item, deserialize))
         return results
 
-    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
+    def delete_session(self, session_id: str, user_id: str | None = None) -> Plan[bool]:
         """Agno's ``delete_session``: ``True`` if it existed (for ``user_id``)."""
         if user_id == "":  # Agno's "" owns nothing (no engine owner is "")
             return False
-        self._run_objects.forget([session_id])
-        return bool(self.engine.sessions.delete(session_id, user_id=user_id))
+        self.run_objects.forget([session_id])
+        return bool((yield lambda e: e.sessions.delete(session_id, user_id=user_id)))
 
-    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
+    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Plan[None]:
         """Agno's ``delete_sessions``: one engine request per shard concerned."""
         if user_id != "":
-            self._run_objects.forget(list(session_ids))
-            self.engine.sessions.delete_many(list(session_ids), user_id=user_id)
+            self.run_objects.forget(list(session_ids))
+            yield lambda e: e.sessions.delete_many(list(session_ids), user_id=user_id)
 
-    def _scoped(self, session_id: str, user_id: str | None) -> Session | None:
+    def _scoped(self, session_id: str, user_id: str | None) -> Plan[Session | None]:
         """The session if ``user_id`` is ``None`` or its owner; Agno's ``""`` owns nothing."""
         if user_id == "":
             return None
-        record: Session | None = self.engine.sessions.get(session_id, user_id=user_id)
+        record: Session | None = yield lambda e: e.sessions.get(session_id, user_id=user_id)
         return record
-
-    def _store_session(self, row: dict[str, Any], record: Session) -> None:
-        self.engine.sessions.upsert(session_to_record(row, record.runs))
 
     # -- runs -----------------------------------------------------------------
 
     def upsert_run(
         self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None
-    ) -> None:
+    ) -> Plan[None]:
         """Agno's ``upsert_run``: appends the run to its session, or replaces the run with
         its ``run_id`` keeping its ``run_index``; a missing session is skipped.
 
@@ -243,9 +242,13 @@ class SessionMethods:
         if given is None and run_index is not None:
             run_dict["run_index"] = run_index
         new = run_to_record(run_dict, touched=int(time.time()))
-        with self.engine.pipeline(raise_on_error=False) as both:
-            before = both.sessions.runs(session_id)
-            written = both.sessions.append_run(session_id, new)
+        before, written = yield Pipelined(
+            (
+                lambda p: p.sessions.runs(session_id),
+                lambda p: p.sessions.append_run(session_id, new),
+            ),
+            raise_on_error=False,
+        )
         try:
             stored = before.result()
         except NotFound:
@@ -260,19 +263,20 @@ class SessionMethods:
             if kept is None:
                 del run_dict["run_index"]
             replacement = run_to_record(run_dict, touched=new.metadata["touched"])
-            self.engine.sessions.append_run(session_id, replacement)
+            yield lambda e: e.sessions.append_run(session_id, replacement)
 
-    def _all_runs(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    def _all_runs(self) -> Plan[list[tuple[dict[str, Any], dict[str, Any]]]]:
         pairs = []
-        for record in self.engine.sessions.list(order_by="created_at", descending=False):
+        found = yield lambda e: e.sessions.list(order_by="created_at", descending=False)
+        for record in found:
             row = session_from_record(record)
             for run in row.get("runs") or ():
                 pairs.append((row, run))
         return pairs
 
-    def get_run(self, run_id: str, deserialize: bool | None = True) -> Any:
+    def get_run(self, run_id: str, deserialize: bool | None = True) -> Plan[Any]:
         """Agno's ``get_run`` (a scan of the sessions: Agno gives no session id)."""
-        for _, run in self._all_runs():
+        for _, run in (yield from self._all_runs()):
             if run.get("run_id") == run_id:
                 return run if not deserialize else deserialize_run(get_run_type(run), run)
         return None
@@ -290,14 +294,14 @@ class SessionMethods:
         sort_by: str | None = None,
         sort_order: str | None = None,
         deserialize: bool | None = True,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``get_runs`` with its filters; one session read with ``session_id``."""
         if session_id is not None:
-            record = self._scoped(session_id, user_id)
+            record = yield from self._scoped(session_id, user_id)
             row = session_from_record(record) if record is not None else None
             pairs = [(row, run) for run in (row or {}).get("runs") or ()] if row else []
         else:
-            pairs = self._all_runs()
+            pairs = yield from self._all_runs()
         expected = getattr(status, "value", status)
         rows = [
             run
@@ -318,27 +322,54 @@ class SessionMethods:
             return rows, total
         return [deserialize_run(get_run_type(r), r) for r in rows]
 
-    def delete_run(self, run_id: str) -> bool:
+    def delete_run(self, run_id: str) -> Plan[bool]:
         """Agno's ``delete_run``: ``True`` if a session held it."""
-        return self._drop_runs({run_id}, first_only=True)
+        return (yield from self._drop_runs({run_id}, first_only=True))
 
-    def delete_runs(self, run_ids: list[str]) -> None:
+    def delete_runs(self, run_ids: list[str]) -> Plan[None]:
         """Agno's ``delete_runs``."""
         if run_ids:
-            self._drop_runs(set(run_ids), first_only=False)
+            yield from self._drop_runs(set(run_ids), first_only=False)
 
-    def _drop_runs(self, wanted: set[str], *, first_only: bool) -> bool:
+    def _drop_runs(self, wanted: set[str], *, first_only: bool) -> Plan[bool]:
         found = False
-        for record in self.engine.sessions.list(order_by="created_at", descending=False):
+        listed = yield lambda e: e.sessions.list(order_by="created_at", descending=False)
+        for record in listed:
             runs = tuple(r for r in record.runs if r.run_id not in wanted)
             if len(runs) != len(record.runs):
                 row = session_from_record(record, with_runs=False)
                 row["updated_at"] = int(time.time())
-                self.engine.sessions.upsert(session_to_record(row, runs))
+                rewritten = session_to_record(row, runs)
+                yield lambda e, rewritten=rewritten: e.sessions.upsert(rewritten)
                 found = True
                 if first_only:
                     return True
         return found
+
+
+def _get(session_id: str) -> Any:
+    return lambda p: p.sessions.get(session_id)
+
+
+def _upsert(record: Session) -> Any:
+    return lambda p: p.sessions.upsert(record)
+
+
+SESSION_METHODS = (
+    "get_session",
+    "get_sessions",
+    "rename_session",
+    "upsert_session",
+    "upsert_sessions",
+    "delete_session",
+    "delete_sessions",
+    "upsert_run",
+    "get_run",
+    "get_runs",
+    "delete_run",
+    "delete_runs",
+)
+"""The Agno methods :class:`SessionPlans` plans."""
 
 
 def _prepare(

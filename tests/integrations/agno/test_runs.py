@@ -107,7 +107,7 @@ def test_the_run_object_cache_is_bounded() -> None:
         RunObjects(sessions=0)
     db = ShardmemDb()
     try:
-        db._run_objects = RunObjects(sessions=1)
+        db._plans.run_objects = RunObjects(sessions=1)
         _seed(db)
         db.upsert_session(AgentSession(session_id="s2", user_id="ann", agent_id="a"))
         db.upsert_run(_run("q1", "q"), session_id="s2", run_index=0)

@@ -1,0 +1,113 @@
+"""AsyncShardmemDb: Agno's AsyncBaseDb on the engine's asyncio facade. ``agent.arun()``
+(streamed or not) sees the history InMemoryDb gives, with no worker thread involved."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+pytest.importorskip("agno", reason="install the agno extra: pip install -e '.[agno]'")
+
+from agno.agent import Agent
+from agno.db.in_memory import InMemoryDb
+from agno.session import AgentSession
+
+from engine import start_blocking_engine
+from engine.integrations.agno import AsyncShardmemDb, ShardmemDb
+from tests.integrations.agno.scripted import ScriptedModel
+
+SCRIPT = ["hello Ann", "you said you like tea", "noted: green tea"]
+TURNS = ["Hi, I am Ann", "I like tea", "green tea in particular"]
+
+
+class NoThreads(concurrent.futures.ThreadPoolExecutor):
+    """A default executor that refuses work: ``asyncio.to_thread`` and
+    ``run_in_executor(None, ...)`` fail the test."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"the loop handed {fn!r} to a worker thread")
+
+
+async def converse(db: Any, *, stream: bool) -> ScriptedModel:
+    model = ScriptedModel(SCRIPT)
+    agent = Agent(model=model, db=db, add_history_to_context=True, telemetry=False)
+    for text in TURNS:
+        if stream:
+            chunks = [event async for event in agent.arun(text, session_id="s1", stream=True)]
+            assert chunks
+        else:
+            await agent.arun(text, session_id="s1", user_id="ann")
+    return model
+
+
+def run_without_threads(main: Any) -> Any:
+    async def guarded() -> Any:
+        asyncio.get_running_loop().set_default_executor(NoThreads())
+        return await main
+
+    return asyncio.run(guarded())
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["arun", "arun-stream"])
+def test_arun_sees_what_in_memory_db_gives_without_worker_threads(stream: bool) -> None:
+    reference = asyncio.run(converse(InMemoryDb(), stream=stream))
+    db = AsyncShardmemDb()
+
+    async def main() -> ScriptedModel:
+        model = await converse(db, stream=stream)
+        session = await db.get_session("s1")
+        assert [run.content for run in session.runs] == SCRIPT
+        stored = await db.engine.sessions.get("s1")  # shardmem's own records
+        assert [[m.role for m in run.messages] for run in stored.runs] == [
+            ["user", "assistant"]
+        ] * 3
+        return model
+
+    try:
+        assert run_without_threads(main()).seen == reference.seen
+    finally:
+        asyncio.run(db.close())
+
+
+def test_an_async_and_a_sync_db_share_one_engine() -> None:
+    engine = start_blocking_engine()
+    sync_db = ShardmemDb(engine=engine)
+    shared = AsyncShardmemDb(db=sync_db)
+    on_handle = AsyncShardmemDb(engine=engine.asyncio())
+
+    async def main() -> None:
+        await shared.upsert_session(AgentSession(session_id="s1", user_id="ann"))
+        listed = await on_handle.get_sessions(user_id="ann", deserialize=False)
+        assert [row["session_id"] for row in listed[0]] == ["s1"] and listed[1] == 1
+        assert await on_handle.delete_session("s1", user_id="bob") is False
+        with pytest.raises(ValueError, match="Run must have a run_id"):
+            await shared.upsert_run({"content": "x"}, session_id="s1")
+        await shared.close()  # shared engines stay open
+        await on_handle.close()
+        assert await on_handle.get_session("s1", user_id="ann") is not None
+
+    try:
+        run_without_threads(main())
+        assert sync_db.get_session("s1").user_id == "ann"
+    finally:
+        engine.close()
+    with pytest.raises(ValueError, match="expected engine= or db=, got both"):
+        AsyncShardmemDb(engine=engine, db=sync_db)
+
+
+def test_async_export_and_import(tmp_path: Any) -> None:
+    source, target = AsyncShardmemDb(), AsyncShardmemDb()
+
+    async def main() -> None:
+        await source.upsert_session(AgentSession(session_id="s1", user_id="ann"))
+        await source.export_json(tmp_path / "export.json")
+        assert await target.import_json(tmp_path / "export.json") == 1
+        assert (await target.get_session("s1")).user_id == "ann"
+        await source.close()
+        await target.close()
+
+    asyncio.run(main())
