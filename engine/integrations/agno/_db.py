@@ -9,6 +9,7 @@ from agno.db.base import BaseDb
 
 from engine import BlockingEngine, start_blocking_engine
 from engine.integrations.agno._cache import RunObjects
+from engine.integrations.agno._learnings import LEARNING_METHODS, UNSUPPORTED, LearningPlans
 from engine.integrations.agno._memories import MEMORY_METHODS, MemoryPlans
 from engine.integrations.agno._metrics import METRICS_METHODS, MetricsPlans
 from engine.integrations.agno._plan import blocking_methods, run_blocking
@@ -20,7 +21,6 @@ from engine.integrations.agno._portable import (
 )
 from engine.integrations.agno._registry import REGISTRY_METHODS
 from engine.integrations.agno._sessions import SESSION_METHODS, SessionPlans
-from engine.integrations.agno._traces import TRACE_METHODS, TracePlans
 
 __all__ = ["PLANNED", "AgnoPlans", "ShardmemDb"]
 
@@ -29,13 +29,14 @@ PLANNED = (
     + MEMORY_METHODS
     + REGISTRY_METHODS
     + METRICS_METHODS
-    + TRACE_METHODS
+    + LEARNING_METHODS
+    + UNSUPPORTED
     + PORTABLE_METHODS
 )
 """Every method :class:`ShardmemDb` and :class:`AsyncShardmemDb` run from a plan."""
 
 
-class AgnoPlans(SessionPlans, MemoryPlans, MetricsPlans, TracePlans, PortablePlans):
+class AgnoPlans(SessionPlans, MemoryPlans, MetricsPlans, LearningPlans, PortablePlans):
     """The adapter's logic, written once for both drivers (see ``_plan``): every Agno
     method as a plan over the engine handle, and the run-object cache they share.
 
