@@ -1,9 +1,11 @@
 """Agno's db API driven as an Agent drives it, on ``InMemoryDb`` and on ``ShardmemDb``.
 
-``python -m bench.agno_db [--conversations N] [--sessions M] [--threads T] [--redis-url U]``
+``python -m bench.agno_db [--conversations N] [--sessions M] [--threads T] [--redis]``
 
-Three measurements, each printed for ``agno`` (``InMemoryDb``), ``agno-shardmem``
-(embedded) and, with ``--redis-url``, ``agno-shardmem-redis``:
+Three measurements, each printed for the Agno targets of ``bench._targets._agno``:
+``agno`` (``InMemoryDb``), ``agno-shardmem`` (embedded) and, with ``--redis``,
+``agno-shardmem-redis`` (on ``$SHARDMEM_REDIS_URL``). The replay of the whole
+scenario through the same targets is ``shardmem bench --target agno,agno-shardmem``.
 
 1. replay: every turn of the first N ChitChat conversations as an Agent's turn:
    ``get_session``, ``upsert_session``, ``upsert_run`` (the turn's utterances as
@@ -17,6 +19,7 @@ Three measurements, each printed for ``agno`` (``InMemoryDb``), ``agno-shardmem`
 from __future__ import annotations
 
 import argparse
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +31,7 @@ from agno.run.agent import RunOutput
 from agno.session import AgentSession
 
 from bench._replay._dataset import Conversation, load_chitchat
-from engine.integrations.agno import ShardmemDb
+from bench._targets._agno import AgnoShardmemRedisTarget, AgnoShardmemTarget, AgnoTarget
 
 __all__ = ["main"]
 
@@ -105,18 +108,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--conversations", type=int, default=500)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--redis", action="store_true", help="also on $SHARDMEM_REDIS_URL")
     args = parser.parse_args(argv)
     corpus = load_chitchat(limit=args.conversations)
+    kinds = [AgnoTarget, AgnoShardmemTarget] + ([AgnoShardmemRedisTarget] if args.redis else [])
     targets: list[tuple[str, Callable[[], Any]]] = [
-        ("agno", InMemoryDb),
-        ("agno-shardmem", ShardmemDb),
+        (kind.name, functools.partial(kind.open_db, InMemoryDb)) for kind in kinds
     ]
-    if args.redis_url:
-        url = args.redis_url
-        targets.append(
-            ("agno-shardmem-redis", lambda: ShardmemDb(redis_url=url, prefix=f"b{time.time_ns()}"))
-        )
     measures: list[tuple[str, Callable[[Any], str]]] = [
         ("replay", lambda db: f"{replay(db, corpus):,.0f} turns/s"),
         ("listing", lambda db: f"{listing(db, args.sessions):.3f} ms per user listing"),

@@ -60,6 +60,8 @@ PEER_OPERATIONS: dict[str, frozenset[str]] = {
     "arshai": frozenset({"read_history", "store_working"}),
     "arshai-shardmem": frozenset({"read_history", "store_working"}),
     "upsonic-shardmem": _ALL - {"store_working"},
+    "agno-shardmem": _ALL - {"store_working"},
+    "agno-shardmem-redis": _ALL - {"store_working"},
     "langgraph": _ALL,
 }
 
@@ -69,6 +71,14 @@ def _make(name: str, working_ttl: float) -> Target:
         from bench._targets._agno import AgnoTarget
 
         return AgnoTarget()
+    if name == "agno-shardmem":
+        from bench._targets._agno import AgnoShardmemTarget
+
+        return AgnoShardmemTarget()
+    if name == "agno-shardmem-redis":
+        from bench._targets._agno import AgnoShardmemRedisTarget
+
+        return AgnoShardmemRedisTarget()
     if name == "arshai":
         from bench._targets._arshai import ArshaiTarget
 

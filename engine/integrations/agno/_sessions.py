@@ -17,7 +17,7 @@ from agno.db.utils import (
 )
 from agno.session import AgentSession, TeamSession, WorkflowSession
 
-from engine import NotFound, OwnershipError, Session
+from engine import NotFound, OwnershipError, Run, Session
 from engine.integrations.agno._cache import RunObjects
 from engine.integrations.agno._plan import Pipelined, Plan
 from engine.integrations.agno._rows import (
@@ -72,9 +72,11 @@ class SessionPlans:
             if session is not None:
                 session.runs = self.run_objects.runs(session_id, record.runs)
                 return session
-        row = session_from_record(record)
-        if runs_limit is not None:
-            row["runs"] = filter_context_runs(row.get("runs") or [])[-runs_limit:]
+        if runs_limit is None:
+            row = session_from_record(record)
+        else:  # only the window's runs are converted
+            row = session_from_record(record, with_runs=False)
+            row["runs"] = [run_from_record(run) for run in _context_window(record, runs_limit)]
         if not deserialize:
             return row
         return deserialize_session(session_type, row)
@@ -345,6 +347,17 @@ class SessionPlans:
                 if first_only:
                     return True
         return found
+
+
+def _context_window(record: Session, limit: int) -> list[Run]:
+    """The last ``limit`` runs Agno keeps in context (its ``filter_context_runs``: no
+    member sub-runs, no skipped statuses), without converting the others."""
+    probes = [
+        {"parent_run_id": meta.get("parent_run_id"), "status": meta.get("status"), "at": at}
+        for at, run in enumerate(record.runs)
+        for meta in (run.metadata.get("agno") or {},)
+    ]
+    return [record.runs[probe["at"]] for probe in filter_context_runs(probes)[-limit:]]
 
 
 def _get(session_id: str) -> Any:
