@@ -19,13 +19,11 @@ scenario through the same targets is ``shardmem bench --target agno,agno-shardme
 from __future__ import annotations
 
 import argparse
-import functools
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from agno.db.in_memory import InMemoryDb
 from agno.models.message import Message
 from agno.run.agent import RunOutput
 from agno.session import AgentSession
@@ -112,22 +110,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     corpus = load_chitchat(limit=args.conversations)
     kinds = [AgnoTarget, AgnoShardmemTarget] + ([AgnoShardmemRedisTarget] if args.redis else [])
-    targets: list[tuple[str, Callable[[], Any]]] = [
-        (kind.name, functools.partial(kind.open_db, InMemoryDb)) for kind in kinds
-    ]
     measures: list[tuple[str, Callable[[Any], str]]] = [
         ("replay", lambda db: f"{replay(db, corpus):,.0f} turns/s"),
         ("listing", lambda db: f"{listing(db, args.sessions):.3f} ms per user listing"),
         ("threads", lambda db: threads(db, corpus, args.threads)),
     ]
-    for name, build in targets:
+    for kind in kinds:
         for label, measure in measures:
-            db = build()
+            target = kind()  # a fresh db per measurement
             try:
-                print(f"{name:22} {label:8} {measure(db)}", flush=True)
+                print(f"{kind.name:22} {label:8} {measure(target.db)}", flush=True)
             finally:
-                if hasattr(db, "close"):
-                    db.close()
+                if hasattr(target, "close"):
+                    target.close()
 
 
 if __name__ == "__main__":

@@ -43,8 +43,7 @@ class AgnoTarget:
 
     name = "agno"
 
-    @staticmethod
-    def open_db(reference: Any) -> Any:
+    def open_db(self, reference: Any) -> Any:
         return reference()
 
     async def create_session(
@@ -159,8 +158,7 @@ class AgnoShardmemTarget(AgnoTarget):
 
     name = "agno-shardmem"
 
-    @staticmethod
-    def open_db(reference: Any) -> Any:
+    def open_db(self, reference: Any) -> Any:
         from engine.integrations.agno import ShardmemDb
 
         return ShardmemDb()
@@ -173,23 +171,25 @@ class AgnoShardmemTarget(AgnoTarget):
 
 
 class AgnoShardmemRedisTarget(AgnoShardmemTarget):
-    """``ShardmemDb(redis_url=...)`` on ``$SHARDMEM_REDIS_URL`` (default
-    ``redis://127.0.0.1:6379``), under a fresh key prefix per run."""
+    """``ShardmemDb(redis_url=...)`` on ``redis_url`` (default: ``$SHARDMEM_REDIS_URL``,
+    else ``redis://127.0.0.1:6379``), under a fresh key prefix per run."""
 
     name = "agno-shardmem-redis"
 
-    @staticmethod
-    def open_db(reference: Any) -> Any:
+    def __init__(self, redis_url: str | None = None) -> None:
         from bench._targets._redis import default_redis_url
+
+        self.redis_url = redis_url or default_redis_url("redis")
+        super().__init__()
+
+    def open_db(self, reference: Any) -> Any:
         from engine.integrations.agno import ShardmemDb
 
-        url = default_redis_url("redis")
+        url = self.redis_url
         try:
             return ShardmemDb(redis_url=url, prefix=f"bench-agno-{uuid.uuid4().hex[:8]}")
         except (OSError, ConnectionError) as exc:
             raise PeerUnavailable(f"agno-shardmem-redis: no Redis at {url} ({exc})") from None
 
     def details(self) -> dict[str, object]:
-        from bench._targets._redis import default_redis_url
-
-        return {**super().details(), "redis_url": default_redis_url("redis")}
+        return {**super().details(), "redis_url": self.redis_url}

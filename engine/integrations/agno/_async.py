@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from typing import Any
 
@@ -10,11 +11,14 @@ from agno.db.base import AsyncBaseDb
 
 from engine import AsyncioEngine, BlockingEngine, start_blocking_engine
 from engine.integrations.agno._cache import RunObjects
-from engine.integrations.agno._db import PLANNED, AgnoPlans, ShardmemDb
-from engine.integrations.agno._plan import asyncio_methods, run_asyncio
+from engine.integrations.agno._db import AgnoPlans, ShardmemDb
+from engine.integrations.agno._plan import asyncio_method, run_asyncio
 from engine.integrations.agno._portable import read_json, write_json
 
 __all__ = ["AsyncShardmemDb"]
+
+
+_asyncio = functools.partial(asyncio_method, AgnoPlans)
 
 
 class AsyncShardmemDb(AsyncBaseDb):
@@ -76,4 +80,56 @@ class AsyncShardmemDb(AsyncBaseDb):
         data = await asyncio.to_thread(read_json, path)
         return await run_asyncio(self.engine, self._plans.import_dict(data))
 
-    locals().update(asyncio_methods(AgnoPlans, PLANNED))
+    # every Agno method this db implements, each run from its plan in AgnoPlans
+    get_session = _asyncio("get_session")
+    get_sessions = _asyncio("get_sessions")
+    rename_session = _asyncio("rename_session")
+    upsert_session = _asyncio("upsert_session")
+    upsert_sessions = _asyncio("upsert_sessions")
+    delete_session = _asyncio("delete_session")
+    delete_sessions = _asyncio("delete_sessions")
+    upsert_run = _asyncio("upsert_run")
+    get_run = _asyncio("get_run")
+    get_runs = _asyncio("get_runs")
+    delete_run = _asyncio("delete_run")
+    delete_runs = _asyncio("delete_runs")
+    get_user_memory = _asyncio("get_user_memory")
+    get_user_memories = _asyncio("get_user_memories")
+    get_all_memory_topics = _asyncio("get_all_memory_topics")
+    get_user_memory_stats = _asyncio("get_user_memory_stats")
+    upsert_user_memory = _asyncio("upsert_user_memory")
+    upsert_memories = _asyncio("upsert_memories")
+    delete_user_memory = _asyncio("delete_user_memory")
+    delete_user_memories = _asyncio("delete_user_memories")
+    clear_memories = _asyncio("clear_memories")
+    table_exists = _asyncio("table_exists")
+    get_latest_schema_version = _asyncio("get_latest_schema_version")
+    upsert_schema_version = _asyncio("upsert_schema_version")
+    upsert_knowledge_content = _asyncio("upsert_knowledge_content")
+    get_knowledge_content = _asyncio("get_knowledge_content")
+    get_knowledge_contents = _asyncio("get_knowledge_contents")
+    delete_knowledge_content = _asyncio("delete_knowledge_content")
+    create_eval_run = _asyncio("create_eval_run")
+    get_eval_run = _asyncio("get_eval_run")
+    get_eval_runs = _asyncio("get_eval_runs")
+    rename_eval_run = _asyncio("rename_eval_run")
+    update_eval_run_user_id = _asyncio("update_eval_run_user_id")
+    delete_eval_runs = _asyncio("delete_eval_runs")
+    calculate_metrics = _asyncio("calculate_metrics")
+    get_metrics = _asyncio("get_metrics")
+    upsert_learning = _asyncio("upsert_learning")
+    update_learning = _asyncio("update_learning")
+    get_learning = _asyncio("get_learning")
+    get_learnings = _asyncio("get_learnings")
+    delete_learning = _asyncio("delete_learning")
+    delete_user_learnings = _asyncio("delete_user_learnings")
+    upsert_trace = _asyncio("upsert_trace")
+    get_trace = _asyncio("get_trace")
+    get_traces = _asyncio("get_traces")
+    get_trace_stats = _asyncio("get_trace_stats")
+    create_span = _asyncio("create_span")
+    create_spans = _asyncio("create_spans")
+    get_span = _asyncio("get_span")
+    get_spans = _asyncio("get_spans")
+    export_dict = _asyncio("export_dict")
+    import_dict = _asyncio("import_dict")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -12,7 +13,7 @@ from engine.integrations.agno._cache import RunObjects
 from engine.integrations.agno._learnings import LEARNING_METHODS, UNSUPPORTED, LearningPlans
 from engine.integrations.agno._memories import MEMORY_METHODS, MemoryPlans
 from engine.integrations.agno._metrics import METRICS_METHODS, MetricsPlans
-from engine.integrations.agno._plan import blocking_methods, run_blocking
+from engine.integrations.agno._plan import blocking_method, run_blocking
 from engine.integrations.agno._portable import (
     PORTABLE_METHODS,
     PortablePlans,
@@ -46,6 +47,9 @@ class AgnoPlans(SessionPlans, MemoryPlans, MetricsPlans, LearningPlans, Portable
 
     def __init__(self, run_objects: RunObjects) -> None:
         self.run_objects = run_objects
+
+
+_blocking = functools.partial(blocking_method, AgnoPlans)
 
 
 class ShardmemDb(BaseDb):
@@ -100,4 +104,56 @@ class ShardmemDb(BaseDb):
         """
         return run_blocking(self.engine, self._plans.import_dict(read_json(path)))
 
-    locals().update(blocking_methods(AgnoPlans, PLANNED))
+    # every Agno method this db implements, each run from its plan in AgnoPlans
+    get_session = _blocking("get_session")
+    get_sessions = _blocking("get_sessions")
+    rename_session = _blocking("rename_session")
+    upsert_session = _blocking("upsert_session")
+    upsert_sessions = _blocking("upsert_sessions")
+    delete_session = _blocking("delete_session")
+    delete_sessions = _blocking("delete_sessions")
+    upsert_run = _blocking("upsert_run")
+    get_run = _blocking("get_run")
+    get_runs = _blocking("get_runs")
+    delete_run = _blocking("delete_run")
+    delete_runs = _blocking("delete_runs")
+    get_user_memory = _blocking("get_user_memory")
+    get_user_memories = _blocking("get_user_memories")
+    get_all_memory_topics = _blocking("get_all_memory_topics")
+    get_user_memory_stats = _blocking("get_user_memory_stats")
+    upsert_user_memory = _blocking("upsert_user_memory")
+    upsert_memories = _blocking("upsert_memories")
+    delete_user_memory = _blocking("delete_user_memory")
+    delete_user_memories = _blocking("delete_user_memories")
+    clear_memories = _blocking("clear_memories")
+    table_exists = _blocking("table_exists")
+    get_latest_schema_version = _blocking("get_latest_schema_version")
+    upsert_schema_version = _blocking("upsert_schema_version")
+    upsert_knowledge_content = _blocking("upsert_knowledge_content")
+    get_knowledge_content = _blocking("get_knowledge_content")
+    get_knowledge_contents = _blocking("get_knowledge_contents")
+    delete_knowledge_content = _blocking("delete_knowledge_content")
+    create_eval_run = _blocking("create_eval_run")
+    get_eval_run = _blocking("get_eval_run")
+    get_eval_runs = _blocking("get_eval_runs")
+    rename_eval_run = _blocking("rename_eval_run")
+    update_eval_run_user_id = _blocking("update_eval_run_user_id")
+    delete_eval_runs = _blocking("delete_eval_runs")
+    calculate_metrics = _blocking("calculate_metrics")
+    get_metrics = _blocking("get_metrics")
+    upsert_learning = _blocking("upsert_learning")
+    update_learning = _blocking("update_learning")
+    get_learning = _blocking("get_learning")
+    get_learnings = _blocking("get_learnings")
+    delete_learning = _blocking("delete_learning")
+    delete_user_learnings = _blocking("delete_user_learnings")
+    upsert_trace = _blocking("upsert_trace")
+    get_trace = _blocking("get_trace")
+    get_traces = _blocking("get_traces")
+    get_trace_stats = _blocking("get_trace_stats")
+    create_span = _blocking("create_span")
+    create_spans = _blocking("create_spans")
+    get_span = _blocking("get_span")
+    get_spans = _blocking("get_spans")
+    export_dict = _blocking("export_dict")
+    import_dict = _blocking("import_dict")

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 __all__ = [
     "Pipelined",
     "Plan",
-    "asyncio_methods",
-    "blocking_methods",
+    "asyncio_method",
+    "blocking_method",
     "run_asyncio",
     "run_blocking",
 ]
@@ -85,37 +85,30 @@ async def run_asyncio(engine: Any, plan: Plan[T]) -> T:
             error = raised
 
 
-def blocking_methods(source: type, names: Iterable[str]) -> dict[str, Callable[..., Any]]:
-    """For each name, a method running ``source``'s plan of that name (on the
-    instance's ``_plans``) with :func:`run_blocking` on its ``engine``."""
+def blocking_method(source: type, name: str) -> Any:
+    """A method running ``source``'s plan ``name`` (on the instance's ``_plans``) with
+    :func:`run_blocking` on the instance's ``engine``; typed ``Any`` so that it stands
+    for the Agno method of that name."""
+    planned = getattr(source, name)
 
-    def make(name: str) -> Callable[..., Any]:
-        planned = getattr(source, name)
+    @functools.wraps(planned)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = planned(self._plans, *args, **kwargs)
+        return run_blocking(self.engine, result) if inspect.isgenerator(result) else result
 
-        @functools.wraps(planned)
-        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = planned(self._plans, *args, **kwargs)
-            return run_blocking(self.engine, result) if inspect.isgenerator(result) else result
-
-        return method
-
-    return {name: make(name) for name in names}
+    return method
 
 
-def asyncio_methods(source: type, names: Iterable[str]) -> dict[str, Callable[..., Any]]:
-    """For each name, a coroutine method running ``source``'s plan of that name with
-    :func:`run_asyncio` on the instance's ``engine``."""
+def asyncio_method(source: type, name: str) -> Any:
+    """A coroutine method running ``source``'s plan ``name`` with :func:`run_asyncio`
+    on the instance's ``engine`` (see :func:`blocking_method`)."""
+    planned = getattr(source, name)
 
-    def make(name: str) -> Callable[..., Any]:
-        planned = getattr(source, name)
+    @functools.wraps(planned)
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = planned(self._plans, *args, **kwargs)
+        if inspect.isgenerator(result):
+            return await run_asyncio(self.engine, result)
+        return result
 
-        @functools.wraps(planned)
-        async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = planned(self._plans, *args, **kwargs)
-            if inspect.isgenerator(result):
-                return await run_asyncio(self.engine, result)
-            return result
-
-        return method
-
-    return {name: make(name) for name in names}
+    return method

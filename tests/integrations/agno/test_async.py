@@ -111,3 +111,17 @@ def test_async_export_and_import(tmp_path: Any) -> None:
         await target.close()
 
     asyncio.run(main())
+
+
+def test_both_dbs_define_every_planned_method_and_every_abstract_one() -> None:
+    from agno.db.base import AsyncBaseDb, BaseDb
+
+    from engine.integrations.agno._db import PLANNED
+
+    for cls in (ShardmemDb, AsyncShardmemDb):
+        assert [name for name in PLANNED if name not in vars(cls)] == []
+        assert not cls.__abstractmethods__
+    assert set(BaseDb.__abstractmethods__) <= set(PLANNED)
+    assert set(AsyncBaseDb.__abstractmethods__) <= set(PLANNED)
+    assert asyncio.iscoroutinefunction(AsyncShardmemDb.get_session)
+    assert AsyncShardmemDb.get_session.__doc__ == ShardmemDb.get_session.__doc__
