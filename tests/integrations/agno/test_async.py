@@ -125,3 +125,43 @@ def test_both_dbs_define_every_planned_method_and_every_abstract_one() -> None:
     assert set(AsyncBaseDb.__abstractmethods__) <= set(PLANNED)
     assert asyncio.iscoroutinefunction(AsyncShardmemDb.get_session)
     assert AsyncShardmemDb.get_session.__doc__ == ShardmemDb.get_session.__doc__
+
+
+def test_arun_summaries_memories_and_teams_on_the_async_db() -> None:
+    from agno.db.schemas.memory import UserMemory
+    from agno.team import Team
+
+    db = AsyncShardmemDb()
+
+    async def team_turns(target: Any) -> ScriptedModel:
+        model = ScriptedModel(["team reply"])
+        member = Agent(name="helper", model=ScriptedModel(["member reply"]), telemetry=False)
+        team = Team(
+            members=[member], model=model, db=target, add_history_to_context=True, telemetry=False
+        )
+        for text in TURNS:
+            await team.arun(text, session_id="t1", user_id="ann")
+        return model
+
+    async def main() -> ScriptedModel:
+        summary = '{"summary": "Ann likes tea", "topics": ["tea"]}'
+        agent = Agent(
+            model=ScriptedModel(["reply", summary]),
+            db=db,
+            enable_session_summaries=True,
+            update_memory_on_run=True,
+            telemetry=False,
+        )
+        await db.upsert_user_memory(UserMemory(memory="Ann lives in Lisbon", user_id="ann"))
+        await agent.arun("I like tea", session_id="s1", user_id="ann")
+        stored = await db.engine.sessions.get("s1")
+        assert stored.summary is not None and stored.summary.topics == ("tea",)
+        memories = await agent.aget_user_memories(user_id="ann")
+        assert [m.memory for m in memories] == ["Ann lives in Lisbon"]
+        return await team_turns(db)
+
+    try:
+        seen = run_without_threads(main()).seen
+    finally:
+        asyncio.run(db.close())
+    assert seen == asyncio.run(team_turns(InMemoryDb())).seen
