@@ -21,12 +21,14 @@ from engine.integrations.agno._portable import (
     write_json,
 )
 from engine.integrations.agno._registry import REGISTRY_METHODS
-from engine.integrations.agno._sessions import SESSION_METHODS, SessionPlans
+from engine.integrations.agno._runs import RUN_METHODS, RunPlans
+from engine.integrations.agno._sessions import SESSION_METHODS
 
 __all__ = ["PLANNED", "AgnoPlans", "ShardmemDb"]
 
 PLANNED = (
     SESSION_METHODS
+    + RUN_METHODS
     + MEMORY_METHODS
     + REGISTRY_METHODS
     + METRICS_METHODS
@@ -37,7 +39,7 @@ PLANNED = (
 """Every method :class:`ShardmemDb` and :class:`AsyncShardmemDb` run from a plan."""
 
 
-class AgnoPlans(SessionPlans, MemoryPlans, MetricsPlans, LearningPlans, PortablePlans):
+class AgnoPlans(RunPlans, MemoryPlans, MetricsPlans, LearningPlans, PortablePlans):
     """The adapter's logic, written once for both drivers (see ``_plan``): every Agno
     method as a plan over the engine handle, and the run-object cache they share.
 
