@@ -31,7 +31,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         {"attrs", "orjson", "trio", "outcome", "actors", "anyio", "coredis"},
     ),
     "_bridge": ({"_core", "_api", "_embedded", "_redis"}, {"attrs", "trio", "outcome"}),
-    "integrations": (set(), {"agno", "arshai", "upsonic", "langgraph"}),
+    "integrations": (set(), {"agno", "arshai", "upsonic", "langgraph", "orjson"}),
 }
 
 #: Imports that break the rules above, each ``(importing module, imported subpackage)``.
