@@ -113,7 +113,9 @@ def read_run(path: Path | str) -> RunRows:
             return RunRows(path=str(path), kind="replay", targets=targets)
         return RunRows(path=str(path), kind="load", targets=_load(document))
     except (KeyError, TypeError, AttributeError) as exc:
-        raise CompareError(f"{path}: a {schema} document without the expected {exc}") from None
+        raise CompareError(
+            f"{path}: expected a {schema} document, got one missing or mistyping {exc}"
+        ) from None
 
 
 def _replay(document: Mapping[str, Any]) -> dict[str, dict[str, Row]]:

@@ -151,6 +151,8 @@ async def run_open_loop(
             f"{duration!r}, {drain!r}, {spin!r}, {max_in_flight!r}"
         )
 
+    arrival_offsets(rate, arrival, seed=seed)  # raises now for a bad rate or process
+
     def schedule() -> Iterator[float]:
         return itertools.takewhile(
             lambda o: o < duration, arrival_offsets(rate, arrival, seed=seed)
@@ -162,7 +164,8 @@ async def run_open_loop(
         async with trio.open_nursery() as nursery:
             for _ in range(max_in_flight):
                 nursery.start_soon(run.work, request, receive)
-            await trio.lowlevel.checkpoint()  # the workers wait on the channel
+            while send.statistics().tasks_waiting_receive < max_in_flight:
+                await trio.lowlevel.checkpoint()  # until every worker waits on the channel
             run.start = trio.current_time()
             deadline.deadline = run.start + duration + drain
             async with send:
