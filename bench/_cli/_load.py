@@ -121,7 +121,12 @@ def add_load_options(parser: argparse.ArgumentParser) -> None:
         help="after a rate's last arrival, how long to let the backlog finish before "
         f"counting it unfinished (default {_LOAD_ONLY['drain']:g})",
     )
-    group.add_argument("--plot", metavar="PNG", default=None, help="write latency vs throughput")
+    group.add_argument(
+        "--plot",
+        metavar="PNG",
+        default=None,
+        help="also write a latency-vs-throughput plot (PNG) to this file",
+    )
 
 
 def is_open_loop(args: argparse.Namespace) -> bool:
@@ -130,6 +135,8 @@ def is_open_loop(args: argparse.Namespace) -> bool:
     if args.rate is not None or args.sweep is not None:
         if args.sweep is not None and args.p99_max is None:
             args.parser.error("argument --sweep: needs --p99-max, the bound to search under")
+        if args.sweep is not None and args.data_dir is not None:
+            args.parser.error("argument --data-dir: not with --sweep (each rate opens a new store)")
         return True
     for name, default in _LOAD_ONLY.items():
         if getattr(args, name) != default:

@@ -27,6 +27,7 @@ def _run(argv: list[str]) -> int:
         (["--sweep", "100"], "argument --sweep: expected START:STOP (doubling) or START:STOP:STEP"),
         (["--sweep", "100:1000"], "argument --sweep: needs --p99-max"),
         (["--rate", "10", "--sweep", "1:2"], "argument --sweep: not allowed with argument --rate"),
+        (["--sweep", "1:2", "--p99-max", "1s", "--data-dir", "d"], "--data-dir: not with --sweep"),
         (["--duration", "2"], "argument --duration: only with --rate or --sweep"),
         (["--p99-max", "5ms"], "argument --p99-max: only with --rate or --sweep"),
         (["--plot", "x.png"], "argument --plot: only with --rate or --sweep"),
