@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import attrs
 
+from bench._measure._latency import OpLatency
 from bench._replay._results import BenchOptions
 
 __all__ = [
@@ -77,6 +78,11 @@ class LoadPoint:
         slot_waits: Requests due while all ``max_in_flight`` slots were busy.
         peak_in_flight: Most requests running at once.
         by_operation: With ``unit="op"``: ``latency`` per operation name.
+        service_by_operation: With ``unit="turn"``: each operation's service time (a
+            pipelined batch's time counts for each operation in it).
+        gc_full_collections: Generation-2 garbage collections during the rate.
+        gc_max_pause_us: The longest collection, microseconds: in an open loop every
+            request due during a pause waits it out, so it shows in the tail.
     """
 
     rate: float
@@ -92,6 +98,9 @@ class LoadPoint:
     slot_waits: int
     peak_in_flight: int
     by_operation: dict[str, Percentiles] = attrs.field(factory=dict)
+    service_by_operation: dict[str, OpLatency] = attrs.field(factory=dict)
+    gc_full_collections: int = 0
+    gc_max_pause_us: float = 0.0
 
     def passes(self, p99_max_us: float | None) -> bool:
         """Whether every request finished and, given a bound, p99 latency is within it."""

@@ -25,7 +25,7 @@ def _table(result: LoadResult, load: TargetLoad) -> Table:
     )
     table = Table(title=title, box=box.SIMPLE_HEAVY)
     headings = ("rate/s", "done/s", "p50", "p90", "p99", "p99.9", "max", "p99 service")
-    for heading in (*headings, "late / waits", "unfinished"):
+    for heading in (*headings, "late / waits", "unfinished", "full GCs (max)"):
         table.add_column(heading, justify="right", no_wrap=True)
     if bound is not None:
         table.add_column(f"p99 <= {format_latency(bound)}", justify="center")
@@ -47,6 +47,7 @@ def _table(result: LoadResult, load: TargetLoad) -> Table:
             ),
             f"{point.late:,} / {point.slot_waits:,}",
             f"{point.unfinished:,}",
+            f"{point.gc_full_collections:,} ({format_latency(point.gc_max_pause_us)})",
         ]
         if bound is not None:
             cells.append("yes" if point.passes(bound) else "no")
@@ -56,7 +57,8 @@ def _table(result: LoadResult, load: TargetLoad) -> Table:
         "Latency runs from each request's intended start (coordinated omission corrected); "
         "'p99 service' from its actual start, as a closed loop would see it. late: arrivals "
         "started > 1 ms after their time (the generator fell behind); waits: arrivals due "
-        "while every slot was busy."
+        "while every slot was busy. full GCs: generation-2 collections and the longest "
+        "pause of any collection."
         + ("" if bound is None else f" Highest rate within the bound: {_rate(best)}.")
     )
     return table

@@ -47,14 +47,12 @@ class LoadDeck:
         turns: The turns, dealt round-robin over the conversations.
         operations: With ``unit="op"``: ``(turn index, operation)`` per arrival, each
             turn's operations in order.
-        service: Per operation, the time of each call (a turn's pipelined batch counts
-            for each operation in it), for the JSON report.
-        tally: Messages and memories the reads returned.
+        tally: Messages and memories the reads returned, over every run of the deck
+            (the replay's accounting; an open-loop report does not show it).
     """
 
     turns: tuple[TurnPlan, ...]
     operations: tuple[tuple[int, str], ...]
-    service: LatencyRecorder = attrs.field(factory=LatencyRecorder)
     tally: WorkloadTally = attrs.field(factory=WorkloadTally)
 
     @classmethod
@@ -79,14 +77,17 @@ class LoadDeck:
             operations = tuple((i, op) for i, plan in enumerate(turns) for op in plan.operations())
         return cls(turns=turns, operations=operations)
 
-    def request(self, target: Target, config: WorkloadConfig) -> Request:
+    def request(self, target: Target, config: WorkloadConfig, service: LatencyRecorder) -> Request:
         """The open loop's request: arrival ``index`` plays its turn (label ``None``) or
-        its operation (labelled with the operation's name) on ``target``."""
+        its operation (labelled with the operation's name) on ``target``.
+
+        With ``unit="turn"``, ``service`` receives the time of each call of the turn per
+        operation (a pipelined batch's time for each operation in it).
+        """
         pipelined = target if config.pipeline and isinstance(target, PipelinedTarget) else None
         turns = self.turns
         operations = self.operations
         tally = self.tally
-        service = self.service
 
         if operations:
 

@@ -7,6 +7,7 @@ import gc
 import random
 from collections.abc import Sequence
 
+import attrs
 import trio
 from rich.console import Console
 
@@ -15,9 +16,12 @@ from bench._load._open_loop import run_open_loop
 from bench._load._requests import LoadDeck, create_sessions
 from bench._measure._environment import machine, now_iso
 from bench._measure._format import format_latency
+from bench._measure._latency import LatencyRecorder
+from bench._measure._monitor import GcPauses
 from bench._replay._dataset import Conversation, default_dataset_path, load_chitchat
 from bench._replay._workload import WorkloadConfig
 from bench._targets._peers import PeerUnavailable
+from bench._targets._protocol import OPERATIONS
 from bench._targets._registry import TARGETS
 
 __all__ = ["run_load"]
@@ -54,11 +58,11 @@ def run_load(options: LoadOptions, *, console: Console | None = None) -> LoadRes
     )
     environment = machine(started_at=now_iso())
     loads: list[TargetLoad] = []
+    deck = LoadDeck.deal(order, config, unit=options.unit)
     gc.collect()
-    gc.freeze()  # the corpus is the benchmark's baggage, not the target's
+    gc.freeze()  # the corpus and the deck are the benchmark's baggage, not the target's
     try:
         for name in options.targets:
-            deck = LoadDeck.deal(order, config, unit=options.unit)
             try:
                 points = trio.run(_load_target, name, options, order, config, deck, out)
             except PeerUnavailable as exc:
@@ -97,17 +101,26 @@ async def _load_target(
             break
         # A fresh store per rate: every rate starts from the same state, so the order in
         # which a sweep visits rates does not change what each one measures.
+        gc.collect()  # the previous rate's store is garbage now: collect it untimed
+        service = LatencyRecorder()
         async with TARGETS[name](options.bench) as target:
             await create_sessions(target, conversations, config)
-            point = await run_open_loop(
-                deck.request(target, config),
-                rate=rate,
-                duration=options.duration,
-                arrival=options.arrival,
-                seed=options.bench.seed,
-                max_in_flight=options.max_in_flight,
-                drain=options.drain,
-            )
+            with GcPauses() as pauses:
+                point = await run_open_loop(
+                    deck.request(target, config, service),
+                    rate=rate,
+                    duration=options.duration,
+                    arrival=options.arrival,
+                    seed=options.bench.seed,
+                    max_in_flight=options.max_in_flight,
+                    drain=options.drain,
+                )
+        point = attrs.evolve(
+            point,
+            gc_full_collections=pauses.full_collections,
+            gc_max_pause_us=pauses.max_pause * 1e6,
+            service_by_operation={op.op: op for op in service.summary(OPERATIONS)},
+        )
         points.append(point)
         history.append((rate, point.passes(bound)))
         verdict = "" if bound is None else (" pass" if history[-1][1] else " FAIL")

@@ -73,6 +73,9 @@ def test_a_rate_run_prints_its_table_and_writes_json_and_a_png(
     assert point["arrivals"] == 90 and point["completed"] == 90 and point["unfinished"] == 0
     assert point["passed"] is True and document["targets"]["engine"]["best_rate"] == 300
     assert 0 < point["service"]["p50_us"] <= point["latency"]["max_us"]
+    assert set(point["service_by_operation"]) >= {"read_history", "append_run"}
+    assert point["service_by_operation"]["read_history"]["count"] == 90
+    assert point["gc_max_pause_us"] >= 0 and point["gc_full_collections"] >= 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -91,6 +94,7 @@ def test_a_sweep_of_operations_over_two_targets(
     for target in ("engine", "lock"):
         points = document["targets"][target]["points"]
         assert [p["rate"] for p in points] == [100, 200, 300]
+        assert points[0]["service_by_operation"] == {}
         assert set(points[0]["by_operation"]) <= {
             "read_history", "search_memories", "append_run", "store_working", "upsert_memory",
         }  # fmt: skip
