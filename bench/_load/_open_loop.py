@@ -29,6 +29,7 @@ from hdrh.histogram import HdrHistogram
 
 from bench._load._model import LoadPoint, Percentiles
 from bench._load._schedule import arrival_offsets
+from bench._measure._latency import new_histogram, record_seconds
 
 __all__ = ["Request", "percentiles", "run_open_loop"]
 
@@ -36,16 +37,7 @@ __all__ = ["Request", "percentiles", "run_open_loop"]
 #: (e.g. the operation's name), or ``None`` for no breakdown.
 Request = Callable[[int], Awaitable[str | None]]
 
-_MAX_US = 3_600_000_000  # one hour: larger values are clamped
 _LATE = 0.001  # seconds: an arrival handed over later than this counts as late
-
-
-def _histogram() -> HdrHistogram:
-    return HdrHistogram(1, _MAX_US, 3)
-
-
-def _record(histogram: HdrHistogram, seconds: float) -> None:
-    histogram.record_value(min(max(int(seconds * 1_000_000), 1), _MAX_US))
 
 
 def percentiles(histogram: HdrHistogram) -> Percentiles:
@@ -74,9 +66,9 @@ class _Run:
     slot_waits: int = 0
     peak_in_flight: int = 0
     last_done: float = 0.0
-    latency: HdrHistogram = attrs.field(factory=_histogram)
-    service: HdrHistogram = attrs.field(factory=_histogram)
-    start_delay: HdrHistogram = attrs.field(factory=_histogram)
+    latency: HdrHistogram = attrs.field(factory=new_histogram)
+    service: HdrHistogram = attrs.field(factory=new_histogram)
+    start_delay: HdrHistogram = attrs.field(factory=new_histogram)
     by_label: dict[str, HdrHistogram] = attrs.field(factory=dict)
 
     async def work(self, request: Request, arrivals: trio.MemoryReceiveChannel[int]) -> None:
@@ -86,20 +78,20 @@ class _Run:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             began = trio.current_time()
-            _record(self.start_delay, began - intended)
+            record_seconds(self.start_delay, began - intended)
             label = await request(index)
             done = trio.current_time()
             del self.claimed[index]
             self.in_flight -= 1
             self.completed += 1
             self.last_done = max(self.last_done, done)
-            _record(self.latency, done - intended)
-            _record(self.service, done - began)
+            record_seconds(self.latency, done - intended)
+            record_seconds(self.service, done - began)
             if label is not None:
                 histogram = self.by_label.get(label)
                 if histogram is None:
-                    histogram = self.by_label[label] = _histogram()
-                _record(histogram, done - intended)
+                    histogram = self.by_label[label] = new_histogram()
+                record_seconds(histogram, done - intended)
 
 
 async def _wait_until(deadline: float, spin: float) -> None:
@@ -185,7 +177,7 @@ async def run_open_loop(
         unsent = itertools.islice(schedule(), run.sent, None)
         pending = [*run.claimed.values(), *(run.start + offset for offset in unsent)]
         for intended in pending:
-            _record(run.latency, now - intended)
+            record_seconds(run.latency, now - intended)
         unfinished = len(pending)
     elapsed = run.last_done - run.start
     return LoadPoint(

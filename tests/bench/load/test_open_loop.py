@@ -208,3 +208,33 @@ async def test_bad_arguments_raise(options: dict[str, object], message: str) -> 
     arguments: dict[str, object] = {"rate": 10.0, "duration": 1.0, **options}
     with pytest.raises(ValueError, match=message):
         await run_open_loop(request, **arguments)  # type: ignore[arg-type]
+
+
+async def test_the_pacer_sleeps_until_spin_before_then_yields_until_due(
+    mock_clock: trio.testing.MockClock,
+) -> None:
+    """``_wait_until`` sleeps until ``spin`` before the deadline (a timer, which epoll
+    would round up to whole ms), then only yields (no timer) and returns on the first
+    scheduler pass at or after the deadline. The clock moves only when the test jumps
+    it, 1 ms per pass."""
+    from bench._load._open_loop import _wait_until
+
+    start = trio.current_time()
+    returned: list[float] = []
+    timers: list[tuple[int, float]] = []  # (ms since start, seconds to the next timer)
+
+    async def pacer() -> None:
+        await _wait_until(start + 0.010, spin=0.003)
+        returned.append(trio.current_time() - start)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(pacer)
+        while not returned:
+            for _ in range(3):  # let the pacer run (it may never block: no waiting on it)
+                await trio.lowlevel.checkpoint()
+            now = round((trio.current_time() - start) * 1000)
+            timers.append((now, trio.lowlevel.current_statistics().seconds_to_next_deadline))
+            mock_clock.jump(0.001)
+    assert returned == [pytest.approx(0.010)]
+    sleeping = [ms for ms, timer in timers if timer != float("inf")]
+    assert sleeping == list(range(7))  # a timer for 7 ms, then none: yielding
