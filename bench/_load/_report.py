@@ -55,8 +55,9 @@ def _table(result: LoadResult, load: TargetLoad) -> Table:
     best = load.best_rate(bound)
     table.caption = (
         "Latency runs from each request's intended start (coordinated omission corrected); "
-        "'p99 service' from its actual start, as a closed loop would see it. late: arrivals "
-        "started > 1 ms after their time (the generator fell behind); waits: arrivals due "
+        "'p99 service' from its actual start, what an uncorrected generator reports. "
+        "late: arrivals started > 1 ms after their time (the generator fell behind); "
+        "waits: arrivals due "
         "while every slot was busy. full GCs: generation-2 collections and the longest "
         "pause of any collection."
         + ("" if bound is None else f" Highest rate within the bound: {_rate(best)}.")

@@ -24,7 +24,10 @@ from bench._targets._peers import PeerUnavailable
 from bench._targets._protocol import OPERATIONS
 from bench._targets._registry import TARGETS
 
-__all__ = ["run_load"]
+__all__ = ["WARMUP_ARRIVALS", "run_load"]
+
+#: Arrivals played one after another on a throwaway store before a target's first rate.
+WARMUP_ARRIVALS = 200
 
 
 def run_load(options: LoadOptions, *, console: Console | None = None) -> LoadResult:
@@ -92,6 +95,13 @@ async def _load_target(
     bound = None if options.p99_max is None else options.p99_max * 1e6
     points: list[LoadPoint] = []
     history: list[tuple[float, bool]] = []
+    # Warm-up, untimed, on a store of its own: the first calls of a target pay for lazy
+    # imports and caches, which must not land in the first rate's tail.
+    async with TARGETS[name](options.bench) as target:
+        await create_sessions(target, conversations, config)
+        warm = deck.request(target, config, LatencyRecorder())
+        for index in range(min(WARMUP_ARRIVALS, len(deck.turns))):
+            await warm(index)
     while True:
         if options.sweep is None:
             rate = options.rate if not history else None
