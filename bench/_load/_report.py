@@ -13,7 +13,16 @@ from rich.table import Table
 from bench._load._model import LoadResult, TargetLoad
 from bench._measure._format import format_latency
 
-__all__ = ["build_load_tables", "write_load_json", "write_load_plot"]
+__all__ = [
+    "LATE_SHARE",
+    "behind_schedule",
+    "build_load_tables",
+    "write_load_json",
+    "write_load_plot",
+]
+
+#: The share of late arrivals above which a rate is reported as behind schedule.
+LATE_SHARE = 0.01
 
 
 def _table(result: LoadResult, load: TargetLoad) -> Table:
@@ -69,14 +78,31 @@ def _rate(rate: float | None) -> str:
     return "none" if rate is None else f"{rate:,.0f}/s"
 
 
+def behind_schedule(load: TargetLoad) -> str | None:
+    """A warning naming the rates where more than 1 % of arrivals started late (the
+    generator fell behind its schedule), or ``None``."""
+    behind = [p for p in load.points if p.arrivals and p.late > LATE_SHARE * p.arrivals]
+    if not behind:
+        return None
+    rates = ", ".join(f"{p.rate:,.0f}/s ({p.late / p.arrivals:.0%} late)" for p in behind)
+    return (
+        f"{load.target}: the generator fell behind its schedule at {rates}: the loop it "
+        "shares with the store was busy; those latencies include that wait."
+    )
+
+
 def build_load_tables(result: LoadResult) -> Group:
-    """One table per target (rates in run order), and a line per skipped target."""
+    """One table per target (rates in run order), then any :func:`behind_schedule`
+    warning, and a line per skipped target."""
     parts: list[Table | str] = []
     for load in result.targets:
         if load.skipped is not None:
             parts.append(f"{load.target}: skipped: {load.skipped}")
-        else:
-            parts.append(_table(result, load))
+            continue
+        parts.append(_table(result, load))
+        warning = behind_schedule(load)
+        if warning is not None:
+            parts.append(f"[yellow]{warning}[/yellow]")
     return Group(*parts)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import statistics
 
+import attrs
 import pytest
 
 from bench._load._model import (
@@ -107,6 +108,17 @@ def test_a_rate_passes_within_the_bound_with_nothing_unfinished() -> None:
     assert load.best_rate(5_000) == 200
     assert load.best_rate(10_000) == 400
     assert load.best_rate(500) is None
+
+
+def test_rates_where_the_generator_fell_behind_are_named() -> None:
+    from bench._load._report import behind_schedule
+
+    on_time = _point(100, 1_000)
+    late = attrs.evolve(_point(400, 1_000), late=40)  # 10 % of 400 arrivals
+    assert behind_schedule(TargetLoad(target="engine", points=(on_time,))) is None
+    warning = behind_schedule(TargetLoad(target="engine", points=(on_time, late)))
+    assert warning is not None
+    assert warning.startswith("engine: the generator fell behind its schedule at 400/s (10% late)")
 
 
 def test_constant_arrivals_are_exact_and_poisson_ones_seeded() -> None:
