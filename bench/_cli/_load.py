@@ -8,13 +8,14 @@ import re
 import sys
 from typing import Any
 
+import attrs
 from rich.console import Console
 
 from bench._cli._args import positive_int, positive_number, positive_seconds
 from bench._cli._data_dir import check_output
 from bench._compare._model import CompareError, pair_rows, read_run
 from bench._compare._report import build_compare_table
-from bench._load._model import UNITS, LoadOptions, parse_sweep
+from bench._load._model import UNITS, LoadOptions, Sweep, parse_sweep
 from bench._load._report import build_load_tables, write_load_json, write_load_plot
 from bench._load._run import run_load
 from bench._load._schedule import ARRIVALS
@@ -26,14 +27,14 @@ __all__ = ["add_compare_parser", "add_load_options", "is_open_loop", "run_load_c
 
 _LATENCY = re.compile(r"^\s*(?P<number>[0-9.eE+-]+)\s*(?P<unit>s|ms|us|µs)?\s*$")
 _SCALE = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
-#: The open-loop options other than ``--rate``/``--sweep``, with their defaults.
-_LOAD_ONLY = {
-    "p99_max": None,
-    "duration": 5.0,
-    "arrival": "constant",
-    "unit": "turn",
-    "max_in_flight": 1000,
-    "drain": 5.0,
+#: The open-loop options other than ``--rate``/``--sweep``, with their defaults (those of
+#: :class:`LoadOptions`, and ``--plot``).
+_LOAD_ONLY: dict[str, Any] = {
+    **{
+        field.name: field.default
+        for field in attrs.fields(LoadOptions)
+        if field.name in ("p99_max", "duration", "arrival", "unit", "max_in_flight", "drain")
+    },
     "plot": None,
 }
 
@@ -52,7 +53,7 @@ def latency_bound(text: str) -> float:
     return value
 
 
-def _sweep(text: str) -> Any:
+def _sweep(text: str) -> Sweep:
     try:
         return parse_sweep(text)
     except ValueError as exc:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import attrs
 
-__all__ = ["READABLE_SCHEMAS", "CompareError", "Pair", "RunRows", "pair_rows", "read_run"]
+__all__ = ["READABLE_SCHEMAS", "CompareError", "Pair", "Row", "RunRows", "pair_rows", "read_run"]
 
 #: The schemas ``compare`` reads, by kind: the highest version understood.
 READABLE_SCHEMAS: Final = {"chitchat": 1, "compare": 1, "load": 1}

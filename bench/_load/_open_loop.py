@@ -135,7 +135,8 @@ async def run_open_loop(
 
     Raises:
         ValueError: for a rate, duration, drain, spin or ``max_in_flight`` out of range.
-        Exception: the first exception a request raised (the other requests are cancelled).
+        ExceptionGroup: holding the exception a request raised (the other requests are
+            cancelled).
     """
     if not duration > 0 or not drain >= 0 or not spin >= 0 or max_in_flight < 1:
         raise ValueError(

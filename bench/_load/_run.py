@@ -95,9 +95,11 @@ async def _load_target(
     bound = None if options.p99_max is None else options.p99_max * 1e6
     points: list[LoadPoint] = []
     history: list[tuple[float, bool]] = []
-    # Warm-up, untimed, on a store of its own: the first calls of a target pay for lazy
-    # imports and caches, which must not land in the first rate's tail.
-    async with TARGETS[name](options.bench) as target:
+    # Warm-up, untimed, on a store of its own (in memory: the data directory, if any, is
+    # for the measured run): the first calls of a target pay for lazy imports and caches,
+    # which must not land in the first rate's tail.
+    in_memory = attrs.evolve(options.bench, data_dir=None, fsync=None)
+    async with TARGETS[name](in_memory) as target:
         await create_sessions(target, conversations, config)
         warm = deck.request(target, config, LatencyRecorder())
         for index in range(min(WARMUP_ARRIVALS, len(deck.turns))):

@@ -11,6 +11,8 @@ import pytest
 from bench import main
 from bench._load._model import LOAD_SCHEMA
 
+from ..conftest import inspect_json
+
 
 def _run(argv: list[str]) -> int:
     try:
@@ -122,3 +124,14 @@ def test_the_replay_says_which_operations_share_a_pipelined_call(
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["pipeline_batches"] == {}
     assert document["ops"]["search_memories"]["batch"] is None
+
+
+def test_a_durable_rate_run_journals_the_measured_turns_only(tmp_path: Path) -> None:
+    """The warm-up runs in memory: the data directory holds what the measured rate wrote
+    (20 sessions, 100 turns at 200/s for 0.5 s), nothing more."""
+    data = tmp_path / "data"
+    argv = ["bench", "--limit", "20", "--rate", "200", "--duration", "0.5", "--drain", "5"]
+    assert _run([*argv, "--data-dir", str(data), "--fsync", "always", "--no-progress"]) == 0
+    total = inspect_json(data, tmp_path / "inspect.json")["total"]
+    assert total["sessions"] == 20
+    assert total["runs"] == 100
