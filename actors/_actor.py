@@ -29,7 +29,7 @@ __all__ = ["Actor", "ActorRef", "open_actor", "start_actor"]
 DEFAULT_MAILBOX_SIZE = 1024
 DEFAULT_TIMER_BATCH = 256
 
-_Envelope = tuple[object, Reply[Any]]
+_Envelope = Reply[Any]  # a queued request: its reply, carrying the request
 
 
 @attrs.define(eq=False)
@@ -74,17 +74,22 @@ class ActorRef:
             ActorClosed: if the mailbox is closed, or the owner has stopped.
             Exception: whatever the behaviour's handler raised for this request.
         """
-        # send() inlined: this is the hot path of every request.
+        # send() and Reply.wait() inlined: this is the hot path of every request.
         await trio.lowlevel.checkpoint_if_cancelled()
-        reply: Reply[Any] = Reply()
+        reply: Reply[Any] = Reply(message)
         try:
             try:
-                self._send.send_nowait((message, reply))
+                self._send.send_nowait(reply)
             except trio.WouldBlock:
-                await self._send.send((message, reply))
+                await self._send.send(reply)  # yields: the owner may have served it
+                return await reply.wait()
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorClosed("the actor's mailbox is closed") from None
-        return await reply.wait()
+        # Queued without yielding, so the owner has not run and the reply is pending:
+        # park at once (Reply.wait's pending branch, without its coroutine frame).
+        reply._waited = True
+        reply._task = trio.lowlevel.current_task()
+        return await trio.lowlevel.wait_task_rescheduled(reply._abort)
 
     async def send(self, message: object) -> Reply[Any]:
         """Queue ``message``, waiting for mailbox space if needed; return its reply.
@@ -97,12 +102,12 @@ class ActorRef:
             ActorClosed: if the mailbox is closed.
         """
         await trio.lowlevel.checkpoint_if_cancelled()
-        reply: Reply[Any] = Reply()
+        reply: Reply[Any] = Reply(message)
         try:
             try:
-                self._send.send_nowait((message, reply))
+                self._send.send_nowait(reply)
             except trio.WouldBlock:
-                await self._send.send((message, reply))
+                await self._send.send(reply)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorClosed("the actor's mailbox is closed") from None
         return reply
@@ -114,9 +119,9 @@ class ActorRef:
             trio.WouldBlock: if the mailbox is full.
             ActorClosed: if the mailbox is closed.
         """
-        reply: Reply[Any] = Reply()
+        reply: Reply[Any] = Reply(message)
         try:
-            self._send.send_nowait((message, reply))
+            self._send.send_nowait(reply)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             raise ActorClosed("the actor's mailbox is closed") from None
         return reply
@@ -286,9 +291,9 @@ class Actor:
         handle = self.behaviour.handle
         served = 0
         try:
-            for message, reply in batch:
+            for reply in batch:
                 try:
-                    result = handle(message)
+                    result = handle(reply.request)
                 except Exception as exc:
                     counters.errors += 1
                     delivered = reply.set_error(exc)
@@ -298,7 +303,7 @@ class Actor:
                     counters.dropped += 1
                 served += 1
         except BaseException:
-            for _, reply in batch[served:]:  # drained, so _fail_queued can't see them
+            for reply in batch[served:]:  # drained, so _fail_queued can't see them
                 reply.set_error(_stopped())
             raise
 
@@ -317,9 +322,9 @@ class Actor:
         handle = self.behaviour.handle
         results: list[outcome.Outcome[Any]] = []
         try:
-            for message, _ in batch:
+            for reply in batch:
                 try:
-                    results.append(outcome.Value(handle(message)))
+                    results.append(outcome.Value(handle(reply.request)))
                 except Exception as exc:
                     counters.errors += 1
                     results.append(outcome.Error(exc))
@@ -331,19 +336,19 @@ class Actor:
             counters.errors += len(failure.failed)
         except BaseException as exc:
             error = exc if isinstance(exc, Exception) else _stopped()
-            for _, reply in batch:
+            for reply in batch:
                 reply.set_error(error)
             raise
         else:
             counters.commits += 1
-        for (_, reply), result in zip(batch, results, strict=True):
+        for reply, result in zip(batch, results, strict=True):
             if not reply.set_outcome(result):
                 counters.dropped += 1
 
     def _fail_queued(self) -> None:
         while True:
             try:
-                _, reply = self._receive.receive_nowait()
+                reply = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 return
             reply.set_error(_stopped())
