@@ -39,16 +39,21 @@ async def run_batch(
             is settled then; other shards' parts may have run).
     """
     shards = len(refs)
-    first = shard_of(calls[0].key, shards)  # type: ignore[arg-type]
-    groups: dict[int, list[int]] = {}
-    for index, call in enumerate(calls):
-        groups.setdefault(shard_of(call.key, shards), []).append(index)  # type: ignore[arg-type]
+    owners = [shard_of(call.key, shards) for call in calls]  # type: ignore[arg-type]
+    first = owners[0]
+    single = owners.count(first) == len(owners)
     try:
-        if len(groups) == 1 and not reject:  # one shard: one ask
+        if single and not reject:  # one shard: one ask
             outcomes = await refs[first].ask(Batch(tuple(calls)))
             for index, value in enumerate(outcomes):
                 settle(index, value)
             return
+        groups: dict[int, list[int]] = {}
+        for index, owner in enumerate(owners):
+            if owner in groups:
+                groups[owner].append(index)
+            else:
+                groups[owner] = [index]
         replies = await gather(
             [
                 (refs[shard], Batch(tuple([calls[i] for i in indexes])))
