@@ -31,6 +31,10 @@ DEFAULT_TIMER_BATCH = 256
 
 _Envelope = Reply[Any]  # a queued request: its reply, carrying the request
 
+#: ``closed_error(message)``: the exception a client gets when the mailbox is closed
+#: or the owner stopped before serving its request.
+ClosedError = Callable[[str], BaseException]
+
 
 @attrs.define(eq=False)
 class _Counters:
@@ -60,6 +64,7 @@ class ActorRef:
     _receive: trio.MemoryReceiveChannel[_Envelope]
     _counters: _Counters
     _capacity: int
+    _closed_error: ClosedError = ActorClosed
     _closed: bool = False
 
     async def ask(self, message: object) -> Any:
@@ -71,7 +76,8 @@ class ActorRef:
         cancelled after, it may still be applied and its reply is dropped.
 
         Raises:
-            ActorClosed: if the mailbox is closed, or the owner has stopped.
+            ActorClosed: if the mailbox is closed, or the owner has stopped (or the
+                actor's ``closed_error``).
             Exception: whatever the behaviour's handler raised for this request.
         """
         # send() and Reply.wait() inlined: this is the hot path of every request.
@@ -84,7 +90,7 @@ class ActorRef:
                 await self._send.send(reply)  # yields: the owner may have served it
                 return await reply.wait()
         except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorClosed("the actor's mailbox is closed") from None
+            raise self._closed_error("the actor's mailbox is closed") from None
         # Queued without yielding, so the owner has not run and the reply is pending:
         # park at once (Reply.wait's pending branch, without its coroutine frame).
         reply._waited = True
@@ -109,7 +115,7 @@ class ActorRef:
             except trio.WouldBlock:
                 await self._send.send(reply)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorClosed("the actor's mailbox is closed") from None
+            raise self._closed_error("the actor's mailbox is closed") from None
         return reply
 
     def send_nowait(self, message: object) -> Reply[Any]:
@@ -123,7 +129,7 @@ class ActorRef:
         try:
             self._send.send_nowait(reply)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorClosed("the actor's mailbox is closed") from None
+            raise self._closed_error("the actor's mailbox is closed") from None
         return reply
 
     def close(self) -> None:
@@ -183,6 +189,11 @@ class Actor:
         max_batch: the most requests served per wake-up (``None``: all queued). With
             a committing behaviour, ``1`` means one commit per request (no group
             commit) — a baseline for benchmarks.
+        closed_error: builds, from a message, the exception clients get when the
+            mailbox is closed or the owner stopped before serving their request
+            (default :class:`ActorClosed`). A layer above that names the condition its
+            own way (an engine's ``EngineClosed``) passes it here, so that its request
+            path needs no frame of its own to translate the error.
 
     If the behaviour has an ``async def commit()`` (see :class:`CommittingBehaviour`),
     the owner awaits it after each batch and only then resolves the batch's replies.
@@ -196,6 +207,7 @@ class Actor:
     mailbox_size: int = attrs.field(default=DEFAULT_MAILBOX_SIZE, kw_only=True)
     timer_batch: int = attrs.field(default=DEFAULT_TIMER_BATCH, kw_only=True)
     max_batch: int | None = attrs.field(default=None, kw_only=True)
+    closed_error: ClosedError = attrs.field(default=ActorClosed, kw_only=True)
     ref: ActorRef = attrs.field(init=False)
     _receive: trio.MemoryReceiveChannel[_Envelope] = attrs.field(init=False)
     _counters: _Counters = attrs.field(init=False, factory=_Counters)
@@ -210,7 +222,7 @@ class Actor:
                 raise ValueError(f"{name}: expected a positive int, got {value!r}")
         send, receive = trio.open_memory_channel[_Envelope](self.mailbox_size)
         self._receive = receive
-        self.ref = ActorRef(send, receive, self._counters, self.mailbox_size)
+        self.ref = ActorRef(send, receive, self._counters, self.mailbox_size, self.closed_error)
 
     async def serve(
         self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED
@@ -304,7 +316,7 @@ class Actor:
                 served += 1
         except BaseException:
             for reply in batch[served:]:  # drained, so _fail_queued can't see them
-                reply.set_error(_stopped())
+                reply.set_error(self._stopped())
             raise
 
     async def _serve_committed(
@@ -335,7 +347,7 @@ class Actor:
                 results[index] = outcome.Error(failure.error)
             counters.errors += len(failure.failed)
         except BaseException as exc:
-            error = exc if isinstance(exc, Exception) else _stopped()
+            error = exc if isinstance(exc, Exception) else self._stopped()
             for reply in batch:
                 reply.set_error(error)
             raise
@@ -345,17 +357,16 @@ class Actor:
             if not reply.set_outcome(result):
                 counters.dropped += 1
 
+    def _stopped(self) -> BaseException:
+        return self.closed_error("the actor stopped before serving this request")
+
     def _fail_queued(self) -> None:
         while True:
             try:
                 reply = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 return
-            reply.set_error(_stopped())
-
-
-def _stopped() -> ActorClosed:
-    return ActorClosed("the actor stopped before serving this request")
+            reply.set_error(self._stopped())
 
 
 async def start_actor(

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 import trio
 
-from actors import ActorClosed, ActorRef, gather
+from actors import ActorRef, gather
 from engine._api._backend import Settle
-from engine._core._errors import EngineClosed, Overloaded
+from engine._core._errors import Overloaded
 from engine._core._ops import Batch, Call
 from engine._core._routing import shard_of
 
@@ -34,7 +34,7 @@ async def run_batch(
     of waiting for room.
 
     Raises:
-        EngineClosed: if the engine closes first.
+        EngineClosed: if the engine closes first (the shards' actors raise it).
         Overloaded: with ``when_full='reject'``, if a shard's mailbox is full (nothing
             is settled then; other shards' parts may have run).
     """
@@ -61,8 +61,6 @@ async def run_batch(
             ],
             reject=reject,
         )
-    except ActorClosed:
-        raise EngineClosed("the engine is closed") from None
     except trio.WouldBlock:
         raise overloaded() from None
     for indexes, outcomes in zip(groups.values(), replies, strict=True):
