@@ -29,7 +29,11 @@ __all__ = ["Actor", "ActorRef", "open_actor", "start_actor"]
 DEFAULT_MAILBOX_SIZE = 1024
 DEFAULT_TIMER_BATCH = 256
 
-_Envelope = tuple[object, Reply[Any]]
+_Envelope = Reply[Any]  # a queued request: its reply, carrying the request
+
+#: ``closed_error(message)``: the exception a client gets when the mailbox is closed
+#: or the owner stopped before serving its request.
+ClosedError = Callable[[str], BaseException]
 
 
 @attrs.define(eq=False)
@@ -60,6 +64,7 @@ class ActorRef:
     _receive: trio.MemoryReceiveChannel[_Envelope]
     _counters: _Counters
     _capacity: int
+    _closed_error: ClosedError = ActorClosed
     _closed: bool = False
 
     async def ask(self, message: object) -> Any:
@@ -71,20 +76,26 @@ class ActorRef:
         cancelled after, it may still be applied and its reply is dropped.
 
         Raises:
-            ActorClosed: if the mailbox is closed, or the owner has stopped.
+            ActorClosed: if the mailbox is closed, or the owner has stopped (or the
+                actor's ``closed_error``).
             Exception: whatever the behaviour's handler raised for this request.
         """
-        # send() inlined: this is the hot path of every request.
+        # send() and Reply.wait() inlined: this is the hot path of every request.
         await trio.lowlevel.checkpoint_if_cancelled()
-        reply: Reply[Any] = Reply()
+        reply: Reply[Any] = Reply(message)
         try:
             try:
-                self._send.send_nowait((message, reply))
+                self._send.send_nowait(reply)
             except trio.WouldBlock:
-                await self._send.send((message, reply))
+                await self._send.send(reply)  # yields: the owner may have served it
+                return await reply.wait()
         except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorClosed("the actor's mailbox is closed") from None
-        return await reply.wait()
+            raise self._closed_error("the actor's mailbox is closed") from None
+        # Queued without yielding, so the owner has not run and the reply is pending:
+        # park at once (Reply.wait's pending branch, without its coroutine frame).
+        reply._waited = True
+        reply._task = trio.lowlevel.current_task()
+        return await trio.lowlevel.wait_task_rescheduled(reply._abort)
 
     async def send(self, message: object) -> Reply[Any]:
         """Queue ``message``, waiting for mailbox space if needed; return its reply.
@@ -97,14 +108,14 @@ class ActorRef:
             ActorClosed: if the mailbox is closed.
         """
         await trio.lowlevel.checkpoint_if_cancelled()
-        reply: Reply[Any] = Reply()
+        reply: Reply[Any] = Reply(message)
         try:
             try:
-                self._send.send_nowait((message, reply))
+                self._send.send_nowait(reply)
             except trio.WouldBlock:
-                await self._send.send((message, reply))
+                await self._send.send(reply)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorClosed("the actor's mailbox is closed") from None
+            raise self._closed_error("the actor's mailbox is closed") from None
         return reply
 
     def send_nowait(self, message: object) -> Reply[Any]:
@@ -114,11 +125,11 @@ class ActorRef:
             trio.WouldBlock: if the mailbox is full.
             ActorClosed: if the mailbox is closed.
         """
-        reply: Reply[Any] = Reply()
+        reply: Reply[Any] = Reply(message)
         try:
-            self._send.send_nowait((message, reply))
+            self._send.send_nowait(reply)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
-            raise ActorClosed("the actor's mailbox is closed") from None
+            raise self._closed_error("the actor's mailbox is closed") from None
         return reply
 
     def close(self) -> None:
@@ -178,6 +189,11 @@ class Actor:
         max_batch: the most requests served per wake-up (``None``: all queued). With
             a committing behaviour, ``1`` means one commit per request (no group
             commit) — a baseline for benchmarks.
+        closed_error: builds, from a message, the exception clients get when the
+            mailbox is closed or the owner stopped before serving their request
+            (default :class:`ActorClosed`). A layer above that names the condition its
+            own way (an engine's ``EngineClosed``) passes it here, so that its request
+            path needs no frame of its own to translate the error.
 
     If the behaviour has an ``async def commit()`` (see :class:`CommittingBehaviour`),
     the owner awaits it after each batch and only then resolves the batch's replies.
@@ -191,6 +207,7 @@ class Actor:
     mailbox_size: int = attrs.field(default=DEFAULT_MAILBOX_SIZE, kw_only=True)
     timer_batch: int = attrs.field(default=DEFAULT_TIMER_BATCH, kw_only=True)
     max_batch: int | None = attrs.field(default=None, kw_only=True)
+    closed_error: ClosedError = attrs.field(default=ActorClosed, kw_only=True)
     ref: ActorRef = attrs.field(init=False)
     _receive: trio.MemoryReceiveChannel[_Envelope] = attrs.field(init=False)
     _counters: _Counters = attrs.field(init=False, factory=_Counters)
@@ -205,7 +222,7 @@ class Actor:
                 raise ValueError(f"{name}: expected a positive int, got {value!r}")
         send, receive = trio.open_memory_channel[_Envelope](self.mailbox_size)
         self._receive = receive
-        self.ref = ActorRef(send, receive, self._counters, self.mailbox_size)
+        self.ref = ActorRef(send, receive, self._counters, self.mailbox_size, self.closed_error)
 
     async def serve(
         self, *, task_status: trio.TaskStatus[ActorRef] = trio.TASK_STATUS_IGNORED
@@ -286,9 +303,9 @@ class Actor:
         handle = self.behaviour.handle
         served = 0
         try:
-            for message, reply in batch:
+            for reply in batch:
                 try:
-                    result = handle(message)
+                    result = handle(reply.request)
                 except Exception as exc:
                     counters.errors += 1
                     delivered = reply.set_error(exc)
@@ -298,8 +315,8 @@ class Actor:
                     counters.dropped += 1
                 served += 1
         except BaseException:
-            for _, reply in batch[served:]:  # drained, so _fail_queued can't see them
-                reply.set_error(_stopped())
+            for reply in batch[served:]:  # drained, so _fail_queued can't see them
+                reply.set_error(self._stopped())
             raise
 
     async def _serve_committed(
@@ -317,9 +334,9 @@ class Actor:
         handle = self.behaviour.handle
         results: list[outcome.Outcome[Any]] = []
         try:
-            for message, _ in batch:
+            for reply in batch:
                 try:
-                    results.append(outcome.Value(handle(message)))
+                    results.append(outcome.Value(handle(reply.request)))
                 except Exception as exc:
                     counters.errors += 1
                     results.append(outcome.Error(exc))
@@ -330,27 +347,26 @@ class Actor:
                 results[index] = outcome.Error(failure.error)
             counters.errors += len(failure.failed)
         except BaseException as exc:
-            error = exc if isinstance(exc, Exception) else _stopped()
-            for _, reply in batch:
+            error = exc if isinstance(exc, Exception) else self._stopped()
+            for reply in batch:
                 reply.set_error(error)
             raise
         else:
             counters.commits += 1
-        for (_, reply), result in zip(batch, results, strict=True):
+        for reply, result in zip(batch, results, strict=True):
             if not reply.set_outcome(result):
                 counters.dropped += 1
+
+    def _stopped(self) -> BaseException:
+        return self.closed_error("the actor stopped before serving this request")
 
     def _fail_queued(self) -> None:
         while True:
             try:
-                _, reply = self._receive.receive_nowait()
+                reply = self._receive.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 return
-            reply.set_error(_stopped())
-
-
-def _stopped() -> ActorClosed:
-    return ActorClosed("the actor stopped before serving this request")
+            reply.set_error(self._stopped())
 
 
 async def start_actor(

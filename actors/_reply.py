@@ -29,9 +29,12 @@ class Reply(Generic[T]):
     twice raises :class:`RuntimeError`; resolving an abandoned reply is a no-op.
     """
 
-    __slots__ = ("_abandoned", "_outcome", "_resolved", "_task", "_waited")
+    __slots__ = ("_abandoned", "_outcome", "_resolved", "_task", "_waited", "request")
 
-    def __init__(self) -> None:
+    def __init__(self, request: object = None) -> None:
+        #: The request this reply answers: the mailbox holds replies, each carrying
+        #: its request (one object per queued request, no envelope tuple).
+        self.request = request
         self._outcome: outcome.Outcome[T] | None = None
         self._task: trio.lowlevel.Task | None = None
         self._resolved = False
@@ -137,11 +140,12 @@ class Reply(Generic[T]):
             await trio.lowlevel.checkpoint()
             return result.unwrap()
         self._task = trio.lowlevel.current_task()
-
-        def abort(_: Any) -> trio.lowlevel.Abort:
-            self._task = None
-            self._abandoned = True
-            return trio.lowlevel.Abort.SUCCEEDED
-
-        value: T = await trio.lowlevel.wait_task_rescheduled(abort)
+        value: T = await trio.lowlevel.wait_task_rescheduled(self._abort)
         return value
+
+    def _abort(self, _: Any) -> trio.lowlevel.Abort:
+        """The waiter was cancelled: abandon the reply (a bound method, not a closure
+        built per wait)."""
+        self._task = None
+        self._abandoned = True
+        return trio.lowlevel.Abort.SUCCEEDED

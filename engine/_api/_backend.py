@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from operator import itemgetter
 from typing import Any, Protocol
 
@@ -38,16 +38,16 @@ class Backend(Protocol):
         """The engine's configuration (``shards``, TTL policies, size limits)."""
         ...
 
-    async def call(self, call: Call) -> Any:
+    def call(self, call: Call) -> Awaitable[Any]:
         """Run ``call`` in the shard owning ``call.key``; return its result or raise
-        its error."""
+        its error (an ``async def``, or a plain method returning the awaitable)."""
         ...
 
     async def scatter(self, call: Call) -> list[Any]:
         """Run ``call`` in every shard; return the results in shard order."""
         ...
 
-    async def run_batch(self, calls: Sequence[Call], settle: Settle) -> None:
+    def run_batch(self, calls: Sequence[Call], settle: Settle) -> Awaitable[None]:
         """Run a pipeline's ``calls`` (each routed by its key; each shard runs its part
         in the given order) and report each call's outcome with ``settle`` as it is
         known. Calls not settled when this raises may or may not have run."""

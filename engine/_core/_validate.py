@@ -142,6 +142,14 @@ def check_id(name: str, value: object) -> str:
         InvalidArgument: if it is empty, only whitespace, too long, or holds a
             control character or a lone surrogate (the message names its position).
     """
+    if (
+        type(value) is str
+        and value.isascii()  # then control characters are exactly the unprintable
+        and value.isprintable()
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and not value.isspace()
+    ):
+        return value  # the common case, in C: no regular expression
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected a non-empty str, got {_type_name(value)} {value!r:.80}")
     if not value or value.isspace():

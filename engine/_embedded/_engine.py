@@ -19,6 +19,7 @@ from engine._api._pipeline import Pipeline
 from engine._api._sessions import Sessions
 from engine._api._working import Working
 from engine._core._config import EngineConfig
+from engine._core._errors import EngineClosed
 from engine._core._ops import CLEAR, EXPORT, Call, Compact
 from engine._core._routing import shard_of
 from engine._core._snapshot import build_snapshot, parse_snapshot, routing_key
@@ -277,6 +278,7 @@ async def _serve(
                             mailbox_size=config.mailbox_size,
                             timer_batch=config.timer_batch,
                             max_batch=config.max_batch,
+                            closed_error=_engine_closed,
                         )
                         refs.append(await nursery.start(actor.serve))
                     engine = MemoryEngine(config, clock, stores, refs, journals)
@@ -289,6 +291,11 @@ async def _serve(
             for journal in journals:
                 await journal.close()  # fsyncs; a later everysec sync() is a no-op
             background.cancel_scope.cancel()
+
+
+def _engine_closed(_: str) -> EngineClosed:
+    """The error of a request to a closed shard (what the engine's clients catch)."""
+    return EngineClosed("the engine is closed")
 
 
 async def _open_journal(

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 import trio
 
-from actors import ActorClosed, ActorRef, gather
+from actors import ActorRef, gather
 from engine._api._backend import Settle
-from engine._core._errors import EngineClosed, Overloaded
+from engine._core._errors import Overloaded
 from engine._core._ops import Batch, Call
 from engine._core._routing import shard_of
 
@@ -34,21 +34,26 @@ async def run_batch(
     of waiting for room.
 
     Raises:
-        EngineClosed: if the engine closes first.
+        EngineClosed: if the engine closes first (the shards' actors raise it).
         Overloaded: with ``when_full='reject'``, if a shard's mailbox is full (nothing
             is settled then; other shards' parts may have run).
     """
     shards = len(refs)
-    first = shard_of(calls[0].key, shards)  # type: ignore[arg-type]
-    groups: dict[int, list[int]] = {}
-    for index, call in enumerate(calls):
-        groups.setdefault(shard_of(call.key, shards), []).append(index)  # type: ignore[arg-type]
+    owners = [shard_of(call.key, shards) for call in calls]  # type: ignore[arg-type]
+    first = owners[0]
+    single = owners.count(first) == len(owners)
     try:
-        if len(groups) == 1 and not reject:  # one shard: one ask
+        if single and not reject:  # one shard: one ask
             outcomes = await refs[first].ask(Batch(tuple(calls)))
             for index, value in enumerate(outcomes):
                 settle(index, value)
             return
+        groups: dict[int, list[int]] = {}
+        for index, owner in enumerate(owners):
+            if owner in groups:
+                groups[owner].append(index)
+            else:
+                groups[owner] = [index]
         replies = await gather(
             [
                 (refs[shard], Batch(tuple([calls[i] for i in indexes])))
@@ -56,8 +61,6 @@ async def run_batch(
             ],
             reject=reject,
         )
-    except ActorClosed:
-        raise EngineClosed("the engine is closed") from None
     except trio.WouldBlock:
         raise overloaded() from None
     for indexes, outcomes in zip(groups.values(), replies, strict=True):

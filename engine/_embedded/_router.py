@@ -4,12 +4,12 @@ actors, by the key's shard."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import trio
 
-from actors import ActorClosed, ActorRef, gather
+from actors import ActorRef, gather
 from engine._api._backend import Settle
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, Overloaded, wrong_thread
@@ -25,7 +25,8 @@ class ShardRouter:
 
     Attributes:
         config: the engine's configuration.
-        refs: the shards' actor references, in shard order.
+        refs: the shards' actor references, in shard order; their actors raise
+            :class:`EngineClosed` (``Actor(closed_error=...)``) when closed.
         reject: ``when_full == "reject"``: a full mailbox raises :class:`Overloaded`
             instead of waiting for room.
         closed: set when the engine closes; requests then raise :class:`EngineClosed`.
@@ -53,15 +54,16 @@ class ShardRouter:
         capacity = self.config.mailbox_size
         return Overloaded(f"shard mailbox full ({capacity} requests; when_full='reject')")
 
-    async def call(self, call: Call) -> Any:
-        """Send ``call`` to the shard owning ``call.key``; await its result."""
+    def call(self, call: Call) -> Awaitable[Any]:
+        """Send ``call`` to the shard owning ``call.key``; await its result.
+
+        A plain method returning the awaitable (``ref.ask``, whose closed error is
+        already :class:`EngineClosed`): no coroutine frame of its own per request.
+        """
         ref = self.refs[shard_of(call.key, len(self.refs))]  # type: ignore[arg-type]
         if self.closed or self.reject or threading.get_ident() != self._thread:
-            return await self._call_checked(ref, call)
-        try:
-            return await ref.ask(call)
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
+            return self._call_checked(ref, call)
+        return ref.ask(call)
 
     async def _call_checked(self, ref: ActorRef, call: Call) -> Any:
         """:meth:`call` when the engine is closed, rejects when full, or is misused."""
@@ -71,28 +73,21 @@ class ShardRouter:
             reply = ref.send_nowait(call)
         except trio.WouldBlock:
             raise self.overloaded() from None
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
-        try:
-            return await reply.wait()
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
+        return await reply.wait()
 
     async def scatter(self, call: Call | Compact) -> list[Any]:
         """Send ``call`` to every shard; return the results in shard order."""
         self.check()
         try:
             return await gather(((ref, call) for ref in self.refs), reject=self.reject)
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
         except trio.WouldBlock:
             raise self.overloaded() from None
 
-    async def run_batch(self, calls: Sequence[Call], settle: Settle) -> None:
+    def run_batch(self, calls: Sequence[Call], settle: Settle) -> Awaitable[None]:
         """Run a pipeline's calls: one :class:`Batch` per shard (see
-        :func:`engine._embedded._pipeline.run_batch`)."""
+        :func:`engine._embedded._pipeline.run_batch`; no frame of its own)."""
         self.check()
-        await run_batch(self.refs, calls, settle, reject=self.reject, overloaded=self.overloaded)
+        return run_batch(self.refs, calls, settle, reject=self.reject, overloaded=self.overloaded)
 
     def close(self) -> None:
         """Refuse new requests and close every shard's mailbox."""

@@ -319,3 +319,43 @@ async def test_an_actor_cannot_be_served_twice(
             actor.ref.close()
     finally:
         actor.ref.close()
+
+
+class _Shut(RuntimeError):
+    """A layer's own name for "closed" (as an engine's ``EngineClosed``)."""
+
+
+async def test_closed_error_replaces_actor_closed_on_every_closed_path(
+    kv: KV, autojump_clock: trio.testing.MockClock
+) -> None:
+    actor = Actor(kv, mailbox_size=1, closed_error=_Shut)
+    ref = actor.ref
+    owner_scope = trio.CancelScope()
+    raised: list[BaseException] = []
+
+    async def blocked_sender() -> None:
+        try:
+            await ref.ask(("incr", "n"))
+        except _Shut as exc:
+            raised.append(exc)
+
+    async def run_owner(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        with owner_scope:
+            task_status.started()
+            await actor.serve()
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(run_owner)
+        await wait_all_tasks_blocked()
+        owner_scope.cancel()  # the owner stops with a request queued ...
+        queued = ref.send_nowait(("incr", "n"))
+        nursery.start_soon(blocked_sender)  # ... and a sender waiting for space
+    with pytest.raises(_Shut, match="stopped before serving"):
+        await queued.wait()
+    assert len(raised) == 1  # the waiting sender too (queued then failed, or refused)
+    for send in (ref.ask, ref.send):
+        with pytest.raises(_Shut, match="mailbox is closed"):
+            await send(("echo", 1))
+    with pytest.raises(_Shut, match="mailbox is closed"):
+        ref.send_nowait(("echo", 1))
+    assert kv.log == []
