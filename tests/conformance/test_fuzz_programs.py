@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -167,11 +168,19 @@ def calls(draw: st.DrawFn) -> Call:
     )
 
 
+#: A memory id the engine generates: ``uuid.uuid4().hex`` (never in the drawn id pool).
+GENERATED_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def normal(value: Any, call: str) -> Any:
     """A comparable form of a call's result: records as dicts; search results as a
-    set (equal BM25 scores may tie in any order)."""
+    set (equal BM25 scores may tie in any order); a memory id the engine generated
+    (``memory_id=None``: a random uuid4, different on each backend) as ``<generated>``."""
     if hasattr(value, "to_dict"):
-        return value.to_dict()
+        found = value.to_dict()
+        if GENERATED_ID.fullmatch(str(found.get("memory_id"))):
+            found["memory_id"] = "<generated>"
+        return found
     if isinstance(value, list):
         items = [normal(item, call) for item in value]
         if call.startswith("memories.search"):
