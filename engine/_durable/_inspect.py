@@ -8,6 +8,7 @@ import time
 import attrs
 
 from engine._core._config import EngineConfig
+from engine._core._rows import S_USER
 from engine._durable._data_dir import DataDir
 from engine._durable._recovery import recover_shard, written_config
 
@@ -99,7 +100,7 @@ def inspect_data_dir(path: str | os.PathLike[str], now: float | None = None) -> 
             store = recovered.store
             store.expire_due(at)
             counts = store.counts()
-            users.update(s.user_id for s in store.sessions.records.values() if s.user_id)
+            users.update(r[S_USER] for r in store.sessions.records.values() if r[S_USER])
             users.update(user for user, _ in store.memories.records)
             reports.append(
                 ShardReport(

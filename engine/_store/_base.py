@@ -7,10 +7,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
 from engine._core._config import KIND_NAMES, EngineConfig
-from engine._core._records import (
-    WorkingMemory,
-    replace,
-)
+from engine._core._rows import EXPIRES, Row
 from engine._store._expiry import ExpiryIndex
 from engine._store._knowledge_table import KnowledgeTable
 from engine._store._memory_table import MemoryTable
@@ -31,18 +28,18 @@ TTL = float | None
 def take(
     entries: Iterator[tuple[float, Any, R]], k: int | None, now: float
 ) -> tuple[Ranked[R], list[Any]]:
-    """Up to ``k`` live entries of ``entries`` as ``((timestamp, key), record)``, and
-    the keys of the expired records met on the way."""
+    """Up to ``k`` live entries of ``entries`` as ``((timestamp, key), row)``, and
+    the keys of the expired rows met on the way."""
     taken: Ranked[R] = []
     expired: list[Any] = []
     if k == 0:
         return taken, expired
-    for timestamp, key, record in entries:
-        expires = record.expires_at  # type: ignore[attr-defined]
+    for timestamp, key, row in entries:
+        expires = row[EXPIRES]  # type: ignore[index]
         if expires is not None and expires <= now:
             expired.append(key)
             continue
-        taken.append(((timestamp, key), record))
+        taken.append(((timestamp, key), row))
         if k is not None and len(taken) >= k:
             break
     return taken, expired
@@ -50,13 +47,18 @@ def take(
 
 class StoreBase:
     """The state of a shard store and its TTL plumbing; the record kinds' operations
-    are mixins over it (``engine._store_*``), assembled by ``ShardStore``."""
+    are mixins over it (``engine._store_*``), assembled by ``ShardStore``.
+
+    Every table holds rows (``engine._core._rows``: tuples of atomic values the
+    cyclic GC untracks), never ``attrs`` records; the operations build records from
+    rows on read, and rows from validated records on write.
+    """
 
     def __init__(self, config: EngineConfig) -> None:
         self.reconfigure(config)
         self.sessions = SessionTable()
         self.memories = MemoryTable()
-        self.working: dict[tuple[str, str], WorkingMemory] = {}
+        self.working: dict[tuple[str, str], Row] = {}
         self.knowledge = KnowledgeTable()
         self.expiry = ExpiryIndex()
         self._ttls: dict[tuple[int, Hashable], float] = {}
@@ -90,15 +92,15 @@ class StoreBase:
         self.expiry.discard(kind, key)
         self._ttls.pop((kind, key), None)
 
-    def _table_put(self, kind: int, key: Any, record: Any) -> None:
+    def _table_put(self, kind: int, key: Any, row: Row) -> None:
         if kind == SESSION:
-            self.sessions.put(record)
+            self.sessions.put(row)
         elif kind == MEMORY:
-            self.memories.put(record)
+            self.memories.put(row)
         elif kind == WORKING:
-            self.working[key] = record
+            self.working[key] = row
         else:
-            self.knowledge.put(record)
+            self.knowledge.put(row)
 
     def _table_remove(self, kind: int, key: Any) -> Any:
         if kind == SESSION:
@@ -109,10 +111,10 @@ class StoreBase:
             return self.working.pop(key, None)
         return self.knowledge.remove(key)
 
-    def _write(self, kind: int, key: Any, record: Any, ttl: TTL, expires: float | None) -> None:
-        """Store ``record`` and its deadline: both, or (on an error) neither."""
+    def _write(self, kind: int, key: Any, row: Row, ttl: TTL, expires: float | None) -> None:
+        """Store ``row`` and its deadline: both, or (on an error) neither."""
         old = self._records_of(kind).get(key)
-        self._table_put(kind, key, record)
+        self._table_put(kind, key, row)
         try:
             self._set_deadline(kind, key, ttl, expires)
         except BaseException:
@@ -131,20 +133,20 @@ class StoreBase:
             return current
         return now + ttl
 
-    def _touch(self, kind: int, key: Hashable, record: R, now: float) -> R:
-        """Apply ``refresh_on_read``: restart the TTL of a record just read."""
+    def _touch(self, kind: int, key: Hashable, row: Row, now: float) -> Row:
+        """Apply ``refresh_on_read``: restart the TTL of a row just read."""
         ttl = self._ttls.get((kind, key))
         if ttl is None or not self._policies[kind].refresh_on_read:
-            return record
+            return row
         expires = now + ttl
-        record = replace(record, expires_at=expires)
+        row = (expires, *row[1:])
         self.expiry.set(kind, key, expires)
         self.touches += 1
         table: Any = self._records_of(kind)
-        table[key] = record  # sort keys (created/updated) unchanged: no reindexing
-        return record
+        table[key] = row  # sort keys (created/updated) unchanged: no reindexing
+        return row
 
-    def _records_of(self, kind: int) -> dict[Any, Any]:
+    def _records_of(self, kind: int) -> dict[Any, Row]:
         if kind == SESSION:
             return self.sessions.records
         if kind == MEMORY:
@@ -166,16 +168,16 @@ class StoreBase:
 
     def _remove_all(self, kind: int, keys: Iterable[Any]) -> int:
         """Remove the records at ``keys``: all of them, or (on an error) none."""
-        removed: list[tuple[Any, Any, TTL]] = []
+        removed: list[tuple[Any, Row, TTL]] = []
         try:
             for key in keys:
                 ttl = self._ttls.get((kind, key))
-                record = self._remove(kind, key)
-                if record is not None:
-                    removed.append((key, record, ttl))
+                row = self._remove(kind, key)
+                if row is not None:
+                    removed.append((key, row, ttl))
         except BaseException:
-            for key, record, ttl in reversed(removed):
-                self._write(kind, key, record, ttl, record.expires_at)
+            for key, row, ttl in reversed(removed):
+                self._write(kind, key, row, ttl, row[EXPIRES])
             raise
         return len(removed)
 
@@ -184,16 +186,17 @@ class StoreBase:
             self._expired[kind] += 1
 
     @staticmethod
-    def _alive(record: Any, now: float) -> bool:
-        expires = record.expires_at
+    def _alive(row: Row, now: float) -> bool:
+        expires = row[EXPIRES]
         return expires is None or expires > now
 
-    def _live(self, kind: int, key: Any, now: float) -> Any:
-        record = self._records_of(kind).get(key)
-        if record is not None and record.expires_at is not None and record.expires_at <= now:
+    def _live(self, kind: int, key: Any, now: float) -> Row | None:
+        """The live row at ``key``, or ``None`` (an expired one is removed)."""
+        row = self._records_of(kind).get(key)
+        if row is not None and row[EXPIRES] is not None and row[EXPIRES] <= now:
             self._expire(kind, key)
             return None
-        return record
+        return row
 
     def _deadline(self, now: float, ttl: TTL) -> float | None:
         return None if ttl is None else now + ttl
@@ -218,9 +221,9 @@ class StoreBase:
                         self._expired[kind] += 1
                 except BaseException:  # the rest keep their deadlines: swept later
                     for other_kind, other_key in due[index:]:
-                        record = self._records_of(other_kind).get(other_key)
-                        if record is not None:
-                            self.expiry.set(other_kind, other_key, record.expires_at)
+                        row = self._records_of(other_kind).get(other_key)
+                        if row is not None:
+                            self.expiry.set(other_kind, other_key, row[EXPIRES])
                     raise
             removed += len(due)
         return removed

@@ -16,6 +16,7 @@ from engine._core._records import (
     UserMemory,
     WorkingMemory,
 )
+from engine._core._rows import EXPIRES, UPDATED, doc_of, memory_of, row_of, session_of, working_of
 from engine._core._statistics import StoreCounts
 from engine._store._base import KNOWLEDGE, MEMORY, SESSION, WORKING
 from engine._store._knowledge import KnowledgeOps
@@ -59,15 +60,15 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
     def dump(self, now: float) -> dict[str, list[Any]]:
         """Every live record, by kind (``sessions``, ``memories``, ``working``, ``knowledge``).
 
-        O(n); records are immutable, so the lists share them with the store.
+        O(n): every record is built from its row.
         """
         return {
-            name: [r for r in self._records_of(kind).values() if self._alive(r, now)]
-            for name, kind in (
-                ("sessions", SESSION),
-                ("memories", MEMORY),
-                ("working", WORKING),
-                ("knowledge", KNOWLEDGE),
+            name: [decode(r) for r in self._records_of(kind).values() if self._alive(r, now)]
+            for name, kind, decode in (
+                ("sessions", SESSION, session_of),
+                ("memories", MEMORY, memory_of),
+                ("working", WORKING, working_of),
+                ("knowledge", KNOWLEDGE, doc_of),
             )
         }
 
@@ -103,12 +104,17 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         ``expires_at - updated_at``.
         """
         kind, key = self.identity(record)
-        expires = record.expires_at
+        return self.load_row(now, kind, key, row_of(record), ttl)
+
+    def load_row(self, now: float, kind: int, key: Any, row: Any, ttl: float | None) -> bool:
+        """:meth:`load` for a row (``engine._core._rows``) of ``kind`` at ``key``,
+        trusted as valid (e.g. read back from a CRC-checked journal frame)."""
+        expires = row[EXPIRES]
         if expires is not None and expires <= now:
             return False
         if expires is not None and ttl is None:
-            ttl = max(expires - record.updated_at, 1e-9)
-        self._write(kind, key, record, None if expires is None else ttl, expires)
+            ttl = max(expires - row[UPDATED], 1e-9)
+        self._write(kind, key, row, None if expires is None else ttl, expires)
         return True
 
     def counts(self) -> StoreCounts:
@@ -134,8 +140,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.knowledge._check()
         self.expiry._check()
         for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
-            for key, record in self._records_of(kind).items():
-                assert self.expiry.deadline(kind, key) == record.expires_at
+            for key, row in self._records_of(kind).items():
+                assert self.expiry.deadline(kind, key) == row[EXPIRES]
         assert set(self._ttls) <= set(self.expiry._deadlines)
         for kind, key in self.expiry._deadlines:
             assert key in self._records_of(kind), "a deadline without its record"

@@ -33,6 +33,7 @@ from engine import (
     WorkingMemory,
 )
 from engine._core._queries import KnowledgeQuery, MemoryQuery, SessionQuery
+from engine._core._rows import session_of
 
 START = 1_000_000.0
 OPERATIONS = 4_000
@@ -191,7 +192,7 @@ class Stress:
             return
         call()
         self.model.updated("sessions", sid)
-        self.check_deadline(self.store.sessions.records[sid], "sessions", sid)
+        self.check_deadline(session_of(self.store.sessions.records[sid]), "sessions", sid)
 
     def read_session(self) -> None:
         sid, user = f"s{self.rng.randrange(30)}", self.scope()
@@ -221,7 +222,7 @@ class Stress:
         else:
             self.store.get_summary(now, sid, user)
         self.model.touched("sessions", sid)
-        self.check_deadline(self.store.sessions.records[sid], "sessions", sid)
+        self.check_deadline(session_of(self.store.sessions.records[sid]), "sessions", sid)
 
     def delete_sessions(self) -> None:
         ids = tuple(
