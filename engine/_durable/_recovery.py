@@ -158,10 +158,12 @@ def recover_shard(
     segment the manifest records for it, which must exist)."""
     files = data_dir.files(generation, shard)
     store = ShardStore(config)
+    store.enforce_budget = False  # the journal holds the evictions that happened
     seq, first, snapshot_bytes = _load_snapshot(files, store)
     seq, next_segment, journal_bytes, replayed, truncated = _replay(
         files, store, seq, first, repair, recorded
     )
+    store.enforce_budget = True
     if repair and recorded is not None and not files.journal(recorded).exists():
         # repair deleted the recorded segment (torn before its header): record what is
         # left, so a crash before the next segment opens is not taken for a deletion

@@ -48,6 +48,16 @@ WRITE_OPS: Final = frozenset(
 )
 
 
+#: The journal entry that replays an eviction of each record kind (the store's kind
+#: number -> the delete operation and its arguments for the record's key).
+_EVICTION_ENTRIES: Final[tuple[Callable[[Any], tuple[str, tuple[Any, ...]]], ...]] = (
+    lambda sid: ("delete_sessions", ((sid,), None)),
+    lambda key: ("delete_memory", key),
+    lambda key: ("delete_working", key),
+    lambda doc_id: ("delete_doc", (doc_id,)),
+)
+
+
 def request_compaction(store: ShardStore, now: float) -> bool:
     """The request that asks a shard to compact (handled by :class:`DurableShard`).
 
@@ -90,6 +100,7 @@ class DurableShard(ShardBehaviour):
         compact_min_bytes: int,
     ) -> None:
         super().__init__(store, clock)
+        store.eviction_log = []  # evictions are journaled (as deletes) before the write
         self.journal = journal
         self._spawn = spawn
         self._compact_factor = compact_factor
@@ -118,7 +129,12 @@ class DurableShard(ShardBehaviour):
             # Encode first: a write the journal cannot hold fails before it changes
             # anything (and before it takes a sequence number).
             entry = journal.encode(now, name, args)
-            result = method(store, now, *args)
+            try:
+                result = method(store, now, *args)
+            finally:
+                evicted = self._journal_evictions(now)
+            if evicted:  # the entry comes after the evictions: its sequence moved on
+                entry = journal.encode(now, name, args)
             journal.append(entry)
             self._writes.append(self._position)
             return result
@@ -127,6 +143,19 @@ class DurableShard(ShardBehaviour):
         if store.touches != touches:  # a read that restarted a TTL (ids only: encodable)
             self.journal.append(self.journal.encode(now, name, args))
         return result
+
+    def _journal_evictions(self, now: float) -> bool:
+        """Journal the records the write just evicted for the memory budget, as the
+        deletes that replay them (replay does not evict: it repeats these); return
+        whether there were any."""
+        log = self.store.eviction_log
+        if not log:
+            return False
+        for kind, key in log:
+            name, args = _EVICTION_ENTRIES[kind](key)
+            self.journal.append(self.journal.encode(now, name, args))
+        log.clear()
+        return True
 
     async def commit(self) -> None:
         """Group commit of the batch just served; maybe start a compaction.

@@ -7,7 +7,9 @@ from collections.abc import Hashable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
 from engine._core._config import KIND_NAMES, EngineConfig
+from engine._core._errors import MemoryLimitExceeded
 from engine._core._rows import EXPIRES, Row
+from engine._store._eviction import Eviction, row_cost
 from engine._store._expiry import ExpiryIndex
 from engine._store._knowledge_table import KnowledgeTable
 from engine._store._memory_table import MemoryTable
@@ -65,11 +67,28 @@ class StoreBase:
         self._expired = [0, 0, 0, 0]
         #: Reads that restarted a TTL (refresh_on_read): state changes to journal.
         self.touches = 0
+        #: Bytes the stored rows account for (``engine._store._eviction.row_cost``).
+        self.used_memory = 0
+        self.evicted = 0
+        #: When a list, every eviction's ``(kind, key)`` is appended (for a journal).
+        self.eviction_log: list[tuple[int, Hashable]] | None = None
+        #: Whether writes are held to the budget (off while a journal is replayed:
+        #: the journal holds the evictions that happened).
+        self.enforce_budget = True
 
     def reconfigure(self, config: EngineConfig) -> None:
-        """Use ``config``'s TTL policies from now on (records are unchanged)."""
+        """Use ``config``'s TTL policies and memory budget from now on (records are
+        unchanged; a store over a smaller budget evicts at its next growing write)."""
         self._config = config
         self._policies = tuple(config.policy(name) for name in KIND_NAMES)
+        self._budget = config.shard_memory
+        eviction = getattr(self, "_eviction", None)
+        if eviction is None or eviction.policy != config.eviction_policy:
+            self._eviction = Eviction(config.eviction_policy)
+            if eviction is not None:  # a new policy starts from the records as they are
+                for kind in (0, 1, 2, 3):
+                    for key, row in self._records_of(kind).items():
+                        self._eviction.written((kind, key), row[EXPIRES] is not None)
 
     # Every write is all or nothing (issue: a MemoryError mid-write must not leave a
     # record in some indexes and not others): each table's put/remove rolls itself
@@ -93,6 +112,8 @@ class StoreBase:
         self._ttls.pop((kind, key), None)
 
     def _table_put(self, kind: int, key: Any, row: Row) -> None:
+        """Store ``row`` in its table (all or nothing) and account for it."""
+        old = self._records_of(kind).get(key)
         if kind == SESSION:
             self.sessions.put(row)
         elif kind == MEMORY:
@@ -101,18 +122,68 @@ class StoreBase:
             self.working[key] = row
         else:
             self.knowledge.put(row)
+        self.used_memory += row_cost(row) - (0 if old is None else row_cost(old))
+        self._eviction.written((kind, key), row[EXPIRES] is not None)
 
     def _table_remove(self, kind: int, key: Any) -> Any:
         if kind == SESSION:
-            return self.sessions.remove(key)
-        if kind == MEMORY:
-            return self.memories.remove(key)
-        if kind == WORKING:
-            return self.working.pop(key, None)
-        return self.knowledge.remove(key)
+            row = self.sessions.remove(key)
+        elif kind == MEMORY:
+            row = self.memories.remove(key)
+        elif kind == WORKING:
+            row = self.working.pop(key, None)
+        else:
+            row = self.knowledge.remove(key)
+        if row is not None:
+            self.used_memory -= row_cost(row)
+            self._eviction.removed((kind, key))
+        return row
+
+    def _make_room(self, kind: int, key: Any, row: Row) -> None:
+        """Evict per the policy until ``row`` fits the shard's budget in place of
+        the row at ``key``: called before a write stores it. O(log n) per record
+        evicted (every index cleaned, as a delete).
+
+        Raises:
+            MemoryLimitExceeded: under ``noeviction``, when no record can be evicted
+                (e.g. ``volatile-*`` with no record with a TTL), or when the row alone
+                is larger than the shard's budget. Records evicted before that stay
+                evicted (as on Redis).
+        """
+        budget = self._budget
+        if budget is None or not self.enforce_budget:
+            return
+        old = self._records_of(kind).get(key)
+        cost = row_cost(row)
+        grow = cost - (0 if old is None else row_cost(old))
+        if grow <= 0 or self.used_memory + grow <= budget:
+            return
+        policy = self._eviction.policy
+        if cost > budget:
+            raise MemoryLimitExceeded(
+                f"a {cost}-byte record cannot fit the shard's memory budget of {budget} bytes "
+                f"(EngineConfig.max_memory split over {self._config.shards} shards)"
+            )
+        while self.used_memory + grow > budget:
+            victim = self._eviction.victim(self.expiry, (kind, key))
+            if victim is None:
+                raise MemoryLimitExceeded(
+                    f"memory budget spent: {self.used_memory} of {budget} bytes used in this "
+                    f"shard, a write of {grow} more bytes refused (eviction_policy={policy!r}"
+                    + (")" if policy == "noeviction" else ": no record left to evict)")
+                )
+            self._evict(*victim)
+
+    def _evict(self, kind: int, key: Any) -> None:
+        if self._remove(kind, key) is not None:
+            self.evicted += 1
+            if self.eviction_log is not None:
+                self.eviction_log.append((kind, key))
 
     def _write(self, kind: int, key: Any, row: Row, ttl: TTL, expires: float | None) -> None:
-        """Store ``row`` and its deadline: both, or (on an error) neither."""
+        """Store ``row`` and its deadline: both, or (on an error) neither. Makes
+        room for it first (see :meth:`_make_room`)."""
+        self._make_room(kind, key, row)
         old = self._records_of(kind).get(key)
         self._table_put(kind, key, row)
         try:
@@ -134,7 +205,9 @@ class StoreBase:
         return now + ttl
 
     def _touch(self, kind: int, key: Hashable, row: Row, now: float) -> Row:
-        """Apply ``refresh_on_read``: restart the TTL of a row just read."""
+        """A point read of ``row``: count it for the eviction policy and apply
+        ``refresh_on_read`` (restart the TTL)."""
+        self._eviction.read((kind, key))
         ttl = self._ttls.get((kind, key))
         if ttl is None or not self._policies[kind].refresh_on_read:
             return row

@@ -81,6 +81,12 @@ class ExpiryIndex:
         deadline: float = self._by_deadline[0][0]
         return deadline
 
+    def earliest(self, k: int) -> list[tuple[int, Hashable]]:
+        """The ``(kind, key)`` of the ``k`` earliest deadlines, earliest first.
+
+        O(log n + k)."""
+        return [(kind, key) for _, kind, key in self._by_deadline.islice(0, k)]
+
     def pop_due(self, now: float, limit: int) -> list[tuple[int, Hashable]]:
         """Remove and return up to ``limit`` ``(kind, key)`` whose deadline is <= ``now``.
 

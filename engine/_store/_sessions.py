@@ -113,12 +113,13 @@ class SessionOps(StoreBase):
         for index, value in changes.items():
             fields[index] = value
         new = tuple(fields)
-        self.sessions.put(new)
+        self._make_room(SESSION, sid, new)
+        self._table_put(SESSION, sid, new)
         if expires != old[EXPIRES]:
             try:
                 self.expiry.set(SESSION, sid, expires)
             except BaseException:  # all or nothing: the session as it was
-                self.sessions.put(old)
+                self._table_put(SESSION, sid, old)
                 raise
         return new
 

@@ -19,6 +19,7 @@ from engine._core._records import (
 from engine._core._rows import EXPIRES, UPDATED, doc_of, memory_of, row_of, session_of, working_of
 from engine._core._statistics import StoreCounts
 from engine._store._base import KNOWLEDGE, MEMORY, SESSION, WORKING
+from engine._store._eviction import row_cost
 from engine._store._knowledge import KnowledgeOps
 from engine._store._memories import MemoryOps
 from engine._store._sessions import SessionOps
@@ -55,6 +56,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.knowledge.clear()
         self.expiry.clear()
         self._ttls.clear()
+        self._eviction.clear()
+        self.used_memory = 0
         return count
 
     def dump(self, now: float) -> dict[str, list[Any]]:
@@ -131,6 +134,9 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
             expired_memories=self._expired[MEMORY],
             expired_working=self._expired[WORKING],
             expired_knowledge=self._expired[KNOWLEDGE],
+            used_memory=self.used_memory,
+            max_memory=self._budget,
+            evicted=self.evicted,
         )
 
     def _check(self) -> None:
@@ -145,3 +151,6 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         assert set(self._ttls) <= set(self.expiry._deadlines)
         for kind, key in self.expiry._deadlines:
             assert key in self._records_of(kind), "a deadline without its record"
+        assert self.used_memory == sum(
+            row_cost(row) for kind in (0, 1, 2, 3) for row in self._records_of(kind).values()
+        )

@@ -64,14 +64,18 @@ class WorkingOps(StoreBase):
             changes["metadata"] = metadata
         if ttl is DEFAULT:
             expires = self._refreshed(WORKING, key, now, row[EXPIRES])
-            new = replace(old, expires_at=expires, **changes)
-            self.expiry.set(WORKING, key, expires)
         else:
             assert not isinstance(ttl, Default)
             expires = self._deadline(now, ttl)
-            new = replace(old, expires_at=expires, **changes)
+        new = replace(old, expires_at=expires, **changes)
+        new_row = working_row(new)
+        self._make_room(WORKING, key, new_row)
+        if ttl is DEFAULT:
+            self.expiry.set(WORKING, key, expires)
+        else:
+            assert not isinstance(ttl, Default)
             self._set_deadline(WORKING, key, ttl, expires)
-        self.working[key] = working_row(new)
+        self._table_put(WORKING, key, new_row)
         return new
 
     def delete_working(self, now: float, conversation_id: str, memory_type: str) -> bool:
