@@ -59,6 +59,7 @@ __all__ = [
     "encode_payload",
     "encode_run",
     "encode_summary",
+    "frozen",
     "memory_of",
     "memory_row",
     "messages_of_rows",
@@ -131,13 +132,13 @@ def builder(cls: type[Any], names: tuple[str, ...]) -> Callable[..., Any]:
     return make
 
 
-def _frozen(value: Any) -> Any:
+def frozen(value: Any) -> Any:
     """A decoded JSON value as the frozen value it was encoded from (no validation)."""
     kind = type(value)
     if kind is dict:
-        return _trusted({key: _frozen(item) for key, item in value.items()})
+        return _trusted({key: frozen(item) for key, item in value.items()})
     if kind is list:
-        return tuple([_frozen(item) for item in value])
+        return tuple([frozen(item) for item in value])
     return value
 
 
@@ -150,8 +151,8 @@ def decode_payload(data: bytes | None) -> FrozenDict:
     """The frozen JSON object :func:`encode_payload` encoded. O(size)."""
     if data is None:
         return EMPTY
-    frozen: FrozenDict = _frozen(orjson.loads(data))
-    return frozen
+    payload: FrozenDict = frozen(orjson.loads(data))
+    return payload
 
 
 def _plain_or_none(payload: FrozenDict) -> FrozenDict | None:
@@ -161,8 +162,8 @@ def _plain_or_none(payload: FrozenDict) -> FrozenDict | None:
 def _object(value: dict[str, Any] | None) -> FrozenDict:
     if value is None:
         return EMPTY
-    frozen: FrozenDict = _frozen(value)
-    return frozen
+    payload: FrozenDict = frozen(value)
+    return payload
 
 
 _message = builder(Message, ("role", "content", "name", "metadata", "created_at"))

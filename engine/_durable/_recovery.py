@@ -20,6 +20,7 @@ from engine._core._config import KIND_NAMES, EngineConfig, KindPolicy
 from engine._core._errors import InvalidArgument
 from engine._core._routing import shard_of
 from engine._core._snapshot import routing_key
+from engine._core._trusted import trusted_record
 from engine._durable._data_dir import (
     MANIFEST,
     DataDir,
@@ -32,7 +33,6 @@ from engine._durable._data_dir import (
 )
 from engine._durable._format import (
     HEADER_SIZE,
-    RECORD_TYPES,
     JournalCorrupt,
     decode_header,
     decode_snapshot,
@@ -66,8 +66,8 @@ def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]
     body = decode_snapshot(data, str(path))
     taken_at = float(body["taken_at"])
     for index, (kind, fields, ttl) in enumerate(body["records"]):
-        try:
-            record = RECORD_TYPES[kind].from_dict(fields)
+        try:  # CRC-checked and validated when written: trusted, not validated again
+            record = trusted_record(kind, fields)
         except (KeyError, TypeError, ValueError) as error:
             raise JournalCorrupt(f"{path}: record {index}: {error}") from None
         store.load(taken_at, record, ttl)
