@@ -28,6 +28,7 @@ from bench._cli._args import (
 from bench._cli._bridge import add_bridge_parser
 from bench._cli._data_dir import check_output, prepare_new_data_dir
 from bench._cli._durable import add_durable_parser
+from bench._cli._memory import add_memory_parser
 from bench._cli._micro import add_micro_parser
 from bench._micro._report import build_comparison_table, report_console
 from bench._replay._dataset import DatasetError
@@ -146,6 +147,7 @@ def add_bench_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_durable_parser(modes)
     add_micro_parser(modes)
     add_bridge_parser(modes)
+    add_memory_parser(modes)
 
 
 def _run_comparison(
