@@ -27,11 +27,50 @@ _ALL = ("all",)
 MemoryKey = tuple[str, str]  # (user_id, memory_id)
 
 
-def members(ids: str | set[str] | None) -> Collection[str]:
-    """The memory ids of a ``by_topic`` entry: an inline id, a set, or none. O(1)."""
+#: A topic's ids are a tuple up to this many (atomic: the cyclic GC untracks it), a
+#: set beyond (O(1) add and remove for a topic most of a user's memories share).
+SMALL_TOPIC = 64
+
+TopicIds = str | tuple[str, ...] | set[str]
+
+
+def members(ids: TopicIds | None) -> Collection[str]:
+    """The memory ids of a ``by_topic`` entry: an inline id, a tuple, a set, or none.
+
+    O(1)."""
     if ids is None:
         return ()
     return (ids,) if isinstance(ids, str) else ids
+
+
+def _with(ids: TopicIds | None, mid: str) -> TopicIds:
+    """``ids`` with ``mid`` added (a new value, or the same set grown)."""
+    if ids is None:
+        return mid  # inline: the topic's only memory
+    if isinstance(ids, str):
+        return ids if ids == mid else (ids, mid)
+    if isinstance(ids, tuple):
+        if mid in ids:
+            return ids
+        return (*ids, mid) if len(ids) < SMALL_TOPIC else {*ids, mid}
+    ids.add(mid)
+    return ids
+
+
+def _without(ids: TopicIds, mid: str) -> TopicIds | None:
+    """``ids`` with ``mid`` removed (``None`` when none is left; a lone id inline)."""
+    if isinstance(ids, str):
+        return None if ids == mid else ids
+    if isinstance(ids, tuple):
+        rest = tuple([other for other in ids if other != mid])
+    else:
+        ids.discard(mid)
+        if len(ids) > SMALL_TOPIC // 2:  # hysteresis: no flip-flop at the boundary
+            return ids
+        rest = tuple(sorted(ids))
+    if not rest:
+        return None
+    return rest[0] if len(rest) == 1 else rest
 
 
 class MemoryTable:
@@ -40,8 +79,8 @@ class MemoryTable:
 
     - ordered by ``updated_at`` and ``created_at``, per user and over all users;
     - per user, per topic, the memory ids (``by_topic[user][topic]``): the id itself
-      when one memory has the topic (most topics, in a user's memories), a set of two
-      or more otherwise (see :func:`members`);
+      when one memory has the topic (most topics, in a user's memories), a tuple of
+      up to :data:`SMALL_TOPIC`, a set beyond (see :func:`members`);
     - a BM25 keyword index per user (:class:`KeywordIndex`).
 
     Complexity: put/remove O(log n + terms + topics).
@@ -59,7 +98,7 @@ class MemoryTable:
         self.records: dict[MemoryKey, Row] = {}
         self.by_updated = OrderedGroups()
         self.by_created = OrderedGroups()
-        self.by_topic: dict[str, dict[str, str | set[str]]] = {}
+        self.by_topic: dict[str, dict[str, TopicIds]] = {}
         self.keywords = KeywordIndex()
 
     def put(self, memory: Row) -> None:
@@ -93,14 +132,7 @@ class MemoryTable:
             if topics is None:
                 topics = self.by_topic[user] = {}
             for topic in memory[M_TOPICS]:
-                ids = topics.get(topic)
-                if ids is None:
-                    topics[topic] = mid  # inline: the topic's only memory
-                elif isinstance(ids, str):
-                    if ids != mid:
-                        topics[topic] = {ids, mid}
-                else:
-                    ids.add(mid)
+                topics[topic] = _with(topics.get(topic), mid)
         self.keywords.add(user, mid, terms)
 
     def _scrub(self, memory: Row) -> None:
@@ -119,15 +151,11 @@ class MemoryTable:
                 ids = topics.get(topic)
                 if ids is None:
                     continue
-                if isinstance(ids, str):
-                    if ids == mid:
-                        del topics[topic]
-                    continue
-                ids.discard(mid)
-                if len(ids) == 1:
-                    (topics[topic],) = ids
-                elif not ids:
+                rest = _without(ids, mid)
+                if rest is None:
                     del topics[topic]
+                else:
+                    topics[topic] = rest
             if not topics:
                 del self.by_topic[user]
         self.keywords.discard(user, mid)
@@ -158,13 +186,11 @@ class MemoryTable:
         if memory[M_TOPICS]:
             topics = self.by_topic[user]
             for topic in set(memory[M_TOPICS]):  # a topic may be repeated
-                ids = topics[topic]
-                if isinstance(ids, str):  # ``mid`` was the topic's only memory
+                rest = _without(topics[topic], mid)
+                if rest is None:
                     del topics[topic]
-                    continue
-                ids.discard(mid)
-                if len(ids) == 1:
-                    (topics[topic],) = ids
+                else:
+                    topics[topic] = rest
             if not topics:
                 del self.by_topic[user]
         self.keywords.remove(user, mid)
@@ -226,8 +252,9 @@ class MemoryTable:
         self.keywords._check()
         assert self.by_updated.size(_ALL) == len(self.records)
         for topics in self.by_topic.values():
-            # inline when one memory has the topic, a set of two or more otherwise
+            # inline when one memory has the topic, a tuple or set of two or more else
             assert topics and all(isinstance(v, str) or len(v) >= 2 for v in topics.values())
+            assert all(len(set(members(v))) == len(members(v)) for v in topics.values())
         topic_total = sum(
             len(members(ids)) for topics in self.by_topic.values() for ids in topics.values()
         )

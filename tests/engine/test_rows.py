@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import (
@@ -30,6 +30,8 @@ from engine._core._rows import (
     working_of,
     working_row,
 )
+from engine._store._memory_table import SMALL_TOPIC
+from engine._store._ordered import OrderedGroups
 from engine._store._store import ShardStore
 
 NOW = 1_000.0
@@ -148,3 +150,46 @@ def test_a_session_comes_back_from_its_row_unchanged(
     assert working_of(working_row(working)) == working
     doc = KnowledgeDoc(doc_id="d", name=content, description=name, metadata=metadata, **stamps)
     assert doc_of(doc_row(doc)) == doc
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(0, 600), st.integers(0, 40)), min_size=1, max_size=900
+    ),
+    st.tuples(st.integers(0, 50), st.integers(0, 50)),
+)
+def test_ordered_groups_keep_order_across_the_small_group_bound(
+    steps: list[tuple[bool, int, int]], bounds: tuple[int, int]
+) -> None:
+    groups = OrderedGroups()
+    model: set[tuple[float, str]] = set()
+    for add, ident, stamp in steps:
+        entry = (float(stamp), f"i{ident}")
+        if add and entry not in model:
+            groups.add("g", *entry)
+            model.add(entry)
+        elif not add and entry in model:
+            groups.remove("g", *entry)
+            model.discard(entry)
+    groups._check()
+    expected = sorted(model)
+    assert list(groups.scan("g", descending=False)) == expected
+    assert list(groups.scan("g", descending=True)) == expected[::-1]
+    since, until = float(min(bounds)), float(max(bounds))
+    ranged = [e for e in expected if since <= e[0] < until]
+    assert list(groups.scan("g", descending=False, since=since, until=until)) == ranged
+    assert list(groups.scan("g", descending=True, since=since, until=until)) == ranged[::-1]
+    assert groups.size("g") == len(model)
+
+
+def test_topic_ids_grow_into_a_set_and_shrink_back_to_a_tuple() -> None:
+    store = ShardStore(EngineConfig())
+    for i in range(SMALL_TOPIC + 10):
+        memory = UserMemory(user_id="u", memory_id=f"m{i}", memory="tea", topics=("t",))
+        store.upsert_memory(NOW, memory, None)
+    assert isinstance(store.memories.by_topic["u"]["t"], set)
+    for i in range(SMALL_TOPIC + 9):
+        store.delete_memory(NOW, "u", f"m{i}")
+        store.memories._check()
+    assert store.memories.by_topic["u"]["t"] == f"m{SMALL_TOPIC + 9}"
