@@ -59,7 +59,7 @@ def add_memory_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         type=_count,
         default=defaults.gc_records,
         metavar="N",
-        help=f"records stored for the full collections, 0 to skip (default {defaults.gc_records:,})",
+        help=f"records stored for full collections, 0 to skip (default {defaults.gc_records:,})",
     )
     parser.add_argument(
         "--size-records",

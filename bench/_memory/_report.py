@@ -56,7 +56,8 @@ def memory_tables(result: MemoryResult) -> Group:
         measured.add_row("longest GC pause in the replay (CPU)", _ms(r["max_gc_cpu_seconds"]))
         measured.add_row(
             "GC in the replay",
-            f"{r['gc_collections']:,} ({r['gc_full_collections']:,} full), {r['gc_total_seconds']:.2f} s",
+            f"{r['gc_collections']:,} ({r['gc_full_collections']:,} full), "
+            f"{r['gc_total_seconds']:.2f} s",
         )
     parts.append(measured)
     goals = Table(title="goals (issue 15)", box=box.SIMPLE_HEAVY)
