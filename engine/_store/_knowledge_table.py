@@ -45,6 +45,16 @@ class KnowledgeTable:
         self.by_updated.add(_ALL, doc[UPDATED], doc[K_ID])
         self.by_created.add(_ALL, doc[CREATED], doc[K_ID])
 
+    def load_many(self, rows: list[Row]) -> None:
+        """Insert rows of documents not stored yet, building the indexes in bulk. For
+        recovery: not all or nothing."""
+        for doc in rows:
+            if doc[K_ID] in self.records:
+                raise ValueError(f"load_many: document {doc[K_ID]!r} is already stored")
+            self.records[doc[K_ID]] = doc
+        self.by_updated.add_many(((_ALL,), doc[UPDATED], doc[K_ID]) for doc in rows)
+        self.by_created.add_many(((_ALL,), doc[CREATED], doc[K_ID]) for doc in rows)
+
     def remove(self, doc_id: str) -> Row | None:
         """Remove and return the document, or ``None``. All or nothing."""
         doc = self.records.get(doc_id)

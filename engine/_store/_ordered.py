@@ -69,6 +69,26 @@ class OrderedGroups:
             else:
                 entries.add(entry)
 
+    def add_many(self, entries: Iterable[tuple[Iterable[Hashable], float, Any]]) -> None:
+        """:meth:`add_to` for many ``(groups, timestamp, ident)``: each new group is
+        sorted once (O(n log n) in C) instead of taking n inserts. For bulk loading."""
+        fresh: dict[Hashable, list[tuple[float, Any]]] = {}
+        registry = self._groups
+        for groups, timestamp, ident in entries:
+            entry = (timestamp, ident)
+            for group in groups:
+                if group in registry:
+                    self.add_to((group,), timestamp, ident)
+                else:
+                    bucket = fresh.get(group)
+                    if bucket is None:
+                        fresh[group] = [entry]
+                    else:
+                        bucket.append(entry)
+        for group, bucket in fresh.items():
+            bucket.sort()
+            registry[group] = bucket if len(bucket) <= SMALL_GROUP else SortedList(bucket)
+
     def _take(self, group: Hashable, entry: tuple[float, Any], strict: bool) -> None:
         registry = self._groups
         entries = registry.get(group)

@@ -117,6 +117,21 @@ class SessionTable:
             self.by_created.remove_from(old_groups, old[CREATED], sid)
             self.by_created.add_to(new_groups, row[CREATED], sid)
 
+    def load_many(self, rows: list[Row]) -> None:
+        """Insert rows of sessions not stored yet, building the indexes in bulk (each
+        new index group sorted once). For recovery: not all or nothing."""
+        records = self.records
+        entries = []
+        for row in rows:
+            sid = row[S_ID]
+            if sid in records:
+                raise ValueError(f"load_many: session {sid!r} is already stored")
+            records[sid] = row
+            self.runs += len(row[S_RUNS])
+            entries.append((_groups(row), row))
+        self.by_updated.add_many((groups, row[UPDATED], row[S_ID]) for groups, row in entries)
+        self.by_created.add_many((groups, row[CREATED], row[S_ID]) for groups, row in entries)
+
     def remove(self, session_id: str) -> Row | None:
         """Remove and return the session's row, or ``None`` if absent. All or nothing."""
         row = self.records.get(session_id)

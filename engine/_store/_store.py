@@ -120,6 +120,43 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self._write(kind, key, row, None if expires is None else ttl, expires)
         return True
 
+    def load_rows(self, now: float, items: list[tuple[int, Any, Any, float | None]]) -> int:
+        """:meth:`load_row` for many ``(kind, key, row, ttl)`` of records not stored
+        yet, with every index built in bulk (each index group sorted once, the expiry
+        index updated once): what recovery loads a snapshot with. Rows already expired
+        at ``now`` are skipped; returns how many were loaded. Not all or nothing (a
+        failed recovery discards its store).
+
+        Raises:
+            ValueError: if a record is already stored.
+        """
+        by_kind: list[list[Any]] = [[], [], [], []]
+        deadlines = []
+        ttls = self._ttls
+        eviction = self._eviction
+        used = 0
+        for kind, key, row, ttl in items:
+            expires = row[EXPIRES]
+            if expires is not None:
+                if expires <= now:
+                    continue
+                deadlines.append((expires, kind, key))
+                ttls[(kind, key)] = max(expires - row[UPDATED], 1e-9) if ttl is None else ttl
+            by_kind[kind].append(row)
+            used += row_cost(row)
+            eviction.written((kind, key), expires is not None)
+        self.sessions.load_many(by_kind[SESSION])
+        self.memories.load_many(by_kind[MEMORY])
+        for row in by_kind[WORKING]:
+            key = (row[3], row[4])
+            if key in self.working:
+                raise ValueError(f"load_rows: working memory {key!r} is already stored")
+            self.working[key] = row
+        self.knowledge.load_many(by_kind[KNOWLEDGE])
+        self.expiry.add_many(deadlines)
+        self.used_memory += used
+        return sum(len(rows) for rows in by_kind)
+
     def counts(self) -> StoreCounts:
         """Counts of live records and expirations. O(1)."""
         return StoreCounts(

@@ -193,3 +193,26 @@ def test_topic_ids_grow_into_a_set_and_shrink_back_to_a_tuple() -> None:
         store.delete_memory(NOW, "u", f"m{i}")
         store.memories._check()
     assert store.memories.by_topic["u"]["t"] == f"m{SMALL_TOPIC + 9}"
+
+
+def test_bulk_loading_builds_what_loading_one_by_one_builds() -> None:
+    store = ShardStore(EngineConfig())
+    _fill(store, 700)  # over SMALL_GROUP in the "all" groups, under it per user
+    items = []
+    for kind in range(4):
+        for key, row in store._records_of(kind).items():
+            items.append((kind, key, row, store._ttls.get((kind, key))))
+    bulk = ShardStore(EngineConfig())
+    assert bulk.load_rows(NOW, items) == len(items)
+    bulk._check()
+    assert bulk.dump(NOW) == store.dump(NOW)
+    assert bulk._ttls == store._ttls and bulk.used_memory == store.used_memory
+    for table in ("sessions", "memories", "knowledge"):
+        for index in ("by_updated", "by_created"):
+            ours = getattr(getattr(bulk, table), index)._groups
+            theirs = getattr(getattr(store, table), index)._groups
+            assert {g: list(e) for g, e in ours.items()} == {g: list(e) for g, e in theirs.items()}
+    assert bulk.memories.by_topic == store.memories.by_topic
+    assert list(bulk.expiry._by_deadline) == list(store.expiry._by_deadline)
+    later = NOW + 31  # the sessions with a 30 s TTL are skipped
+    assert ShardStore(EngineConfig()).load_rows(later, items) == len(items) - 350
