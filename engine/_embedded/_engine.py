@@ -25,6 +25,7 @@ from engine._api._working import Working
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, Overloaded, wrong_thread
 from engine._core._routing import shard_of
+from engine._core._rows import doc_of, session_of
 from engine._core._snapshot import build_snapshot, parse_snapshot, routing_key
 from engine._core._statistics import EngineStatistics, ShardStatistics
 from engine._durable._data_dir import DataDir
@@ -40,6 +41,12 @@ if TYPE_CHECKING:
 __all__ = ["MemoryEngine", "open_memory_engine"]
 
 _first = itemgetter(0)
+#: The list queries whose shards answer with rows (``engine._core._rows``), and how a
+#: returned row becomes its record.
+_ROWS_LISTED: dict[Callable[..., Any], Callable[[Any], Any]] = {
+    ShardStore.list_sessions: session_of,
+    ShardStore.list_docs: doc_of,
+}
 
 
 class MemoryEngine:
@@ -132,7 +139,9 @@ class MemoryEngine:
         parts = await self._scatter(method, query, k)
         merged = heapq.merge(*parts, key=_first, reverse=query.descending)
         stop = None if limit is None else offset + limit
-        return [record for _, record in itertools.islice(merged, offset, stop)]
+        found = [record for _, record in itertools.islice(merged, offset, stop)]
+        decode = _ROWS_LISTED.get(method)  # shards list rows: build only what is returned
+        return found if decode is None else [decode(row) for row in found]
 
     # ---------------------------------------------------------------- public API
 

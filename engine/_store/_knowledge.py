@@ -7,7 +7,7 @@ from engine._core._records import (
     KnowledgeDoc,
     replace,
 )
-from engine._core._rows import CREATED, doc_of, doc_row
+from engine._core._rows import CREATED, Row, doc_of, doc_row
 from engine._store._base import KNOWLEDGE, TTL, Ranked, StoreBase, take
 
 __all__ = ["KnowledgeOps"]
@@ -33,12 +33,14 @@ class KnowledgeOps(StoreBase):
         row = self._live(KNOWLEDGE, doc_id, now)
         return None if row is None else doc_of(self._touch(KNOWLEDGE, doc_id, row, now))
 
-    def list_docs(self, now: float, query: KnowledgeQuery, k: int | None) -> Ranked[KnowledgeDoc]:
-        """The first ``k`` live documents matching ``query``, with their sort keys."""
+    def list_docs(self, now: float, query: KnowledgeQuery, k: int | None) -> Ranked[Row]:
+        """The first ``k`` live documents matching ``query`` as *rows*, with their sort
+        keys: the engine merges the shards' lists and builds (``doc_of``) only the
+        documents it returns."""
         taken, expired = take(self.knowledge.scan(query), k, now)
         for key in expired:
             self._expire(KNOWLEDGE, key)
-        return [(sort, doc_of(row)) for sort, row in taken]
+        return taken
 
     def delete_doc(self, now: float, doc_id: str) -> bool:
         """Delete a document; ``False`` if there was no live one."""

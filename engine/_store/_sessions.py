@@ -132,12 +132,14 @@ class SessionOps(StoreBase):
             return None
         return session_of(self._touch(SESSION, session_id, row, now), runs_limit)
 
-    def list_sessions(self, now: float, query: SessionQuery, k: int | None) -> Ranked[Session]:
-        """The first ``k`` live sessions matching ``query``, with their sort keys."""
+    def list_sessions(self, now: float, query: SessionQuery, k: int | None) -> Ranked[Row]:
+        """The first ``k`` live sessions matching ``query`` as *rows*, with their sort
+        keys: the engine merges the shards' lists and builds (``session_of``) only
+        the sessions it returns."""
         taken, expired = take(self.sessions.scan(query), k, now)
         for key in expired:
             self._expire(SESSION, key)
-        return [(sort, session_of(row)) for sort, row in taken]
+        return taken
 
     def rename_session(
         self, now: float, session_id: str, name: str, user_id: str | None

@@ -147,7 +147,7 @@ def test_a_whole_session_is_evicted_and_every_index_cleaned() -> None:
     store.upsert_session(NOW, Session(session_id="s1", user_id="u", runs=(run,) * 1), None)
     assert "s0" not in store.sessions.records  # it went with its four runs
     assert store.sessions.runs == 1
-    assert [s.session_id for _, s in store.list_sessions(NOW, _user_query(), None)] == ["s1"]
+    assert [row[3] for _, row in store.list_sessions(NOW, _user_query(), None)] == ["s1"]
     store._check()
 
 

@@ -241,7 +241,9 @@ class Stress:
             order_by=self.rng.choice(["updated_at", "created_at"]),
             descending=self.rng.random() < 0.5,
         )
-        found = self.store.list_sessions(self.model.now, query, k)
+        found = [
+            (k_, session_of(r)) for k_, r in self.store.list_sessions(self.model.now, query, k)
+        ]
         live = {
             sid for sid, e in self.model.live("sessions").items() if user is None or e.owner == user
         }
@@ -378,7 +380,7 @@ class Stress:
                 del self.model.entries[("knowledge", doc_id)]
         else:
             found = self.store.list_docs(now, KnowledgeQuery(), None)
-            assert {doc.doc_id for _, doc in found} == set(self.model.live("knowledge"))
+            assert {row[3] for _, row in found} == set(self.model.live("knowledge"))
 
     # whole store ---------------------------------------------------------------------------
 
