@@ -160,7 +160,7 @@ def _plain_or_none(payload: FrozenDict) -> FrozenDict | None:
 
 
 def _object(value: dict[str, Any] | None) -> FrozenDict:
-    if value is None:
+    if not value:  # None or {}: the shared empty payload
         return EMPTY
     payload: FrozenDict = frozen(value)
     return payload
