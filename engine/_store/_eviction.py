@@ -18,8 +18,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any, Final
 
-from sortedcontainers import SortedList
-
+from engine._store._chunked import ChunkedSortedList
 from engine._store._expiry import ExpiryIndex
 
 __all__ = ["ITEM_OVERHEAD", "RECORD_OVERHEAD", "Eviction", "row_cost"]
@@ -68,7 +67,7 @@ class Eviction:
         self.policy = policy
         self._lru: OrderedDict[Ident, None] = OrderedDict()
         self._counts: dict[Ident, tuple[int, int]] = {}
-        self._ranked = SortedList()
+        self._ranked = ChunkedSortedList()
         self._tick = 0
 
     def written(self, ident: Ident, volatile: bool) -> None:
@@ -116,7 +115,7 @@ class Eviction:
         if policy == "volatile-ttl":
             candidates: Any = expiry.earliest(2)
         elif policy == "allkeys-lfu":
-            candidates = (entry[2] for entry in self._ranked.islice(0, 2))
+            candidates = (entry[2] for entry in self._ranked.first(2))
         elif policy == "noeviction":
             return None
         else:

@@ -7,19 +7,18 @@ from collections.abc import Hashable, Iterable, Iterator
 from itertools import islice, pairwise
 from typing import Any, Final
 
-from sortedcontainers import SortedList
+from engine._store._chunked import ChunkedSortedList
 
 __all__ = ["SMALL_GROUP", "OrderedGroups"]
 
 #: A group holds a plain sorted ``list`` up to this many entries, a
-#: :class:`~sortedcontainers.SortedList` beyond. Most groups (a user's sessions, an
-#: agent's) are small: a list is one object for the cyclic GC to visit where a
-#: ``SortedList`` is four or more, and an insert into a list this short
-#: (``bisect.insort``: a memmove of at most this many pointers) costs about what a
-#: ``SortedList`` insert does.
+#: :class:`~engine._store._chunked.ChunkedSortedList` beyond (its entries in tuple
+#: chunks the cyclic GC skips). Most groups (a user's sessions, an agent's) are small:
+#: a list is one object, and an insert into a list this short (``bisect.insort``: a
+#: memmove of at most this many pointers) costs about what a chunked insert does.
 SMALL_GROUP: Final = 256
 
-Entries = Any  # list[tuple[float, Any]] | SortedList (sortedcontainers is untyped)
+Entries = Any  # list[tuple[float, Any]] | ChunkedSortedList
 
 
 class OrderedGroups:
@@ -63,7 +62,7 @@ class OrderedGroups:
                 if len(entries) < SMALL_GROUP:
                     insort(entries, entry)
                 else:
-                    grown = SortedList(entries)  # first: if this fails, nothing changed
+                    grown = ChunkedSortedList(entries)  # first: if this fails, nothing changed
                     grown.add(entry)
                     registry[group] = grown
             else:
@@ -87,7 +86,7 @@ class OrderedGroups:
                         bucket.append(entry)
         for group, bucket in fresh.items():
             bucket.sort()
-            registry[group] = bucket if len(bucket) <= SMALL_GROUP else SortedList(bucket)
+            registry[group] = bucket if len(bucket) <= SMALL_GROUP else ChunkedSortedList(bucket)
 
     def _take(self, group: Hashable, entry: tuple[float, Any], strict: bool) -> None:
         registry = self._groups

@@ -30,6 +30,7 @@ from engine._core._rows import (
     working_of,
     working_row,
 )
+from engine._store._chunked import ChunkedSortedList
 from engine._store._memory_table import SMALL_TOPIC
 from engine._store._ordered import OrderedGroups
 from engine._store._store import ShardStore
@@ -216,3 +217,48 @@ def test_bulk_loading_builds_what_loading_one_by_one_builds() -> None:
     assert list(bulk.expiry._by_deadline) == list(store.expiry._by_deadline)
     later = NOW + 31  # the sessions with a 30 s TTL are skipped
     assert ShardStore(EngineConfig()).load_rows(later, items) == len(items) - 350
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("aard"), st.integers(0, 400)), max_size=700),
+    st.integers(0, 400),
+    st.integers(0, 400),
+    st.booleans(),
+)
+def test_the_chunked_sorted_list_is_a_sorted_list(
+    steps: list[tuple[str, int]], low: int, high: int, reverse: bool
+) -> None:
+    chunked = ChunkedSortedList()
+    model: list[tuple[int, str]] = []
+    for op, value in steps:
+        entry = (value, f"v{value}")
+        if op == "a" and entry not in model:
+            chunked.add(entry)
+            model.append(entry)
+        elif op == "r" and entry in model:
+            chunked.remove(entry)
+            model.remove(entry)
+        elif op == "d":
+            chunked.discard(entry)
+            if entry in model:
+                model.remove(entry)
+        model.sort()
+        assert len(chunked) == len(model)
+    chunked._check()
+    assert list(chunked) == model and list(reversed(chunked)) == model[::-1]
+    assert chunked.first(3) == model[:3]
+    for entry in model[:5]:
+        assert entry in chunked
+    assert (999, "x") not in chunked
+    lo, hi = min(low, high), max(low, high)
+    wanted = [e for e in model if (lo,) <= e < (hi,)]
+    got = list(chunked.irange((lo,), (hi,), inclusive=(True, False), reverse=reverse))
+    assert got == (wanted[::-1] if reverse else wanted)
+    if model:
+        assert chunked[0] == model[0] and chunked[-1] == model[-1]
+        assert chunked.pop_first() == model[0]
+    bulk = ChunkedSortedList(model[1:])
+    bulk.update([(1000, "z")])
+    bulk._check()
+    assert list(bulk) == [*model[1:], (1000, "z")]
