@@ -27,7 +27,7 @@ from typing import Any, Final
 import attrs
 import orjson
 
-from engine._core._codec import FrozenDict, freeze_mapping
+from engine._core._codec import FrozenDict
 from engine._core._errors import EngineError
 from engine._core._records import (
     KnowledgeDoc,
@@ -38,6 +38,8 @@ from engine._core._records import (
     UserMemory,
     WorkingMemory,
 )
+from engine._core._rows import frozen
+from engine._core._trusted import trusted_record
 from engine._core._validate import DEFAULT
 
 __all__ = [
@@ -219,8 +221,8 @@ def _decode_arg(value: Any) -> Any:
     tag = value.get("$")
     if tag == "DEFAULT":
         return DEFAULT
-    if tag == "dict":
-        return freeze_mapping(value["v"], "journal payload")
+    if tag == "dict":  # CRC-checked, validated when written: trusted
+        return frozen(value["v"])
     if tag == "tuple":
         return tuple(_decode_arg(item) for item in value["v"])
     if tag == "frozenset":
@@ -228,7 +230,7 @@ def _decode_arg(value: Any) -> Any:
     cls = RECORD_TYPES.get(str(tag))
     if cls is None:
         raise ValueError(f"unknown journal argument tag {tag!r}")
-    return cls.from_dict(value["v"])
+    return trusted_record(str(tag), value["v"])
 
 
 _FIELD_NAMES: Final = {

@@ -234,7 +234,11 @@ async def open_redis_memory(
         shards: partitions (hash-tagged key groups); overrides ``config.shards``.
             Fixed when the prefix is first used: reopening with another count
             raises :class:`InvalidArgument`. On a cluster use several per node.
-        config: an :class:`EngineConfig` (TTL policies; ``shards``).
+        config: an :class:`EngineConfig` (TTL policies; ``shards``). With
+            ``max_memory`` set, the server's ``maxmemory`` (every node's, on a
+            cluster) and ``maxmemory-policy`` are set to ``max_memory`` and
+            ``eviction_policy`` with ``CONFIG SET``: the budget is then the whole
+            server's, and Redis evicts keys, not records (see ``docs/memory.md``).
         prefix: the key prefix; engines with different prefixes never see each
             other's records. No ``{``, ``}`` or NUL.
         timeout: seconds a request (or the initial connection) may take before
@@ -291,6 +295,8 @@ async def open_redis_memory(
             capacity=capacity,
             credentials=_credentials(username, password, ssl_context),
         ) as conn:
+            if config.max_memory is not None:  # first: the claim below is a write
+                await conn.command(lambda c: _set_maxmemory(c, config))
             stored = await conn.command(lambda c: _claim_partitions(c, keys))
             if stored != config.shards:
                 raise InvalidArgument(
@@ -336,6 +342,13 @@ def _credentials(username: object, password: object, ssl_context: object) -> dic
             )
         options["ssl_context"] = ssl_context
     return options
+
+
+async def _set_maxmemory(client: Any, config: EngineConfig) -> None:
+    """``CONFIG SET maxmemory`` and ``maxmemory-policy`` from ``config``."""
+    await client.config_set(
+        {"maxmemory": str(config.max_memory), "maxmemory-policy": config.eviction_policy}
+    )
 
 
 async def _claim_partitions(client: Any, keys: KeyLayout) -> int:

@@ -13,7 +13,7 @@ from engine._api._backend import Settle
 from engine._api._clock import EngineClock
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, wrong_thread
-from engine._core._ops import Call
+from engine._core._ops import Call, Op
 from engine._core._routing import shard_of
 from engine._redis._conn import Connection
 from engine._redis._ops import RedisOps
@@ -92,6 +92,10 @@ class RedisRouter:
         args = call.args
         with self._conn.deadline(), self._conn.admitted(self.config.shards):
             return await self.each(lambda p: operation(p, now, *args))
+
+    def decoder(self, op: Op) -> Callable[[Any], Any] | None:
+        """Redis answers list queries with records; see :meth:`Backend.decoder`."""
+        return None
 
     async def run_batch(self, calls: Sequence[Call], settle: Settle) -> None:
         """Run a pipeline's calls as rounds of one coredis pipeline each (see

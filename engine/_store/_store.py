@@ -16,8 +16,10 @@ from engine._core._records import (
     UserMemory,
     WorkingMemory,
 )
+from engine._core._rows import EXPIRES, UPDATED, doc_of, memory_of, row_of, session_of, working_of
 from engine._core._statistics import StoreCounts
 from engine._store._base import KNOWLEDGE, MEMORY, SESSION, WORKING
+from engine._store._eviction import row_cost
 from engine._store._knowledge import KnowledgeOps
 from engine._store._memories import MemoryOps
 from engine._store._sessions import SessionOps
@@ -54,20 +56,22 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.knowledge.clear()
         self.expiry.clear()
         self._ttls.clear()
+        self._eviction.clear()
+        self.used_memory = 0
         return count
 
     def dump(self, now: float) -> dict[str, list[Any]]:
         """Every live record, by kind (``sessions``, ``memories``, ``working``, ``knowledge``).
 
-        O(n); records are immutable, so the lists share them with the store.
+        O(n): every record is built from its row.
         """
         return {
-            name: [r for r in self._records_of(kind).values() if self._alive(r, now)]
-            for name, kind in (
-                ("sessions", SESSION),
-                ("memories", MEMORY),
-                ("working", WORKING),
-                ("knowledge", KNOWLEDGE),
+            name: [decode(r) for r in self._records_of(kind).values() if self._alive(r, now)]
+            for name, kind, decode in (
+                ("sessions", SESSION, session_of),
+                ("memories", MEMORY, memory_of),
+                ("working", WORKING, working_of),
+                ("knowledge", KNOWLEDGE, doc_of),
             )
         }
 
@@ -103,13 +107,55 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         ``expires_at - updated_at``.
         """
         kind, key = self.identity(record)
-        expires = record.expires_at
+        return self.load_row(now, kind, key, row_of(record), ttl)
+
+    def load_row(self, now: float, kind: int, key: Any, row: Any, ttl: float | None) -> bool:
+        """:meth:`load` for a row (``engine._core._rows``) of ``kind`` at ``key``,
+        trusted as valid (e.g. read back from a CRC-checked journal frame)."""
+        expires = row[EXPIRES]
         if expires is not None and expires <= now:
             return False
         if expires is not None and ttl is None:
-            ttl = max(expires - record.updated_at, 1e-9)
-        self._write(kind, key, record, None if expires is None else ttl, expires)
+            ttl = max(expires - row[UPDATED], 1e-9)
+        self._write(kind, key, row, None if expires is None else ttl, expires)
         return True
+
+    def load_rows(self, now: float, items: list[tuple[int, Any, Any, float | None]]) -> int:
+        """:meth:`load_row` for many ``(kind, key, row, ttl)`` of records not stored
+        yet, with every index built in bulk (each index group sorted once, the expiry
+        index updated once): what recovery loads a snapshot with. Rows already expired
+        at ``now`` are skipped; returns how many were loaded. Not all or nothing (a
+        failed recovery discards its store).
+
+        Raises:
+            ValueError: if a record is already stored.
+        """
+        by_kind: list[list[Any]] = [[], [], [], []]
+        deadlines = []
+        ttls = self._ttls
+        eviction = self._eviction
+        used = 0
+        for kind, key, row, ttl in items:
+            expires = row[EXPIRES]
+            if expires is not None:
+                if expires <= now:
+                    continue
+                deadlines.append((expires, kind, key))
+                ttls[(kind, key)] = max(expires - row[UPDATED], 1e-9) if ttl is None else ttl
+            by_kind[kind].append(row)
+            used += row_cost(row)
+            eviction.written((kind, key), expires is not None)
+        self.sessions.load_many(by_kind[SESSION])
+        self.memories.load_many(by_kind[MEMORY])
+        for row in by_kind[WORKING]:
+            key = (row[3], row[4])
+            if key in self.working:
+                raise ValueError(f"load_rows: working memory {key!r} is already stored")
+            self.working[key] = row
+        self.knowledge.load_many(by_kind[KNOWLEDGE])
+        self.expiry.add_many(deadlines)
+        self.used_memory += used
+        return sum(len(rows) for rows in by_kind)
 
     def counts(self) -> StoreCounts:
         """Counts of live records and expirations. O(1)."""
@@ -125,6 +171,9 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
             expired_memories=self._expired[MEMORY],
             expired_working=self._expired[WORKING],
             expired_knowledge=self._expired[KNOWLEDGE],
+            used_memory=self.used_memory,
+            max_memory=self._budget,
+            evicted=self.evicted,
         )
 
     def _check(self) -> None:
@@ -134,8 +183,11 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.knowledge._check()
         self.expiry._check()
         for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
-            for key, record in self._records_of(kind).items():
-                assert self.expiry.deadline(kind, key) == record.expires_at
+            for key, row in self._records_of(kind).items():
+                assert self.expiry.deadline(kind, key) == row[EXPIRES]
         assert set(self._ttls) <= set(self.expiry._deadlines)
         for kind, key in self.expiry._deadlines:
             assert key in self._records_of(kind), "a deadline without its record"
+        assert self.used_memory == sum(
+            row_cost(row) for kind in (0, 1, 2, 3) for row in self._records_of(kind).values()
+        )

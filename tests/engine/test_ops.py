@@ -30,7 +30,7 @@ JOURNALED_NAMES = [
 
 #: Public ShardStore methods that are not operations a request carries.
 NOT_OPERATIONS = {
-    "counts", "dump", "expire_due", "identity", "load", "next_deadline", "reconfigure",
+    "counts", "dump", "expire_due", "identity", "load", "load_row", "load_rows", "next_deadline", "reconfigure",
     "ttl_of",
 }  # fmt: skip
 
