@@ -19,7 +19,7 @@ STDLIB = frozenset(sys.stdlib_module_names)
 #: public ``engine/<name>.py`` modules are the wiring and may import any subpackage.
 ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "_core": (set(), {"attrs", "orjson"}),
-    "_store": ({"_core"}, {"attrs", "sortedcontainers"}),
+    "_store": ({"_core"}, {"attrs", "sortedcontainers", "numpy"}),
     "_api": ({"_core"}, {"attrs", "trio", "outcome", "actors"}),
     "_durable": ({"_core", "_store"}, {"attrs", "orjson", "trio"}),
     "_embedded": (
@@ -44,6 +44,8 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("engine._api._memories", "_store"),
     ("engine._api._sessions", "_store"),
     ("engine._api._working", "_store"),
+    ("engine._api._items", "_store"),
+    ("engine._api._checkpoints", "_store"),
     ("engine._api._pipeline", "_embedded"),
     ("engine._redis._engine", "_store"),
     ("engine._redis._ops_sessions", "_store"),

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from engine._core._errors import InvalidArgument
+from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite, namespace_key
 from engine._core._records import KnowledgeDoc, Session, UserMemory, WorkingMemory
 from engine._core._validate import check_ttl
 
@@ -127,7 +128,7 @@ def _key(record: Record) -> Any:
     return record.doc_id
 
 
-def routing_key(record: Record) -> str:
+def routing_key(record: Any) -> str:
     """The key that chooses a record's shard (session, user, conversation, doc id)."""
     if isinstance(record, Session):
         return record.session_id
@@ -135,4 +136,9 @@ def routing_key(record: Record) -> str:
         return record.user_id
     if isinstance(record, WorkingMemory):
         return record.conversation_id
-    return record.doc_id
+    if isinstance(record, Item):
+        return namespace_key(record.namespace)
+    if isinstance(record, Checkpoint | ChannelBlob | PendingWrite):
+        return record.thread_id
+    doc_id: str = record.doc_id
+    return doc_id

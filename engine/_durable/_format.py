@@ -29,6 +29,7 @@ import orjson
 
 from engine._core._codec import FrozenDict, freeze_mapping
 from engine._core._errors import EngineError
+from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._records import (
     KnowledgeDoc,
     Message,
@@ -64,8 +65,13 @@ MAX_RECORD: Final = 1 << 30  # bytes; a longer length field is garbage (a torn w
 
 RECORD_TYPES: Final = {
     cls.__name__: cls
-    for cls in (Session, Run, Message, SessionSummary, UserMemory, WorkingMemory, KnowledgeDoc)
+    for cls in (
+        *(Session, Run, Message, SessionSummary, UserMemory, WorkingMemory, KnowledgeDoc),
+        *(Item, Checkpoint, ChannelBlob, PendingWrite),
+    )
 }
+#: Records with ``bytes`` fields: journaled through their ``to_dict`` (base64).
+_BINARY_RECORDS: Final = (Checkpoint, ChannelBlob, PendingWrite)
 
 
 class JournalCorrupt(EngineError):
@@ -232,7 +238,9 @@ def _decode_arg(value: Any) -> Any:
 
 
 _FIELD_NAMES: Final = {
-    cls: tuple(field.name for field in attrs.fields(cls)) for cls in RECORD_TYPES.values()
+    cls: tuple(field.name for field in attrs.fields(cls))
+    for cls in RECORD_TYPES.values()
+    if cls not in _BINARY_RECORDS
 }
 
 
@@ -240,6 +248,8 @@ def _record_fields(value: Any) -> dict[str, Any]:
     """orjson's ``default``: a record as the dict of its fields (``to_dict``'s shape;
     tuples and frozen payloads are written by orjson itself)."""
     names = _FIELD_NAMES.get(type(value))
+    if names is None and isinstance(value, _BINARY_RECORDS):
+        return value.to_dict()
     if names is None:
         raise TypeError(f"cannot journal a value of type {type(value).__name__}")
     return {name: getattr(value, name) for name in names}

@@ -44,6 +44,14 @@ WRITE_OPS: Final = frozenset(
         "upsert_doc",
         "delete_doc",
         "clear",
+        "put_item",
+        "delete_item",
+        "put_checkpoint",
+        "put_checkpoint_writes",
+        "delete_checkpoint_thread",
+        "delete_checkpoint_runs",
+        "prune_checkpoints",
+        "import_checkpoint_thread",
     }
 )
 

@@ -16,7 +16,9 @@ import attrs
 import trio
 
 from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
+from engine._api._checkpoints import Checkpoints
 from engine._api._clock import EngineClock
+from engine._api._items import Items
 from engine._api._knowledge import Knowledge
 from engine._api._memories import Memories
 from engine._api._pipeline import Pipeline
@@ -50,6 +52,8 @@ class MemoryEngine:
         memories: :class:`Memories` — user memories with topics and search.
         working: :class:`Working` — working memory with a TTL.
         knowledge: :class:`Knowledge` — the knowledge registry.
+        items: :class:`Items` — namespaced JSON items (LangGraph's store).
+        checkpoints: :class:`Checkpoints` — LangGraph checkpoints per thread.
         config: the :class:`EngineConfig` in force.
     """
 
@@ -72,6 +76,8 @@ class MemoryEngine:
         self.memories = Memories(self)
         self.working = Working(self)
         self.knowledge = Knowledge(self)
+        self.items = Items(self)
+        self.checkpoints = Checkpoints(self)
 
     # ------------------------------------------------------- plumbing for facades
 

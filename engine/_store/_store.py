@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._records import (
     KnowledgeDoc,
     Session,
@@ -18,6 +19,8 @@ from engine._core._records import (
 )
 from engine._core._statistics import StoreCounts
 from engine._store._base import KNOWLEDGE, MEMORY, SESSION, WORKING
+from engine._store._checkpoints import CheckpointOps
+from engine._store._items import ITEM, ItemOps
 from engine._store._knowledge import KnowledgeOps
 from engine._store._memories import MemoryOps
 from engine._store._sessions import SessionOps
@@ -26,7 +29,7 @@ from engine._store._working import WorkingOps
 __all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "WORKING", "ShardStore"]
 
 
-class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
+class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, CheckpointOps):
     """Everything one shard holds: sessions, user memories, working memory, knowledge.
 
     Args:
@@ -52,24 +55,32 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.memories.clear()
         self.working.clear()
         self.knowledge.clear()
+        count += sum(self._alive(item, now) for item in self.items.records.values())
+        self.items.clear()
+        self.threads.clear()
         self.expiry.clear()
         self._ttls.clear()
         return count
 
     def dump(self, now: float) -> dict[str, list[Any]]:
-        """Every live record, by kind (``sessions``, ``memories``, ``working``, ``knowledge``).
+        """Every live record, by kind (``sessions``, ``memories``, ``working``,
+        ``knowledge``, ``items``, ``checkpoints``).
 
         O(n); records are immutable, so the lists share them with the store.
         """
-        return {
+        dump = {
             name: [r for r in self._records_of(kind).values() if self._alive(r, now)]
             for name, kind in (
                 ("sessions", SESSION),
                 ("memories", MEMORY),
                 ("working", WORKING),
                 ("knowledge", KNOWLEDGE),
+                ("items", ITEM),
             )
         }
+        live = {t for t, state in self.threads.threads.items() if self._alive(state, now)}
+        dump["checkpoints"] = [r for r in self.threads.records() if r.thread_id in live]
+        return dump
 
     def export(self, now: float) -> dict[str, list[tuple[Any, float | None]]]:
         """:meth:`dump` with each record's TTL: ``(record, ttl)`` pairs. O(n)."""
@@ -89,10 +100,14 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
             return WORKING, (record.conversation_id, record.memory_type)
         if isinstance(record, KnowledgeDoc):
             return KNOWLEDGE, record.doc_id
+        if isinstance(record, Item):
+            return ITEM, (record.namespace, record.key)
         raise TypeError(f"expected a record, got {type(record).__name__}")
 
     def ttl_of(self, record: Any) -> float | None:
         """The TTL (seconds) the record was last written with, or ``None``. O(1)."""
+        if isinstance(record, Checkpoint | ChannelBlob | PendingWrite):
+            return self._thread_ttl(record.thread_id)
         return self._ttls.get(self.identity(record))
 
     def load(self, now: float, record: Any, ttl: float | None = None) -> bool:
@@ -102,6 +117,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         ``ttl`` is the TTL later refreshes restart; when ``None`` it is taken as
         ``expires_at - updated_at``.
         """
+        if isinstance(record, Checkpoint | ChannelBlob | PendingWrite):
+            return self.load_checkpoint_record(now, record, ttl)
         kind, key = self.identity(record)
         expires = record.expires_at
         if expires is not None and expires <= now:
@@ -132,8 +149,10 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.sessions._check()
         self.memories._check()
         self.knowledge._check()
+        self.items._check()
+        self.threads._check()
         self.expiry._check()
-        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
+        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE, ITEM):
             for key, record in self._records_of(kind).items():
                 assert self.expiry.deadline(kind, key) == record.expires_at
         assert set(self._ttls) <= set(self.expiry._deadlines)
