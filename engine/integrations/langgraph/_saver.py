@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
+import random
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -150,7 +151,11 @@ class ShardmemSaver(BaseCheckpointSaver[str]):
         return record, blobs, next_config
 
     def _writes(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
     ) -> list[PendingWrite]:
         configurable = config["configurable"]
         records = []
@@ -186,7 +191,9 @@ class ShardmemSaver(BaseCheckpointSaver[str]):
         }
         if config is None or get_checkpoint_id(config) is None:
             thread = record.thread_id if config is None else config["configurable"]["thread_id"]
-            config = {"configurable": {**ids, "thread_id": thread, "checkpoint_id": record.checkpoint_id}}
+            config = {
+                "configurable": {**ids, "thread_id": thread, "checkpoint_id": record.checkpoint_id}
+            }
         return CheckpointTuple(
             config=config,
             checkpoint=checkpoint,
@@ -230,9 +237,12 @@ class ShardmemSaver(BaseCheckpointSaver[str]):
         count = 0
         for saved in found:
             item = self._tuple(saved, None)
-            if not in_engine and filter:
-                if any(item.metadata.get(k) != v for k, v in filter.items()):
-                    continue
+            if (
+                not in_engine
+                and filter
+                and any(item.metadata.get(k) != v for k, v in filter.items())
+            ):
+                continue
             if limit is not None and count >= limit:
                 return
             count += 1
@@ -308,8 +318,6 @@ class ShardmemSaver(BaseCheckpointSaver[str]):
     def get_next_version(self, current: str | None, channel: None) -> str:
         """The next channel version: ``"<32-digit counter>.<16-digit random>"``, as
         ``InMemorySaver``'s (they sort as text)."""
-        import random
-
         if current is None:
             current_v = 0
         elif isinstance(current, int):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.store.base import (
@@ -30,7 +30,7 @@ Namespace = tuple[str, ...]
 
 
 def _time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def _item(stored: Any) -> Item:
@@ -64,7 +64,9 @@ def _match(op: ListNamespacesOp) -> tuple[Namespace | None, Namespace | None]:
         elif condition.match_type == "suffix":
             suffix = path if suffix is None else _tighter(suffix, path)
         else:
-            raise ValueError(f"match_type: expected 'prefix' or 'suffix', got {condition.match_type!r}")
+            raise ValueError(
+                f"match_type: expected 'prefix' or 'suffix', got {condition.match_type!r}"
+            )
     return prefix, suffix
 
 
@@ -131,15 +133,19 @@ class ShardmemStore(BaseStore):
         """Stop the engine if the store started it (a shared engine stays open)."""
         self._link.close()
 
+    def __enter__(self) -> ShardmemStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- planning: what to embed, then the engine calls ---------------------------
 
     def _texts(self, op: PutOp) -> list[str]:
         if self.embeddings is None or op.value is None or op.index is False:
             return []
         fields = (
-            self._fields
-            if op.index is None
-            else [(path, tokenize_path(path)) for path in op.index]
+            self._fields if op.index is None else [(path, tokenize_path(path)) for path in op.index]
         )
         texts: list[str] = []
         for _, path in fields:
@@ -165,27 +171,37 @@ class ShardmemStore(BaseStore):
     def _minutes(ttl: float | None) -> float | None:
         return None if ttl is None else float(ttl) * 60.0
 
-    def _read_call(self, op: Op, vectors: dict[str, list[float]]) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    def _read_call(
+        self, op: Op, vectors: dict[str, list[float]]
+    ) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         if isinstance(op, GetOp):
             return "get", (op.namespace, str(op.key)), {"refresh_ttl": bool(op.refresh_ttl)}
         if isinstance(op, SearchOp):
             vector = vectors.get(op.query) if op.query else None
-            return "search", (op.namespace_prefix,), {
-                "filter": op.filter,
-                "limit": op.limit,
-                "offset": op.offset,
-                "vector": vector,
-                "refresh_ttl": bool(op.refresh_ttl),
-            }
+            return (
+                "search",
+                (op.namespace_prefix,),
+                {
+                    "filter": op.filter,
+                    "limit": op.limit,
+                    "offset": op.offset,
+                    "vector": vector,
+                    "refresh_ttl": bool(op.refresh_ttl),
+                },
+            )
         assert isinstance(op, ListNamespacesOp)
         prefix, suffix = _match(op)
-        return "list_namespaces", (), {
-            "prefix": prefix,
-            "suffix": suffix,
-            "max_depth": op.max_depth,
-            "limit": op.limit,
-            "offset": op.offset,
-        }
+        return (
+            "list_namespaces",
+            (),
+            {
+                "prefix": prefix,
+                "suffix": suffix,
+                "max_depth": op.max_depth,
+                "limit": op.limit,
+                "offset": op.offset,
+            },
+        )
 
     @staticmethod
     def _convert(op: Op, result: Any) -> Result:
@@ -195,15 +211,23 @@ class ShardmemStore(BaseStore):
             return [_search_item(hit) for hit in result]
         return list(result)
 
-    def _put_call(self, op: PutOp, vectors: Sequence[Sequence[float]]) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    def _put_call(
+        self, op: PutOp, vectors: Sequence[Sequence[float]]
+    ) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         if op.value is None:
             return "delete", (op.namespace, str(op.key)), {}
-        return "put", (op.namespace, str(op.key), op.value), {
-            "vectors": vectors,
-            "ttl": self._minutes(op.ttl),
-        }
+        return (
+            "put",
+            (op.namespace, str(op.key), op.value),
+            {
+                "vectors": vectors,
+                "ttl": self._minutes(op.ttl),
+            },
+        )
 
-    def _split(self, puts: dict[Any, PutOp], embedded: list[list[float]]) -> list[tuple[PutOp, list[list[float]]]]:
+    def _split(
+        self, puts: dict[Any, PutOp], embedded: list[list[float]]
+    ) -> list[tuple[PutOp, list[list[float]]]]:
         out = []
         position = 0
         for op in puts.values():
