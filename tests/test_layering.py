@@ -31,7 +31,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         {"attrs", "orjson", "trio", "outcome", "actors", "anyio", "coredis"},
     ),
     "_bridge": ({"_core", "_api", "_embedded", "_redis"}, {"attrs", "trio", "outcome"}),
-    "integrations": (set(), {"agno", "arshai", "upsonic", "langgraph"}),
+    "integrations": (set(), {"agno", "arshai", "upsonic", "langgraph", "langchain_core"}),
 }
 
 #: Imports that break the rules above today and are on their way out (issue #9: the

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
 import random
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -20,8 +20,14 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.base import Checkpoint as LgCheckpoint
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from engine import BlockingEngine, FrozenDict
-from engine._core._items import ChannelBlob, Checkpoint, PendingWrite, SavedCheckpoint
+from engine import (
+    BlockingEngine,
+    ChannelBlob,
+    Checkpoint,
+    FrozenDict,
+    PendingWrite,
+    SavedCheckpoint,
+)
 from engine.integrations.langgraph._engine import EngineLink
 
 __all__ = ["ShardmemSaver"]
