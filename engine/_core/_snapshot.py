@@ -19,9 +19,25 @@ _KINDS: Final = {
     "memories": UserMemory,
     "working": WorkingMemory,
     "knowledge": KnowledgeDoc,
+    "items": Item,
+    "checkpoints": Checkpoint,
+    "channel_blobs": ChannelBlob,
+    "pending_writes": PendingWrite,
 }
 
-Record = Session | UserMemory | WorkingMemory | KnowledgeDoc
+#: Kinds a snapshot lists only when it holds some (the LangGraph records).
+_OPTIONAL: Final = frozenset({"items", "checkpoints", "channel_blobs", "pending_writes"})
+
+Record = (
+    Session
+    | UserMemory
+    | WorkingMemory
+    | KnowledgeDoc
+    | Item
+    | Checkpoint
+    | ChannelBlob
+    | PendingWrite
+)
 
 
 def build_snapshot(dumps: Iterable[Mapping[str, list[Any]]], taken_at: float) -> dict[str, Any]:
@@ -42,7 +58,7 @@ def build_snapshot(dumps: Iterable[Mapping[str, list[Any]]], taken_at: float) ->
     pairs: dict[str, list[tuple[Record, float | None]]] = {kind: [] for kind in _KINDS}
     for dump in dumps:
         for kind in _KINDS:
-            for item in dump[kind]:
+            for item in dump.get(kind, ()):
                 pairs[kind].append(item if isinstance(item, tuple) else (item, None))
     snapshot: dict[str, Any] = {
         "format": SNAPSHOT_FORMAT,
@@ -51,6 +67,8 @@ def build_snapshot(dumps: Iterable[Mapping[str, list[Any]]], taken_at: float) ->
     }
     ttls: dict[str, list[float | None]] = {}
     for kind, items in pairs.items():
+        if not items and kind in _OPTIONAL:
+            continue  # snapshots without LangGraph records keep their first shape
         items.sort(key=lambda pair: _key(pair[0]))
         snapshot[kind] = [record.to_dict() for record, _ in items]
         ttls[kind] = [ttl for _, ttl in items]
@@ -106,7 +124,12 @@ def parse_snapshot(snapshot: object) -> list[tuple[Record, float | None]]:
                 ttl = None if kind_ttls is None else check_ttl(f"ttl of {where}", kind_ttls[index])
             except (TypeError, ValueError) as error:
                 raise type(error)(f"{where}: {error}") from None
-            if record.created_at is None or record.updated_at is None:
+            if isinstance(record, ChannelBlob | PendingWrite):
+                pass  # no timestamps of their own
+            elif isinstance(record, Checkpoint):
+                if record.created_at is None:
+                    raise InvalidArgument(f"{where}: expected created_at to be set")
+            elif record.created_at is None or record.updated_at is None:
                 raise InvalidArgument(f"{where}: expected created_at and updated_at to be set")
             if isinstance(record, UserMemory) and record.memory_id is None:
                 raise InvalidArgument(f"{where}: expected memory_id to be set")
@@ -125,6 +148,15 @@ def _key(record: Record) -> Any:
         return (record.user_id, record.memory_id)
     if isinstance(record, WorkingMemory):
         return (record.conversation_id, record.memory_type)
+    if isinstance(record, Item):
+        return (record.namespace, record.key)
+    if isinstance(record, Checkpoint):
+        return (record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+    if isinstance(record, ChannelBlob):
+        return (record.thread_id, record.checkpoint_ns, record.channel, record.version)
+    if isinstance(record, PendingWrite):
+        ident = (record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        return (*ident, record.task_id, record.idx)
     return record.doc_id
 
 

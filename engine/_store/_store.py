@@ -64,7 +64,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
 
     def dump(self, now: float) -> dict[str, list[Any]]:
         """Every live record, by kind (``sessions``, ``memories``, ``working``,
-        ``knowledge``, ``items``, ``checkpoints``).
+        ``knowledge``, ``items``, ``checkpoints``, ``channel_blobs``, ``pending_writes``;
+        a thread's checkpoints come before its blobs and writes).
 
         O(n); records are immutable, so the lists share them with the store.
         """
@@ -79,7 +80,13 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
             )
         }
         live = {t for t, state in self.threads.threads.items() if self._alive(state, now)}
-        dump["checkpoints"] = [r for r in self.threads.records() if r.thread_id in live]
+        records = [r for r in self.threads.records() if r.thread_id in live]
+        for name, cls in (
+            ("checkpoints", Checkpoint),
+            ("channel_blobs", ChannelBlob),
+            ("pending_writes", PendingWrite),
+        ):
+            dump[name] = [r for r in records if type(r) is cls]
         return dump
 
     def export(self, now: float) -> dict[str, list[tuple[Any, float | None]]]:
