@@ -18,8 +18,8 @@ STDLIB = frozenset(sys.stdlib_module_names)
 #: distributions (the standard library is always allowed). ``engine/__init__.py`` and the
 #: public ``engine/<name>.py`` modules are the wiring and may import any subpackage.
 ALLOWED: dict[str, tuple[set[str], set[str]]] = {
-    "_core": (set(), {"attrs", "orjson"}),
-    "_store": ({"_core"}, {"attrs", "sortedcontainers", "numpy"}),
+    "_core": (set(), {"attrs", "orjson", "numpy"}),
+    "_store": ({"_core"}, {"attrs", "sortedcontainers"}),
     "_api": ({"_core"}, {"attrs", "trio", "outcome", "actors"}),
     "_durable": ({"_core", "_store"}, {"attrs", "orjson", "trio"}),
     "_embedded": (

@@ -70,8 +70,6 @@ class _Handle:
         self.config: EngineConfig = portal.engine.config
         kind = type(self)._facade_kind
         for name, source in FACADES.items():
-            if not hasattr(portal.engine, name):  # the Redis backend has no items yet
-                continue
             setattr(self, name, kind(source)(portal, getattr(portal.engine, name), self))
 
     @property

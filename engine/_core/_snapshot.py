@@ -10,7 +10,7 @@ from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite, nam
 from engine._core._records import KnowledgeDoc, Session, UserMemory, WorkingMemory
 from engine._core._validate import check_ttl
 
-__all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "build_snapshot", "parse_snapshot"]
+__all__ = ["AnyRecord", "SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "build_snapshot", "parse_snapshot"]
 
 SNAPSHOT_FORMAT: Final = "shardmem.snapshot"
 SNAPSHOT_VERSION: Final = 1
@@ -28,16 +28,9 @@ _KINDS: Final = {
 #: Kinds a snapshot lists only when it holds some (the LangGraph records).
 _OPTIONAL: Final = frozenset({"items", "checkpoints", "channel_blobs", "pending_writes"})
 
-Record = (
-    Session
-    | UserMemory
-    | WorkingMemory
-    | KnowledgeDoc
-    | Item
-    | Checkpoint
-    | ChannelBlob
-    | PendingWrite
-)
+Record = Session | UserMemory | WorkingMemory | KnowledgeDoc
+#: Every record a snapshot holds: ``Record`` and LangGraph's.
+AnyRecord = Record | Item | Checkpoint | ChannelBlob | PendingWrite
 
 
 def build_snapshot(dumps: Iterable[Mapping[str, list[Any]]], taken_at: float) -> dict[str, Any]:
@@ -55,7 +48,7 @@ def build_snapshot(dumps: Iterable[Mapping[str, list[Any]]], taken_at: float) ->
     ``ttls`` runs parallel to each kind's list. Records are sorted by key, so equal
     contents give equal snapshots.
     """
-    pairs: dict[str, list[tuple[Record, float | None]]] = {kind: [] for kind in _KINDS}
+    pairs: dict[str, list[tuple[AnyRecord, float | None]]] = {kind: [] for kind in _KINDS}
     for dump in dumps:
         for kind in _KINDS:
             for item in dump.get(kind, ()):
@@ -76,7 +69,7 @@ def build_snapshot(dumps: Iterable[Mapping[str, list[Any]]], taken_at: float) ->
     return snapshot
 
 
-def parse_snapshot(snapshot: object) -> list[tuple[Record, float | None]]:
+def parse_snapshot(snapshot: object) -> list[tuple[AnyRecord, float | None]]:
     """Validate a snapshot dict and return its records with their TTLs.
 
     A snapshot without ``ttls`` (or with ``null`` for a record) gets each TTL
@@ -104,7 +97,7 @@ def parse_snapshot(snapshot: object) -> list[tuple[Record, float | None]]:
     ttls = snapshot.get("ttls") or {}
     if not isinstance(ttls, Mapping):
         raise TypeError(f"snapshot['ttls']: expected a dict, got {type(ttls).__name__}")
-    records: list[tuple[Record, float | None]] = []
+    records: list[tuple[AnyRecord, float | None]] = []
     seen: set[tuple[str, Any]] = set()
     for kind, cls in _KINDS.items():
         items = snapshot.get(kind, [])
@@ -120,7 +113,7 @@ def parse_snapshot(snapshot: object) -> list[tuple[Record, float | None]]:
         for index, item in enumerate(items):
             where = f"snapshot[{kind!r}][{index}]"
             try:
-                record: Record = cls.from_dict(item)  # type: ignore[attr-defined]
+                record: AnyRecord = cls.from_dict(item)  # type: ignore[attr-defined]
                 ttl = None if kind_ttls is None else check_ttl(f"ttl of {where}", kind_ttls[index])
             except (TypeError, ValueError) as error:
                 raise type(error)(f"{where}: {error}") from None
@@ -141,7 +134,7 @@ def parse_snapshot(snapshot: object) -> list[tuple[Record, float | None]]:
     return records
 
 
-def _key(record: Record) -> Any:
+def _key(record: AnyRecord) -> Any:
     if isinstance(record, Session):
         return record.session_id
     if isinstance(record, UserMemory):

@@ -26,6 +26,7 @@ from coredis.retry import NoRetryPolicy
 from engine._core._errors import BackendUnavailable, MemoryLimitExceeded, Overloaded
 from engine._redis._keys import KeyLayout
 from engine._redis._lua import PRELUDE, SCRIPTS
+from engine._redis._lua_langgraph import LANGGRAPH_SCRIPTS
 from engine._redis._lua_ops import OPS
 
 #: the reserved room an admitted engine call has left (see ``Connection.admitted``)
@@ -95,7 +96,8 @@ class Connection:
         self.failures = 0
         self._queue: list[_Pending] = []
         self._wake = trio.Event()
-        self._bodies = {name: PRELUDE + body for name, body in {**SCRIPTS, **OPS}.items()}
+        scripts = {**SCRIPTS, **OPS, **LANGGRAPH_SCRIPTS}
+        self._bodies = {name: PRELUDE + body for name, body in scripts.items()}
         self._shas = {
             name: hashlib.sha1(body.encode()).hexdigest() for name, body in self._bodies.items()
         }

@@ -22,20 +22,24 @@ import attrs
 import trio
 
 from actors import single_leaf
+from engine._api._checkpoints import Checkpoints
 from engine._api._clock import EngineClock
+from engine._api._items import Items
 from engine._api._knowledge import Knowledge
 from engine._api._memories import Memories
 from engine._api._sessions import Sessions
 from engine._api._working import Working
 from engine._core._config import EngineConfig
 from engine._core._errors import BackendUnavailable, EngineClosed, InvalidArgument, wrong_thread
+from engine._core._records import KnowledgeDoc, Session, UserMemory, WorkingMemory
 from engine._core._routing import shard_of
-from engine._core._snapshot import build_snapshot, parse_snapshot
+from engine._core._snapshot import AnyRecord, Record, build_snapshot, parse_snapshot
 from engine._core._statistics import EngineStatistics, ShardStatistics
 from engine._core._validate import check_ttl
 from engine._redis._conn import Connection, connect
 from engine._redis._keys import KeyLayout, check_prefix
 from engine._redis._ops import RedisOps
+from engine._redis._ops_langgraph import LangGraphOps
 from engine._redis._pipeline import DeferredConnection, RedisPipeline
 from engine._redis._restore import restore_records
 from engine._store._store import ShardStore
@@ -105,6 +109,8 @@ class RedisMemoryEngine:
         self._dispatch: dict[str, Callable[..., Awaitable[Any]]] = {
             name: getattr(self._ops, name) for name in _OPERATIONS
         }
+        self._langgraph = LangGraphOps(conn)
+        self._dispatch.update(self._langgraph.dispatch())
         self._partitions = config.shards
         self._closed = False
         self._thread = threading.get_ident()
@@ -114,6 +120,8 @@ class RedisMemoryEngine:
         self.memories = Memories(self)
         self.working = Working(self)
         self.knowledge = Knowledge(self)
+        self.items = Items(self)
+        self.checkpoints = Checkpoints(self)
 
     # ------------------------------------------------------- plumbing for facades
 
@@ -198,6 +206,8 @@ class RedisMemoryEngine:
             EngineClosed, BackendUnavailable.
         """
         dropped: int = sum(await self._scatter(ShardStore.clear))
+        now = self._clock.now()
+        dropped += sum(await self._each(lambda p: self._langgraph.clear(p, now)))
         if forget:
             keys = self._conn.keys
             # one key per command: on a cluster the keys live in different slots
@@ -285,6 +295,7 @@ class RedisMemoryEngine:
         self._check_open()
         now = self._clock.now()
         removed = sum(await self._each(lambda p: self._ops.sweep(p, now, limit)))
+        removed += sum(await self._each(lambda p: self._langgraph.sweep(p, now, limit)))
         self._sweeps += 1
         self._swept += removed
         return removed
@@ -400,7 +411,9 @@ async def open_redis_memory(
             engine = RedisMemoryEngine(config, clock, conn, cluster)
             if snapshot is not None:
                 stored = (await engine.server_statistics()).records
-                await restore_records(conn, records, config.shards, clock.now(), stored)
+                await restore_records(
+                    conn, _base_records(records), config.shards, clock.now(), stored
+                )
             try:
                 async with trio.open_nursery() as nursery:
                     if interval is not None:
@@ -441,3 +454,18 @@ def _credentials(username: object, password: object, ssl_context: object) -> dic
 async def _claim_partitions(client: Any, keys: KeyLayout) -> int:
     await client.hsetnx(keys.meta, "partitions", str(keys.partitions))
     return int(await client.hget(keys.meta, "partitions"))
+
+
+def _base_records(
+    records: list[tuple[AnyRecord, float | None]],
+) -> list[tuple[Record, float | None]]:
+    """The records a Redis snapshot restore supports; LangGraph's are refused."""
+    base: list[tuple[Record, float | None]] = []
+    for record, ttl in records:
+        if not isinstance(record, Session | UserMemory | WorkingMemory | KnowledgeDoc):
+            raise InvalidArgument(
+                f"snapshot: restoring {type(record).__name__} records into Redis is not "
+                "supported yet; restore them into an embedded engine"
+            )
+        base.append((record, ttl))
+    return base

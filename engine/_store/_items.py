@@ -7,12 +7,13 @@ from collections.abc import Hashable, Mapping
 from typing import Any, Final
 
 from engine._core._config import EngineConfig
+from engine._core._item_filter import matches_filter, namespace_matches
 from engine._core._items import Item
 from engine._core._records import replace
+from engine._core._vectors import Hit, rank_hits
 from engine._store._base import TTL, StoreBase
 from engine._store._checkpoint_table import CheckpointTable
-from engine._store._item_table import ItemTable, matches_filter, namespace_matches
-from engine._store._vectors import cosine_scores
+from engine._store._item_table import ItemTable
 
 __all__ = ["ITEM", "THREAD", "ItemOps", "RecordKinds"]
 
@@ -20,8 +21,6 @@ ITEM: Final = 4
 THREAD: Final = 5
 
 Namespace = tuple[str, ...]
-#: A search hit: ``(sort key, item, score)``; sort keys of all shards merge in order.
-Hit = tuple[tuple[Any, ...], Item, float | None]
 
 
 class RecordKinds(StoreBase):
@@ -130,7 +129,7 @@ class ItemOps(RecordKinds):
         for ident in expired:
             self._expire(ITEM, ident)
         if vector is not None:
-            hits = _ranked(hits, vector)[:k]
+            hits = rank_hits(hits, vector)[:k]
         if refresh:
             hits = [
                 (order, self._refresh_item((item.namespace, item.key), item, now), score)
@@ -163,16 +162,3 @@ class ItemOps(RecordKinds):
                 continue
             found.add(ns if max_depth is None else ns[:max_depth])
         return sorted(found)
-
-
-def _ranked(hits: list[Hit], vector: tuple[float, ...]) -> list[Hit]:
-    """``hits`` by cosine similarity to ``vector`` (best first), then the unscored."""
-    scored_items = [item for _, item, _ in hits if item.vectors]
-    scores = cosine_scores(vector, [item.vectors for item in scored_items])
-    scored: list[Hit] = [
-        ((0, -score, item.namespace, item.key), item, score)
-        for item, score in zip(scored_items, scores, strict=True)
-    ]
-    unscored: list[Hit] = [((1, *order), item, None) for order, item, _ in hits if not item.vectors]
-    scored.sort(key=lambda hit: hit[0])
-    return scored + unscored

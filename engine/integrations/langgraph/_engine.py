@@ -39,11 +39,6 @@ class EngineLink:
             )
         elif data_dir is not None or fsync is not None or redis_url is not None or options:
             raise TypeError("engine=: give a shared engine or engine options, not both")
-        if not hasattr(engine, "items"):
-            raise TypeError(
-                "this engine has no items/checkpoints (the Redis backend does not hold "
-                "LangGraph records yet): use the embedded engine"
-            )
         self.blocking: BlockingEngine = engine
         self.aio: AsyncioEngine = engine.asyncio()
 

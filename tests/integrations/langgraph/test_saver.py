@@ -4,7 +4,9 @@ not cover — concurrent sync writers, thread TTL, durability, list filters."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -125,3 +127,26 @@ def test_checkpoints_survive_a_restart(tmp_path: Path) -> None:
         }
         assert listed[1].pending_writes == [("task", "messages", "w")]
         assert listed[0].checkpoint["channel_values"] == {"messages": ["t"]}
+
+
+@pytest.mark.redis
+def test_conformance_suite_passes_on_redis() -> None:
+    url = os.environ.get("SHARDMEM_REDIS_URL")
+    if not url:
+        pytest.skip("set SHARDMEM_REDIS_URL to a Redis URL to run the Redis tests")
+    conformance = pytest.importorskip("langgraph.checkpoint.conformance")
+    savers: list[ShardmemSaver] = []
+
+    @conformance.checkpointer_test(name="ShardmemSaver-redis")
+    async def factory() -> AsyncIterator[ShardmemSaver]:
+        saver = ShardmemSaver(redis_url=url, prefix=f"lg{uuid.uuid4().hex[:10]}")
+        savers.append(saver)
+        yield saver
+
+    try:
+        report = asyncio.run(conformance.validate(factory))
+    finally:
+        for saver in savers:
+            saver.engine.drop(forget=True)
+            saver.close()
+    assert report.conformance_level() == "FULL", report.to_dict()["results"]

@@ -5,7 +5,9 @@ semantic search, the async face, durability."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +213,22 @@ def test_a_shared_engine_stays_open() -> None:
             ShardmemStore(engine=engine, shards=2)
     finally:
         engine.close()
+
+
+@pytest.mark.redis
+def test_the_same_store_on_redis() -> None:
+    url = os.environ.get("SHARDMEM_REDIS_URL")
+    if not url:
+        pytest.skip("set SHARDMEM_REDIS_URL to a Redis URL to run the Redis tests")
+    index = {"dims": DIMS, "embed": embed, "fields": ["text"]}
+    prefix = f"lg{uuid.uuid4().hex[:10]}"
+    with ShardmemStore(index=index, redis_url=url, prefix=prefix) as store:  # type: ignore[arg-type]
+        try:
+            store.put(("m", "a"), "tea", {"text": "green tea", "n": 1}, ttl=10)
+            store.put(("m", "b"), "cars", {"text": "red cars", "n": 2})
+            assert [h.key for h in store.search(("m",), query="tea")] == ["tea", "cars"]
+            assert [h.key for h in store.search(("m",), filter={"n": {"$gt": 1}})] == ["cars"]
+            assert store.list_namespaces(prefix=("m",)) == [("m", "a"), ("m", "b")]
+            assert store.get(("m", "a"), "tea").value == {"text": "green tea", "n": 1}  # type: ignore[union-attr]
+        finally:
+            store.engine.drop(forget=True)

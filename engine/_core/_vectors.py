@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from engine._core._errors import InvalidArgument
+from engine._core._items import Item
 
-__all__ = ["cosine_scores"]
+__all__ = ["Hit", "cosine_scores", "rank_hits"]
+
+#: A search hit: ``(sort key, item, score)``; sort keys of all shards merge in order.
+Hit = tuple[tuple[Any, ...], Item, float | None]
 
 
 def cosine_scores(
@@ -45,3 +50,18 @@ def cosine_scores(
     best = np.full(len(candidates), -np.inf)
     np.maximum.at(best, np.asarray(owners), sims)
     return [float(x) for x in best]
+
+
+def rank_hits(hits: list[Hit], vector: Sequence[float]) -> list[Hit]:
+    """``hits`` by cosine similarity to ``vector`` (best first, sort key
+    ``(0, -score, namespace, key)``), then the items without vectors in their order
+    (sort key ``(1, *order)``)."""
+    scored_items = [item for _, item, _ in hits if item.vectors]
+    scores = cosine_scores(vector, [item.vectors for item in scored_items])
+    scored: list[Hit] = [
+        ((0, -score, item.namespace, item.key), item, score)
+        for item, score in zip(scored_items, scores, strict=True)
+    ]
+    unscored: list[Hit] = [((1, *order), item, None) for order, item, _ in hits if not item.vectors]
+    scored.sort(key=lambda hit: hit[0])
+    return scored + unscored
