@@ -71,7 +71,8 @@ class ShardmemSaver(BaseCheckpointSaver[str]):
             forever); the engine's expiry index removes the whole thread.
         engine: a :class:`engine.BlockingEngine` to share (it stays open on close).
         data_dir, fsync: make the saver's own engine durable (``docs/durability.md``).
-        redis_url: reserved: the Redis backend does not hold checkpoints yet.
+        redis_url: run the saver's own engine on Redis/Valkey (``prefix=`` among the
+            options keeps applications apart).
         **options: more options of :func:`engine.start_blocking_engine`.
     """
 
