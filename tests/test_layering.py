@@ -46,6 +46,7 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("engine._api._working", "_store"),
     ("engine._api._items", "_store"),
     ("engine._api._checkpoints", "_store"),
+    ("engine._api._semantic", "_store"),
     ("engine._api._pipeline", "_embedded"),
     ("engine._redis._engine", "_store"),
     ("engine._redis._ops_sessions", "_store"),

@@ -11,7 +11,7 @@ from typing import Any, Final
 from engine._api._facade import EngineCore
 from engine._core._codec import FrozenDict, freeze_mapping
 from engine._core._errors import InvalidArgument
-from engine._core._items import Item, ItemHit, check_namespace, namespace_key
+from engine._core._items import INTERNAL_LABEL, Item, ItemHit, check_namespace, namespace_key
 from engine._core._validate import check_id, check_limit, check_offset, check_ttl
 from engine._store._store import ShardStore
 
@@ -83,10 +83,15 @@ class Items:
 
         Raises:
             TypeError: for a non-dict or non-JSON ``value``, a bad namespace or vector.
-            InvalidArgument: for an empty label or key, a bad ``ttl``, or an item
-                larger than ``EngineConfig.max_record_size`` bytes.
+            InvalidArgument: for an empty label or key, a bad ``ttl``, an item
+                larger than ``EngineConfig.max_record_size`` bytes, or a namespace
+                starting with the engine's reserved label ``"__shardmem__"``.
         """
         item = Item(namespace=namespace, key=key, value=value, vectors=vectors)
+        if item.namespace[0] == INTERNAL_LABEL:
+            raise InvalidArgument(
+                f"namespace: the first label {INTERNAL_LABEL!r} is reserved for the engine"
+            )
         self._engine.config.check_size("item", item)
         ttl_s = check_ttl("ttl", ttl)
         stored: Item = await self._engine._call(

@@ -10,6 +10,7 @@ from typing import Final
 import attrs
 
 from engine._api._facade import EngineCore
+from engine._api._semantic import forget_memory, index_memory, semantic_search
 from engine._core._queries import ORDER_FIELDS, MemoryQuery
 from engine._core._records import UserMemory
 from engine._core._validate import (
@@ -27,7 +28,7 @@ from engine._store._store import ShardStore
 
 __all__ = ["SEARCH_METHODS", "Memories"]
 
-SEARCH_METHODS: Final = ("keyword", "last_n", "first_n")
+SEARCH_METHODS: Final = ("keyword", "last_n", "first_n", "semantic", "hybrid")
 
 
 class Memories:
@@ -70,6 +71,7 @@ class Memories:
         stored: UserMemory = await self._engine._call(
             memory.user_id, ShardStore.upsert_memory, memory, ttl_s
         )
+        await index_memory(self._engine, stored)
         return stored
 
     async def get(self, memory_id: str, *, user_id: str) -> UserMemory | None:
@@ -148,20 +150,28 @@ class Memories:
             and topics, best first; only memories sharing a word with the query.
             ``"last_n"``: the ``limit`` most recently updated, oldest first.
             ``"first_n"``: the ``limit`` least recently updated, oldest first.
+            ``"semantic"``: by cosine similarity of the memories' vectors to the
+                query's (needs ``EngineConfig.embedder``; each memory is embedded
+                when stored), best first.
+            ``"hybrid"``: BM25 and semantic rankings fused by reciprocal rank
+                (``1 / (60 + rank)`` summed), best first: words and meaning count.
 
         Raises:
             TypeError: if ``query`` is not a ``str`` for ``"keyword"``.
-            InvalidArgument: for an unknown ``method`` or a negative ``limit``.
+            InvalidArgument: for an unknown ``method``, a negative ``limit``, or
+                ``"semantic"``/``"hybrid"`` on an engine without an embedder.
 
         Complexity: keyword O(postings of the query's words); last_n/first_n O(log n + limit).
         """
         check_id("user_id", user_id)
         check_choice("method", method, SEARCH_METHODS)
         count = check_limit("limit", limit)
-        if method == "keyword":
+        if method in ("keyword", "semantic", "hybrid"):
             check_str("query", query)
         else:
             check_optional_str("query", query)
+        if method in ("semantic", "hybrid"):
+            return await semantic_search(self._engine, user_id, query, method, count)  # type: ignore[arg-type]
         found: builtins.list[UserMemory] = await self._engine._call(
             user_id, ShardStore.search_memories, user_id, query or "", method, count
         )
@@ -185,6 +195,7 @@ class Memories:
         deleted: bool = await self._engine._call(
             user_id, ShardStore.delete_memory, user_id, memory_id
         )
+        await forget_memory(self._engine, user_id, memory_id)
         return deleted
 
     async def clear(self, user_id: str) -> int:

@@ -57,6 +57,14 @@ def _optional_positive_int(instance: Any, attribute: attrs.Attribute[Any], value
         _positive_int(instance, attribute, value)
 
 
+def _embedder(instance: object, attribute: object, value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"EngineConfig.embedder: expected a function of a list of texts or None, "
+            f"got {type(value).__name__}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class KindPolicy:
     """The TTL policy of one record kind.
@@ -109,6 +117,10 @@ class EngineConfig:
             acknowledged write fits a journal frame. A session made of many runs may
             grow past it in total: each run is its own write.
         sessions, memories, working, knowledge: the :class:`KindPolicy` of each kind.
+        embedder: ``None``, or a function from a list of texts to one vector (list of
+            floats) per text; with it, ``mem.memories`` embeds each memory it stores
+            and searches with ``method="semantic"`` or ``"hybrid"``. It runs in a
+            worker thread, never on a shard.
             Working memory defaults to a 12 h TTL (as Arshai), the others to never.
     """
 
@@ -133,6 +145,7 @@ class EngineConfig:
     memories: KindPolicy = attrs.field(factory=KindPolicy)
     working: KindPolicy = attrs.field(factory=lambda: KindPolicy(default_ttl=WORKING_MEMORY_TTL))
     knowledge: KindPolicy = attrs.field(factory=KindPolicy)
+    embedder: Any = attrs.field(default=None, validator=_embedder)
 
     def policy(self, kind: str) -> KindPolicy:
         """The :class:`KindPolicy` of ``kind`` (one of ``KIND_NAMES``)."""

@@ -28,12 +28,23 @@ __all__ = [
     "ItemHit",
     "PendingWrite",
     "SavedCheckpoint",
+    "INTERNAL_LABEL",
     "check_namespace",
+    "hidden",
     "namespace_key",
 ]
 
 MAX_NAMESPACE_DEPTH: Final = 64
 """The most labels a namespace may have."""
+
+INTERNAL_LABEL: Final = "__shardmem__"
+"""The first label of the engine's own namespaces (memory vectors): refused in
+``mem.items.put``, and left out of searches and listings that do not name it."""
+
+
+def hidden(namespace: tuple[str, ...], prefix: tuple[str, ...]) -> bool:
+    """Whether ``namespace`` is internal and ``prefix`` does not ask for it."""
+    return bool(namespace) and namespace[0] == INTERNAL_LABEL and not prefix
 
 
 def check_namespace(name: str, value: object, *, allow_empty: bool = False) -> tuple[str, ...]:

@@ -6,7 +6,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from engine._core._errors import InvalidArgument
-from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite, namespace_key
+from engine._core._items import (
+    INTERNAL_LABEL,
+    ChannelBlob,
+    Checkpoint,
+    Item,
+    PendingWrite,
+    namespace_key,
+)
 from engine._core._records import KnowledgeDoc, Session, UserMemory, WorkingMemory
 from engine._core._validate import check_ttl
 
@@ -162,6 +169,8 @@ def routing_key(record: Any) -> str:
     if isinstance(record, WorkingMemory):
         return record.conversation_id
     if isinstance(record, Item):
+        if record.namespace[0] == INTERNAL_LABEL:  # a memory's vector: its user's shard
+            return record.namespace[-1]
         return namespace_key(record.namespace)
     if isinstance(record, Checkpoint | ChannelBlob | PendingWrite):
         return record.thread_id

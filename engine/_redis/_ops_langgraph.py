@@ -12,7 +12,14 @@ from typing import Any, Final
 from engine._core._codec import thaw
 from engine._core._errors import InvalidArgument
 from engine._core._item_filter import matches_filter, namespace_matches
-from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite, namespace_key
+from engine._core._items import (
+    ChannelBlob,
+    Checkpoint,
+    Item,
+    PendingWrite,
+    hidden,
+    namespace_key,
+)
 from engine._core._records import replace
 from engine._core._vectors import Hit, rank_hits
 from engine._redis._codec import dumps, ts
@@ -125,6 +132,8 @@ class LangGraphOps:
             for nk, key, body, meta in page:
                 item = _item(nk, key, body, meta)
                 cursor = (ts(item.updated_at), _text(nk), item.key)
+                if hidden(item.namespace, prefix):
+                    continue
                 if item.expires_at is not None and item.expires_at <= now:
                     continue
                 if filter and not matches_filter(item.value, filter):
@@ -160,6 +169,8 @@ class LangGraphOps:
         found: set[Namespace] = set()
         for nk in names:
             ns = tuple(_text(nk).split("\x1e"))
+            if hidden(ns, fixed):
+                continue
             if prefix and not namespace_matches(ns, prefix, suffix=False):
                 continue
             if suffix and not namespace_matches(ns, suffix, suffix=True):

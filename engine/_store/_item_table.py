@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from sortedcontainers import SortedList
 
-from engine._core._items import Item
+from engine._core._items import Item, hidden
 
 __all__ = ["ItemTable"]
 
@@ -76,12 +76,14 @@ class ItemTable:
         return item
 
     def under(self, prefix: Namespace) -> Iterator[Namespace]:
-        """The namespaces starting with ``prefix``, in order. O(log n + m)."""
+        """The namespaces starting with ``prefix``, in order (the engine's own only
+        when ``prefix`` names them). O(log n + m)."""
         n = len(prefix)
         for ns in self.namespaces.irange(minimum=prefix):
             if ns[:n] != prefix:
                 return
-            yield ns
+            if not hidden(ns, prefix):
+                yield ns
 
     def newest_first(self, prefix: Namespace) -> Iterator[Item]:
         """The items under ``prefix``, newest ``updated_at`` first (ties: namespace, key)."""
