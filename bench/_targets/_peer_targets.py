@@ -61,6 +61,7 @@ PEER_OPERATIONS: dict[str, frozenset[str]] = {
     "arshai-shardmem": frozenset({"read_history", "store_working"}),
     "upsonic-shardmem": _ALL - {"store_working"},
     "langgraph": _ALL,
+    "langgraph-shardmem": _ALL,
 }
 
 
@@ -89,6 +90,10 @@ def _make(name: str, working_ttl: float) -> Target:
         from bench._targets._langgraph import LangGraphTarget
 
         return LangGraphTarget()
+    if name == "langgraph-shardmem":
+        from bench._targets._langgraph import LangGraphShardmemTarget
+
+        return LangGraphShardmemTarget()
     raise KeyError(name)
 
 

@@ -22,6 +22,7 @@ PEERS: dict[str, str] = {
     # the framework adapters: the same calls on shardmem (engine.integrations)
     "arshai-shardmem": "arshai",
     "upsonic-shardmem": "upsonic",
+    "langgraph-shardmem": "langgraph",
 }
 
 
