@@ -160,8 +160,9 @@ def _key(record: AnyRecord) -> Any:
     return record.doc_id
 
 
-def routing_key(record: Any) -> str:
-    """The key that chooses a record's shard (session, user, conversation, doc id)."""
+def routing_key(record: AnyRecord) -> str:
+    """The key that chooses a record's shard (session, user, conversation, doc id;
+    an item's namespace, or its user for a memory's vector; a checkpoint's thread)."""
     if isinstance(record, Session):
         return record.session_id
     if isinstance(record, UserMemory):

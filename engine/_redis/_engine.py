@@ -387,7 +387,7 @@ async def open_redis_memory(
     interval = check_ttl("sweep_interval", sweep_interval)
     if type(sweep_limit) is not int or sweep_limit <= 0:
         raise InvalidArgument(f"sweep_limit: expected a positive int, got {sweep_limit!r}")
-    records = [] if snapshot is None else parse_snapshot(snapshot)
+    records = [] if snapshot is None else _base_records(parse_snapshot(snapshot))
     keys = KeyLayout(prefix, config.shards)
     clock = EngineClock.start(start_time)
     try:
@@ -411,9 +411,7 @@ async def open_redis_memory(
             engine = RedisMemoryEngine(config, clock, conn, cluster)
             if snapshot is not None:
                 stored = (await engine.server_statistics()).records
-                await restore_records(
-                    conn, _base_records(records), config.shards, clock.now(), stored
-                )
+                await restore_records(conn, records, config.shards, clock.now(), stored)
             try:
                 async with trio.open_nursery() as nursery:
                     if interval is not None:

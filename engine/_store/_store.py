@@ -30,7 +30,8 @@ __all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "WORKING", "ShardStore"]
 
 
 class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, CheckpointOps):
-    """Everything one shard holds: sessions, user memories, working memory, knowledge.
+    """Everything one shard holds: sessions, user memories, working memory, knowledge,
+    namespaced items and checkpoint threads.
 
     Args:
         config: the engine configuration (TTL policies per kind).
