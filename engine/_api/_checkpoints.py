@@ -7,15 +7,17 @@ import heapq
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from engine._api._facade import EngineCore
+from engine._api._backend import Backend
 from engine._api._items import check_filter
+from engine._core import _ops as ops
+from engine._core._config import EngineConfig
 from engine._core._errors import InvalidArgument
 from engine._core._items import ChannelBlob, Checkpoint, PendingWrite, SavedCheckpoint
+from engine._core._ops import Call
 from engine._core._records import replace
 from engine._core._validate import check_id, check_limit, check_optional_id, check_str, check_ttl
-from engine._store._store import ShardStore
 
-__all__ = ["Checkpoints"]
+__all__ = ["CheckpointRequests", "Checkpoints"]
 
 
 def _records(name: str, values: Iterable[Any], kind: type) -> tuple[Any, ...]:
@@ -26,6 +28,55 @@ def _records(name: str, values: Iterable[Any], kind: type) -> tuple[Any, ...]:
                 f"{name}[{index}]: expected {kind.__name__}, got {type(record).__name__}"
             )
     return records
+
+
+class CheckpointRequests:
+    """The single-thread requests of :class:`Checkpoints`, built synchronously (see
+    :class:`~engine._api._working.WorkingRequests`); routed by ``thread_id``."""
+
+    __slots__ = ("_config",)
+
+    def __init__(self, config: EngineConfig) -> None:
+        self._config = config
+
+    def put(
+        self,
+        checkpoint: Checkpoint,
+        blobs: Sequence[ChannelBlob] = (),
+        *,
+        ttl: float | None = None,
+    ) -> Call:
+        """The request of :meth:`Checkpoints.put`."""
+        _records("checkpoint", (checkpoint,), Checkpoint)
+        blob_records = _records("blobs", blobs, ChannelBlob)
+        self._config.check_size("checkpoint", checkpoint)
+        ttl_s = check_ttl("ttl", ttl)
+        args = (checkpoint, blob_records, ttl_s)
+        return Call(ops.PUT_CHECKPOINT, args, checkpoint.thread_id)
+
+    def put_writes(self, writes: Sequence[PendingWrite], *, ttl: float | None = None) -> Call:
+        """The request of :meth:`Checkpoints.put_writes` (routed by the first write's
+        thread; the shard refuses writes of several threads)."""
+        records = _records("writes", writes, PendingWrite)
+        ttl_s = check_ttl("ttl", ttl)
+        if not records:
+            raise InvalidArgument("writes: expected at least one PendingWrite, got none")
+        return Call(ops.PUT_CHECKPOINT_WRITES, (records, ttl_s), records[0].thread_id)
+
+    def get(
+        self, thread_id: str, checkpoint_ns: str = "", checkpoint_id: str | None = None
+    ) -> Call:
+        """The request of :meth:`Checkpoints.get` (its result is the raw entry)."""
+        check_id("thread_id", thread_id)
+        check_str("checkpoint_ns", checkpoint_ns)
+        check_optional_id("checkpoint_id", checkpoint_id)
+        args = (thread_id, checkpoint_ns, checkpoint_id)
+        return Call(ops.GET_CHECKPOINT, args, thread_id)
+
+    def delete_thread(self, thread_id: str) -> Call:
+        """The request of :meth:`Checkpoints.delete_thread`."""
+        check_id("thread_id", thread_id)
+        return Call(ops.DELETE_CHECKPOINT_THREAD, (thread_id,), thread_id)
 
 
 class Checkpoints:
@@ -40,10 +91,11 @@ class Checkpoints:
     whole thread.
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_backend", "_requests")
 
-    def __init__(self, engine: EngineCore) -> None:
-        self._engine = engine
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._requests = CheckpointRequests(backend.config)
 
     async def put(
         self,
@@ -60,13 +112,8 @@ class Checkpoints:
             InvalidArgument: for a blob of another thread or namespace, a bad ``ttl``,
                 or a record larger than ``EngineConfig.max_record_size``.
         """
-        _records("checkpoint", (checkpoint,), Checkpoint)
-        blob_records = _records("blobs", blobs, ChannelBlob)
-        self._engine.config.check_size("checkpoint", checkpoint)
-        ttl_s = check_ttl("ttl", ttl)
-        stored: Checkpoint = await self._engine._call(
-            checkpoint.thread_id, ShardStore.put_checkpoint, checkpoint, blob_records, ttl_s
-        )
+        call = self._requests.put(checkpoint, blobs, ttl=ttl)
+        stored: Checkpoint = await self._backend.call(call)
         return stored
 
     async def put_writes(self, writes: Sequence[PendingWrite], *, ttl: float | None = None) -> int:
@@ -79,12 +126,10 @@ class Checkpoints:
             InvalidArgument: for writes of several threads or a bad ``ttl``.
         """
         records = _records("writes", writes, PendingWrite)
-        ttl_s = check_ttl("ttl", ttl)
         if not records:
+            check_ttl("ttl", ttl)
             return 0
-        stored: int = await self._engine._call(
-            records[0].thread_id, ShardStore.put_checkpoint_writes, records, ttl_s
-        )
+        stored: int = await self._backend.call(self._requests.put_writes(records, ttl=ttl))
         return stored
 
     async def get(
@@ -92,12 +137,8 @@ class Checkpoints:
     ) -> SavedCheckpoint | None:
         """A checkpoint (the latest if ``checkpoint_id`` is ``None``) with its blobs and
         pending writes, or ``None``. O(log n)."""
-        check_id("thread_id", thread_id)
-        check_str("checkpoint_ns", checkpoint_ns)
-        check_optional_id("checkpoint_id", checkpoint_id)
-        entry = await self._engine._call(
-            thread_id, ShardStore.get_checkpoint, thread_id, checkpoint_ns, checkpoint_id
-        )
+        call = self._requests.get(thread_id, checkpoint_ns, checkpoint_id)
+        entry = await self._backend.call(call)
         return None if entry is None else SavedCheckpoint(*entry)
 
     async def list(
@@ -127,19 +168,16 @@ class Checkpoints:
         limit_n = check_limit("limit", limit)
         args = (thread_id, checkpoint_ns, checkpoint_id, frozen, before, limit_n)
         if thread_id is not None:
-            parts = [await self._engine._call(thread_id, ShardStore.list_checkpoints, *args)]
+            parts = [await self._backend.call(Call(ops.LIST_CHECKPOINTS, args, thread_id))]
         else:
-            parts = await self._engine._scatter(ShardStore.list_checkpoints, *args)
+            parts = await self._backend.scatter(Call(ops.LIST_CHECKPOINTS, args))
         merged = heapq.merge(*parts, key=lambda pair: pair[0], reverse=True)
         found = [SavedCheckpoint(*entry) for _, entry in merged]
         return found if limit_n is None else found[:limit_n]
 
     async def delete_thread(self, thread_id: str) -> bool:
         """Delete every checkpoint, blob and write of a thread; ``False`` if none."""
-        check_id("thread_id", thread_id)
-        deleted: bool = await self._engine._call(
-            thread_id, ShardStore.delete_checkpoint_thread, thread_id
-        )
+        deleted: bool = await self._backend.call(self._requests.delete_thread(thread_id))
         return deleted
 
     async def delete_for_runs(self, run_ids: Iterable[str]) -> int:
@@ -149,7 +187,7 @@ class Checkpoints:
         ids = tuple(check_id("run_ids[]", run_id) for run_id in run_ids)
         if not ids:
             return 0
-        counts = await self._engine._scatter(ShardStore.delete_checkpoint_runs, ids)
+        counts = await self._backend.scatter(Call(ops.DELETE_CHECKPOINT_RUNS, (ids,)))
         return sum(counts)
 
     async def copy_thread(
@@ -166,14 +204,13 @@ class Checkpoints:
         if source_thread_id == target_thread_id:
             raise InvalidArgument("copy_thread: expected two different thread ids")
         ttl_s = check_ttl("ttl", ttl)
-        records = await self._engine._call(
-            source_thread_id, ShardStore.export_checkpoint_thread, source_thread_id
-        )
+        export = Call(ops.EXPORT_CHECKPOINT_THREAD, (source_thread_id,), source_thread_id)
+        records = await self._backend.call(export)
         renamed = tuple(replace(record, thread_id=target_thread_id) for record in records)
         if not renamed:
             return 0
-        copied: int = await self._engine._call(
-            target_thread_id, ShardStore.import_checkpoint_thread, renamed, ttl_s
+        copied: int = await self._backend.call(
+            Call(ops.IMPORT_CHECKPOINT_THREAD, (renamed, ttl_s), target_thread_id)
         )
         return copied
 
@@ -192,7 +229,6 @@ class Checkpoints:
             )
         removed = 0
         for thread_id in ids:
-            removed += await self._engine._call(
-                thread_id, ShardStore.prune_checkpoints, (thread_id,), strategy
-            )
+            prune = Call(ops.PRUNE_CHECKPOINTS, ((thread_id,), strategy), thread_id)
+            removed += await self._backend.call(prune)
         return removed

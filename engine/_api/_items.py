@@ -8,14 +8,16 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from engine._api._facade import EngineCore
+from engine._api._backend import Backend
+from engine._core import _ops as ops
 from engine._core._codec import FrozenDict, freeze_mapping
+from engine._core._config import EngineConfig
 from engine._core._errors import InvalidArgument
 from engine._core._items import INTERNAL_LABEL, Item, ItemHit, check_namespace, namespace_key
-from engine._core._validate import check_id, check_limit, check_offset, check_ttl
-from engine._store._store import ShardStore
+from engine._core._ops import Call
+from engine._core._validate import check_bool, check_id, check_limit, check_offset, check_ttl
 
-__all__ = ["Items"]
+__all__ = ["ItemRequests", "Items"]
 
 OPERATORS: Final = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 
@@ -53,6 +55,48 @@ def _vector(name: str, value: object) -> tuple[float, ...]:
     return vector
 
 
+class ItemRequests:
+    """The single-namespace requests of :class:`Items`, built synchronously (see
+    :class:`~engine._api._working.WorkingRequests`); routed by the namespace."""
+
+    __slots__ = ("_config",)
+
+    def __init__(self, config: EngineConfig) -> None:
+        self._config = config
+
+    def put(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: Mapping[str, Any],
+        *,
+        vectors: Sequence[Sequence[float]] = (),
+        ttl: float | None = None,
+    ) -> Call:
+        """The request of :meth:`Items.put`."""
+        item = Item(namespace=namespace, key=key, value=value, vectors=vectors)
+        if item.namespace[0] == INTERNAL_LABEL:
+            raise InvalidArgument(
+                f"namespace: the first label {INTERNAL_LABEL!r} is reserved for the engine"
+            )
+        self._config.check_size("item", item)
+        ttl_s = check_ttl("ttl", ttl)
+        return Call(ops.PUT_ITEM, (item, ttl_s), namespace_key(item.namespace))
+
+    def get(self, namespace: Sequence[str], key: str, *, refresh_ttl: bool = False) -> Call:
+        """The request of :meth:`Items.get`."""
+        ns = check_namespace("namespace", namespace)
+        check_id("key", key)
+        refresh = check_bool("refresh_ttl", refresh_ttl)
+        return Call(ops.GET_ITEM, (ns, key, refresh), namespace_key(ns))
+
+    def delete(self, namespace: Sequence[str], key: str) -> Call:
+        """The request of :meth:`Items.delete`."""
+        ns = check_namespace("namespace", namespace)
+        check_id("key", key)
+        return Call(ops.DELETE_ITEM, (ns, key), namespace_key(ns))
+
+
 class Items:
     """Items keyed by ``(namespace, key)``, sharded by namespace.
 
@@ -65,10 +109,11 @@ class Items:
     engine's expiry index.
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_backend", "_requests")
 
-    def __init__(self, engine: EngineCore) -> None:
-        self._engine = engine
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._requests = ItemRequests(backend.config)
 
     async def put(
         self,
@@ -87,16 +132,8 @@ class Items:
                 larger than ``EngineConfig.max_record_size`` bytes, or a namespace
                 starting with the engine's reserved label ``"__shardmem__"``.
         """
-        item = Item(namespace=namespace, key=key, value=value, vectors=vectors)
-        if item.namespace[0] == INTERNAL_LABEL:
-            raise InvalidArgument(
-                f"namespace: the first label {INTERNAL_LABEL!r} is reserved for the engine"
-            )
-        self._engine.config.check_size("item", item)
-        ttl_s = check_ttl("ttl", ttl)
-        stored: Item = await self._engine._call(
-            namespace_key(item.namespace), ShardStore.put_item, item, ttl_s
-        )
+        call = self._requests.put(namespace, key, value, vectors=vectors, ttl=ttl)
+        stored: Item = await self._backend.call(call)
         return stored
 
     async def get(
@@ -104,18 +141,13 @@ class Items:
     ) -> Item | None:
         """The item, or ``None`` if absent or expired; ``refresh_ttl`` restarts its TTL.
         O(1)."""
-        ns = check_namespace("namespace", namespace)
-        check_id("key", key)
-        item: Item | None = await self._engine._call(
-            namespace_key(ns), ShardStore.get_item, ns, key, bool(refresh_ttl)
-        )
+        call = self._requests.get(namespace, key, refresh_ttl=refresh_ttl)
+        item: Item | None = await self._backend.call(call)
         return item
 
     async def delete(self, namespace: Sequence[str], key: str) -> bool:
         """Delete an item; ``False`` if there was none. O(log n)."""
-        ns = check_namespace("namespace", namespace)
-        check_id("key", key)
-        deleted: bool = await self._engine._call(namespace_key(ns), ShardStore.delete_item, ns, key)
+        deleted: bool = await self._backend.call(self._requests.delete(namespace, key))
         return deleted
 
     async def search(
@@ -147,8 +179,9 @@ class Items:
         offset_n = check_offset("offset", offset)
         query = None if vector is None else _vector("vector", vector)
         k = None if limit_n is None else offset_n + limit_n
-        parts = await self._engine._scatter(
-            ShardStore.search_items, prefix, frozen, k, query, bool(refresh_ttl)
+        refresh = check_bool("refresh_ttl", refresh_ttl)
+        parts = await self._backend.scatter(
+            Call(ops.SEARCH_ITEMS, (prefix, frozen, k, query, refresh))
         )
         merged = heapq.merge(*parts, key=lambda hit: hit[0])
         stop = None if limit_n is None else offset_n + limit_n
@@ -177,6 +210,6 @@ class Items:
             raise InvalidArgument("max_depth: expected a positive int or None, got 0")
         limit_n = check_limit("limit", limit)
         offset_n = check_offset("offset", offset)
-        parts = await self._engine._scatter(ShardStore.list_item_namespaces, pre, suf, depth)
+        parts = await self._backend.scatter(Call(ops.LIST_ITEM_NAMESPACES, (pre, suf, depth)))
         names = sorted(set().union(*map(set, parts)))
         return names[offset_n : None if limit_n is None else offset_n + limit_n]

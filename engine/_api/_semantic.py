@@ -13,15 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-import trio
-
-from engine._api._facade import EngineCore
+from engine._api._backend import Backend
+from engine._core import _ops as ops
 from engine._core._errors import InvalidArgument
 from engine._core._items import INTERNAL_LABEL, Item
+from engine._core._ops import Call
 from engine._core._records import UserMemory
-from engine._store._store import ShardStore
 
-__all__ = ["RRF_K", "forget_memory", "index_memory", "semantic_search"]
+__all__ = ["EMBEDDED_METHODS", "RRF_K", "forget_memory", "index_memory", "semantic_search"]
+
+#: The ``mem.memories.search`` methods that embed the query (not pipelined).
+EMBEDDED_METHODS: Final = ("semantic", "hybrid")
 
 RRF_K: Final = 60
 """The constant of reciprocal rank fusion: a memory's hybrid score is the sum over the
@@ -32,18 +34,18 @@ def _namespace(user_id: str) -> tuple[str, ...]:
     return (INTERNAL_LABEL, "memory-vectors", user_id)
 
 
-async def embed(engine: EngineCore, texts: list[str]) -> list[tuple[float, ...]]:
+async def embed(backend: Backend, texts: list[str]) -> list[tuple[float, ...]]:
     """``texts`` through the configured embedder, in a worker thread.
 
     Raises:
         InvalidArgument: if the engine has no embedder, or it returned a wrong shape.
     """
-    embedder = engine.config.embedder
+    embedder = backend.config.embedder
     if embedder is None:
         raise InvalidArgument(
             "semantic and hybrid search need an embedder: EngineConfig(embedder=...)"
         )
-    vectors: Any = await trio.to_thread.run_sync(embedder, texts)
+    vectors: Any = await backend.in_thread(embedder, texts)
     if not isinstance(vectors, Sequence) or len(vectors) != len(texts):
         raise InvalidArgument(
             f"embedder: expected {len(texts)} vectors, got {type(vectors).__name__}"
@@ -51,52 +53,52 @@ async def embed(engine: EngineCore, texts: list[str]) -> list[tuple[float, ...]]
     return [tuple(float(x) for x in vector) for vector in vectors]
 
 
-async def index_memory(engine: EngineCore, memory: UserMemory) -> None:
+async def index_memory(backend: Backend, memory: UserMemory) -> None:
     """Embed a stored memory and keep its vector (nothing without an embedder)."""
-    if engine.config.embedder is None:
+    if backend.config.embedder is None:
         return
-    (vector,) = await embed(engine, [memory.memory])
+    (vector,) = await embed(backend, [memory.memory])
     item = Item(
         namespace=_namespace(memory.user_id),
         key=memory.memory_id,  # type: ignore[arg-type]
         value={"u": memory.updated_at},
         vectors=(vector,),
     )
-    await engine._call(memory.user_id, ShardStore.put_item, item, None)
+    await backend.call(Call(ops.PUT_ITEM, (item, None), memory.user_id))
 
 
-async def forget_memory(engine: EngineCore, user_id: str, memory_id: str) -> None:
+async def forget_memory(backend: Backend, user_id: str, memory_id: str) -> None:
     """Drop a memory's vector, if the engine keeps vectors."""
-    if engine.config.embedder is not None:
-        await engine._call(user_id, ShardStore.delete_item, _namespace(user_id), memory_id)
+    if backend.config.embedder is not None:
+        await backend.call(Call(ops.DELETE_ITEM, (_namespace(user_id), memory_id), user_id))
 
 
 async def semantic_search(
-    engine: EngineCore, user_id: str, query: str, method: str, limit: int | None
+    backend: Backend, user_id: str, query: str, method: str, limit: int | None
 ) -> list[UserMemory]:
     """A user's memories by cosine similarity of their vectors to ``query``'s
     (``"semantic"``), or by reciprocal rank fusion of that ranking and BM25's
     (``"hybrid"``); best first. Three requests to the user's shard; O(m·d) for the
     user's m memories of d dimensions."""
-    (vector,) = await embed(engine, [query])
+    (vector,) = await embed(backend, [query])
     namespace = _namespace(user_id)
-    hits = await engine._call(
-        user_id, ShardStore.search_items, namespace, None, None, vector, False
+    hits = await backend.call(
+        Call(ops.SEARCH_ITEMS, (namespace, None, None, vector, False), user_id)
     )
-    memories = await engine._call(user_id, ShardStore.search_memories, user_id, "", "last_n", None)
+    memories = await backend.call(Call(ops.SEARCH_MEMORIES, (user_id, "", "last_n", None), user_id))
     live = {memory.memory_id: memory for memory in memories}
     ranked: list[str] = []
     for _, item, score in hits:
         memory = live.get(item.key)
         if memory is None or memory.updated_at != item.value.get("u") or score is None:
-            await engine._call(user_id, ShardStore.delete_item, namespace, item.key)
+            await backend.call(Call(ops.DELETE_ITEM, (namespace, item.key), user_id))
             continue
         ranked.append(item.key)
     if method == "semantic":
         order = ranked
     else:
-        keyword = await engine._call(
-            user_id, ShardStore.search_memories, user_id, query, "keyword", None
+        keyword = await backend.call(
+            Call(ops.SEARCH_MEMORIES, (user_id, query, "keyword", None), user_id)
         )
         scores: dict[str, float] = {}
         for ranking in (ranked, [memory.memory_id for memory in keyword]):

@@ -11,57 +11,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 import trio
 
 from actors import CommitFailed
 from engine._api._clock import EngineClock
-from engine._core._errors import InvalidArgument, JournalUnavailable
+from engine._core._errors import JournalUnavailable
+from engine._core._ops import Compact, Op
 from engine._durable._data_dir import fsync_dir, snapshot_body, write_snapshot
 from engine._durable._journal import ShardJournal
 from engine._embedded._shard import ShardBehaviour
+from engine._store._dispatch import STORE_METHODS
 from engine._store._store import ShardStore
 
-__all__ = ["WRITE_OPS", "DurableShard", "request_compaction"]
-
-#: ShardStore methods that change state; reads are journaled only when they restart
-#: a TTL (``refresh_on_read``).
-WRITE_OPS: Final = frozenset(
-    {
-        "upsert_session",
-        "rename_session",
-        "delete_session",
-        "delete_sessions",
-        "append_run",
-        "set_summary",
-        "upsert_memory",
-        "delete_memory",
-        "clear_memories",
-        "store_working",
-        "update_working",
-        "delete_working",
-        "upsert_doc",
-        "delete_doc",
-        "clear",
-        "put_item",
-        "delete_item",
-        "put_checkpoint",
-        "put_checkpoint_writes",
-        "delete_checkpoint_thread",
-        "delete_checkpoint_runs",
-        "prune_checkpoints",
-        "import_checkpoint_thread",
-    }
-)
-
-
-def request_compaction(store: ShardStore, now: float) -> bool:
-    """The request that asks a shard to compact (handled by :class:`DurableShard`).
-
-    A shard without a journal refuses it.
-    """
-    raise InvalidArgument("compact: this engine has no data_dir")
+__all__ = ["DurableShard"]
 
 
 class DurableShard(ShardBehaviour):
@@ -111,21 +75,21 @@ class DurableShard(ShardBehaviour):
     def handle(self, message: object) -> object:
         """Serve one request (journaling what changed state), or a compaction request."""
         self._position += 1
-        if message[0] is request_compaction:  # type: ignore[index]
+        if type(message) is Compact:
             self._compact_requested = True  # done in commit(), right after this batch
             return True
         return super().handle(message)
 
-    def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
-        name = method.__name__
+    def _apply(self, op: Op, args: tuple[Any, ...], now: float) -> Any:
+        method = STORE_METHODS[op]
         store = self.store
-        if name in WRITE_OPS:
+        if op.writes:
             journal = self.journal
             if journal.failure is not None and not journal.retry_due():
                 raise journal.unavailable()  # refused before it changes anything
             # Encode first: a write the journal cannot hold fails before it changes
             # anything (and before it takes a sequence number).
-            entry = journal.encode(now, name, args)
+            entry = journal.encode(now, op.name, args)
             result = method(store, now, *args)
             journal.append(entry)
             self._writes.append(self._position)
@@ -133,7 +97,7 @@ class DurableShard(ShardBehaviour):
         touches = store.touches
         result = method(store, now, *args)
         if store.touches != touches:  # a read that restarted a TTL (ids only: encodable)
-            self.journal.append(self.journal.encode(now, name, args))
+            self.journal.append(self.journal.encode(now, op.name, args))
         return result
 
     async def commit(self) -> None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 import attrs
 
+from engine._core import _ops as ops
 from engine._core._config import EngineConfig
 from engine._core._errors import NotFound
+from engine._core._ops import Op
 from engine._core._queries import KnowledgeQuery, MemoryQuery
 from engine._core._records import KnowledgeDoc, UserMemory, WorkingMemory
 from engine._core._statistics import StoreCounts
@@ -35,6 +38,7 @@ from engine._redis._codec import (
 )
 from engine._redis._conn import Connection
 from engine._redis._keys import NUL
+from engine._redis._ops_langgraph import LangGraphOps
 from engine._redis._ops_sessions import Ranked, SessionOps, scan_index
 
 __all__ = ["RedisOps"]
@@ -66,8 +70,16 @@ def _doc_entry(by_created: bool) -> Any:
     return entry
 
 
-class RedisOps(SessionOps):
-    """Every store operation on Redis, dispatched by name from the engine."""
+class RedisOps(SessionOps, LangGraphOps):
+    """Every store operation on Redis: one method per :class:`Op`, of the op's name
+    (``tests/engine/test_ops.py`` checks it), looked up once by :meth:`by_op`."""
+
+    #: The operations that may make more than one script call (the others make
+    #: exactly one): a pipeline holds back later operations of their partition.
+    SEVERAL_CALLS: ClassVar[frozenset[Op]] = frozenset(
+        {ops.LIST_SESSIONS, ops.LIST_MEMORIES, ops.SEARCH_MEMORIES, ops.LIST_DOCS, ops.CLEAR,
+         ops.EXPORT, ops.SEARCH_ITEMS, ops.PRUNE_CHECKPOINTS, ops.IMPORT_CHECKPOINT_THREAD}
+    )  # fmt: skip
 
     def __init__(self, conn: Connection, config: EngineConfig) -> None:
         super().__init__(conn, config)
@@ -76,6 +88,10 @@ class RedisOps(SessionOps):
             for kind in ("memories", "working", "knowledge")
         }
         self._update_working = _flag(config.policy("working").refresh_on_update)
+
+    def by_op(self) -> dict[Op, Callable[..., Awaitable[Any]]]:
+        """This object's method for each operation: ``method(partition, now, *args)``."""
+        return {op: getattr(self, op.name) for op in ops.OPS.values()}
 
     # -------------------------------------------------------------------- memories
 
@@ -284,7 +300,7 @@ class RedisOps(SessionOps):
     # ------------------------------------------------------- whole-partition operations
 
     async def clear(self, p: int, now: float) -> int:
-        total = 0
+        total = await self._clear_langgraph(p, now)
         while True:
             reply = await self._conn.run("clear", p, now, _CLEAR_BATCH)
             removed, done = int(reply[0]), int(reply[1])
@@ -292,9 +308,9 @@ class RedisOps(SessionOps):
             if done:
                 return total
 
-    async def dump(self, p: int, now: float) -> dict[str, list[Any]]:
+    async def export(self, p: int, now: float) -> dict[str, list[Any]]:
         """Every live record of the partition with the TTL it was last written with
-        (``(record, ttl or None)`` pairs, as ``ShardStore.dump``)."""
+        (``(record, ttl or None)`` pairs, as ``ShardStore.export``)."""
         everything = ("-inf", "+inf")
         sessions = await scan_index(
             self._conn, p, now, "si:u:all", "s", everything, False, None, _session_entry, _any
@@ -333,7 +349,7 @@ class RedisOps(SessionOps):
 
     async def sweep(self, p: int, now: float, limit: int) -> int:
         removed: int = await self._conn.run("sweep", p, now, str(limit))
-        return removed
+        return removed + await self._sweep_langgraph(p, now, limit)
 
 
 def _any(_: Any) -> bool:

@@ -1,12 +1,13 @@
-"""LangGraph's records on Redis: items and checkpoint threads (scripts in
-``engine._redis._lua_langgraph``). Same names, arguments (after the partition) and
-results as the :class:`engine.ShardStore` methods behind ``mem.items`` and
-``mem.checkpoints``."""
+"""LangGraph's records on Redis: items and checkpoint threads (scripts
+``lua/lg_*.lua``). Same names, arguments (after the partition) and results as the
+:class:`engine.ShardStore` methods behind ``mem.items`` and ``mem.checkpoints``; a
+mixin of :class:`engine._redis._ops.RedisOps`, which serves each :class:`Op` by the
+method of its name."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from engine._core._codec import thaw
@@ -26,15 +27,7 @@ from engine._redis._codec import dumps, ts
 from engine._redis._conn import Connection
 from engine._redis._keys import NUL
 
-__all__ = ["LANGGRAPH_OPERATIONS", "LangGraphOps"]
-
-#: The operations this module serves (``ShardStore`` method names).
-LANGGRAPH_OPERATIONS: Final = (
-    "put_item", "get_item", "delete_item", "search_items", "list_item_namespaces",
-    "put_checkpoint", "put_checkpoint_writes", "get_checkpoint", "list_checkpoints",
-    "delete_checkpoint_thread", "delete_checkpoint_runs", "prune_checkpoints",
-    "export_checkpoint_thread", "import_checkpoint_thread",
-)  # fmt: skip
+__all__ = ["LangGraphOps"]
 
 _PAGE: Final = 64
 _CLEAR_BATCH: Final = "500"
@@ -84,14 +77,10 @@ def _entry(reply: Any) -> Entry:
 
 
 class LangGraphOps:
-    """The item and checkpoint operations of the Redis engine."""
+    """The item and checkpoint operations of the Redis engine (a mixin: the using
+    class sets ``_conn``)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def dispatch(self) -> dict[str, Callable[..., Awaitable[Any]]]:
-        """Operation name -> coroutine function ``(partition, now, *args)``."""
-        return {name: getattr(self, name) for name in LANGGRAPH_OPERATIONS}
+    _conn: Connection
 
     # ---------------------------------------------------------------------- items
 
@@ -311,12 +300,12 @@ class LangGraphOps:
 
     # ---------------------------------------------------------------- maintenance
 
-    async def sweep(self, p: int, now: float, limit: int) -> int:
+    async def _sweep_langgraph(self, p: int, now: float, limit: int) -> int:
         """Remove up to ``limit`` due items and threads of partition ``p``."""
         removed: int = await self._conn.run("lg_sweep", p, now, str(limit))
         return removed
 
-    async def clear(self, p: int, now: float) -> int:
+    async def _clear_langgraph(self, p: int, now: float) -> int:
         """Remove every item and thread of partition ``p``; how many went."""
         total = 0
         while True:

@@ -226,7 +226,7 @@ class CheckpointOps(RecordKinds):
                     record
                 )
 
-    def load_checkpoint_record(
+    def _load_checkpoint_record(
         self, now: float, record: Checkpoint | ChannelBlob | PendingWrite, ttl: TTL
     ) -> bool:
         """Put back one snapshotted record; a thread's deadline is its newest

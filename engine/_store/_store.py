@@ -126,7 +126,7 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         ``expires_at - updated_at``.
         """
         if isinstance(record, Checkpoint | ChannelBlob | PendingWrite):
-            return self.load_checkpoint_record(now, record, ttl)
+            return self._load_checkpoint_record(now, record, ttl)
         kind, key = self.identity(record)
         expires = record.expires_at
         if expires is not None and expires <= now:

@@ -1,27 +1,20 @@
-"""Lua for the Redis engine: a shared prelude and one script per operation.
-
-Every script runs inside one partition (one cluster slot): ``KEYS[1]`` is the
-partition's counters key ``{prefix:P}:n`` (it routes the call), ``ARGV[1]`` the
-partition base ``{prefix:P}`` and ``ARGV[2]`` the engine time (epoch seconds, as
-``repr(float)``). Every key a script touches starts with that base, so it shares
-the slot. A script is atomic, so no crash or concurrent client ever sees a record
-without its index entries or an index entry without its record.
-
-Timestamps travel as the exact decimal strings Python made (``repr``); Lua only
-compares them or adds a TTL and prints ``%.17g``, which round-trips a double
-exactly. JSON is built by Python; Lua only decodes the small index descriptions
-(``ix``: strings and integers), never re-encodes a record.
-
-The layout is described in ``engine/_redis_keys.py`` and ``docs/scale-out.md``.
-"""
-
-from __future__ import annotations
-
-from typing import Final
-
-__all__ = ["PRELUDE", "SCRIPTS"]
-
-PRELUDE: Final = r"""
+-- prelude.lua: shared by every script of the Redis engine; each script runs as this file
+-- followed by <script>.lua (engine/_redis/_scripts.py joins them).
+--
+-- Every script runs inside one partition (one cluster slot): KEYS[1] is the partition's
+-- counters key {prefix:P}:n (it routes the call), ARGV[1] the partition base {prefix:P}
+-- and ARGV[2] the engine time (epoch seconds, as repr(float)). Every key a script
+-- touches starts with that base, so it shares the slot. A script is atomic, so no crash
+-- or concurrent client ever sees a record without its index entries or an index entry
+-- without its record. ARGV[3] is the sweep bound (how many due records a call removes
+-- before its own work); the operation's arguments follow (each script's header lists
+-- them). A script that can fail returns {'nf'} (not found) or {'own', owner}
+-- (ownership) instead of raising, so the Python side raises the engine's own errors.
+--
+-- Timestamps travel as the exact decimal strings Python made (repr); Lua only compares
+-- them or adds a TTL and prints %.17g, which round-trips a double exactly. JSON is built
+-- by Python; Lua only decodes the small index descriptions (ix: strings and integers),
+-- never re-encodes a record. The key layout: engine/_redis/_keys.py, docs/scale-out.md.
 local B = ARGV[1]
 local NOWS = ARGV[2]
 local NOW = tonumber(NOWS)
@@ -239,42 +232,131 @@ local function touch_session(sid, ix, refresh)
   end
   if refresh == '1' then restart('s' .. NUL .. sid, session_keys(sid), ix) end
 end
-"""
 
-_SWEEP = "sweep(tonumber(ARGV[3]))\n"
-
-SCRIPTS: Final[dict[str, str]] = {
-    # ARGV: 4 limit
-    "sweep": "return sweep(tonumber(ARGV[4]))",
-    # ARGV: 3 limit. Counters for statistics.
-    "counts": _SWEEP
-    + r"""
-local first = redis.call('ZRANGE', B .. ':x', 0, 0, 'WITHSCORES')
-return {hash(B .. ':n'), redis.call('ZCARD', B .. ':x'), first[2] or false}
-""",
-    # ARGV: 3 limit, 4 batch. Remove up to ``batch`` live records; {removed, done}.
-    "clear": _SWEEP
-    + r"""
-local batch = tonumber(ARGV[4])
-local removed = 0
-local function drain(index, is_set, kind)
-  while removed < batch do
-    local members
-    if is_set then members = redis.call('SRANDMEMBER', index, batch - removed)
-    else members = redis.call('ZRANGE', index, 0, batch - removed - 1) end
-    if #members == 0 then return end
-    for _, m in ipairs(members) do
-      local ix = live(kind .. NUL .. m, B .. ':' .. kind .. ':' .. m)
-      if ix then remove(cjson.decode(ix), false); removed = removed + 1 end
-      if is_set then redis.call('SREM', index, m) else redis.call('ZREM', index, m) end
-    end
+-- LangGraph's records (mem.items, mem.checkpoints): the lg_*.lua scripts, called from
+-- engine/_redis/_ops_langgraph.py. Each first removes a bounded batch of due items and
+-- threads (lg_sweep) instead of calling sweep. Keys, with nk a namespace's labels joined
+-- by U+001E and lane = tid NUL ns:
+--
+--   B:IN                     zset         namespaces (score 0: lexical order)
+--   B:I:<nk>                 zset         the namespace's keys by updated_at
+--   B:IV:<nk> / B:IM:<nk>    hash         key -> item JSON / "c u e" times
+--   B:IX / B:IT              zset / hash  deadlines / TTLs of i NUL nk NUL key (items)
+--                                         and t NUL tid (threads)
+--   B:CT, B:CN:<tid>         set          threads; a thread's namespaces
+--   B:CO:<lane>              zset         checkpoint ids (score 0: id order)
+--   B:CC:<lane>              hash         checkpoint id -> checkpoint JSON
+--   B:CB:<lane>              hash         channel NUL version -> blob JSON
+--   B:CW:<lane> NUL <cid>    hash         task NUL idx -> pending write JSON
+--   B:CWL:<lane>             set          checkpoint ids with pending writes
+--   B:CR:<run>, B:CRT:<tid>  set          tid NUL ns NUL cid of a run; a thread's run ids
+local function lg_drop_item(nk, key)
+  local member = 'i' .. NUL .. nk .. NUL .. key
+  redis.call('ZREM', B .. ':I:' .. nk, key)
+  redis.call('HDEL', B .. ':IV:' .. nk, key)
+  redis.call('HDEL', B .. ':IM:' .. nk, key)
+  redis.call('ZREM', B .. ':IX', member)
+  redis.call('HDEL', B .. ':IT', member)
+  if redis.call('ZCARD', B .. ':I:' .. nk) == 0 then redis.call('ZREM', B .. ':IN', nk) end
+end
+local function lg_unrun(tid, ns, cid, run)
+  if run and run ~= cjson.null and run ~= '' then
+    redis.call('SREM', B .. ':CR:' .. run, tid .. NUL .. ns .. NUL .. cid)
   end
 end
-drain(B .. ':si:u:all', false, 's')
-drain(B .. ':mi:u:all', false, 'm')
-drain(B .. ':ki:u', false, 'k')
-drain(B .. ':wa', true, 'w')
-if removed >= batch then return {removed, 0} end
-return {removed, 1}
-""",
-}
+local function lg_drop_checkpoint(tid, ns, cid)
+  local lane = tid .. NUL .. ns
+  local json = redis.call('HGET', B .. ':CC:' .. lane, cid)
+  if not json then return 0 end
+  lg_unrun(tid, ns, cid, cjson.decode(json).run_id)
+  redis.call('HDEL', B .. ':CC:' .. lane, cid)
+  redis.call('ZREM', B .. ':CO:' .. lane, cid)
+  redis.call('DEL', B .. ':CW:' .. lane .. NUL .. cid)
+  redis.call('SREM', B .. ':CWL:' .. lane, cid)
+  return 1
+end
+local function lg_collect_blobs(lane)
+  local used = {}
+  for _, json in ipairs(redis.call('HVALS', B .. ':CC:' .. lane)) do
+    for channel, version in pairs(cjson.decode(json).versions) do
+      used[channel .. NUL .. version] = true
+    end
+  end
+  for _, field in ipairs(redis.call('HKEYS', B .. ':CB:' .. lane)) do
+    if not used[field] then redis.call('HDEL', B .. ':CB:' .. lane, field) end
+  end
+end
+local function lg_drop_thread(tid)
+  local count = 0
+  for _, ns in ipairs(redis.call('SMEMBERS', B .. ':CN:' .. tid)) do
+    local lane = tid .. NUL .. ns
+    for _, cid in ipairs(redis.call('ZRANGE', B .. ':CO:' .. lane, 0, -1)) do
+      count = count + lg_drop_checkpoint(tid, ns, cid)
+    end
+    for _, cid in ipairs(redis.call('SMEMBERS', B .. ':CWL:' .. lane)) do
+      redis.call('DEL', B .. ':CW:' .. lane .. NUL .. cid)
+    end
+    redis.call('DEL', B .. ':CO:' .. lane, B .. ':CB:' .. lane, B .. ':CC:' .. lane,
+      B .. ':CWL:' .. lane)
+  end
+  redis.call('DEL', B .. ':CN:' .. tid)
+  redis.call('SREM', B .. ':CT', tid)
+  redis.call('ZREM', B .. ':IX', 't' .. NUL .. tid)
+  redis.call('HDEL', B .. ':IT', 't' .. NUL .. tid)
+  return count
+end
+local function lg_sweep(limit)
+  local due = redis.call('ZRANGEBYSCORE', B .. ':IX', '-inf', NOWS, 'LIMIT', 0, limit)
+  for _, member in ipairs(due) do
+    local rest = string.sub(member, 3)
+    if string.sub(member, 1, 1) == 'i' then
+      local cut = string.find(rest, NUL, 1, true)
+      lg_drop_item(string.sub(rest, 1, cut - 1), string.sub(rest, cut + 1))
+    else
+      lg_drop_thread(rest)
+    end
+  end
+  return #due
+end
+local function lg_deadline(member, ttl)
+  if ttl == '' then
+    redis.call('ZREM', B .. ':IX', member)
+    redis.call('HDEL', B .. ':IT', member)
+    return '-'
+  end
+  local e = fmt(NOW + tonumber(ttl))
+  redis.call('ZADD', B .. ':IX', e, member)
+  redis.call('HSET', B .. ':IT', member, ttl)
+  return e
+end
+local function lg_expired(member)
+  local e = redis.call('ZSCORE', B .. ':IX', member)
+  return e and tonumber(e) <= NOW
+end
+local function lg_live_thread(tid)
+  if lg_expired('t' .. NUL .. tid) then lg_drop_thread(tid) end
+  return redis.call('SISMEMBER', B .. ':CT', tid) == 1
+end
+local function lg_live_item(nk, key)
+  if lg_expired('i' .. NUL .. nk .. NUL .. key) then lg_drop_item(nk, key) end
+  return redis.call('HGET', B .. ':IM:' .. nk, key)
+end
+local function lg_refresh(nk, key, meta)
+  local member = 'i' .. NUL .. nk .. NUL .. key
+  local ttl = redis.call('HGET', B .. ':IT', member)
+  if not ttl then return meta end
+  local c, u = string.match(meta, '^(%S+) (%S+) ')
+  local e = lg_deadline(member, ttl)
+  meta = c .. ' ' .. u .. ' ' .. e
+  redis.call('HSET', B .. ':IM:' .. nk, key, meta)
+  return meta
+end
+local function lg_entry(lane, cid)
+  local json = redis.call('HGET', B .. ':CC:' .. lane, cid)
+  local blobs = {}
+  for channel, version in pairs(cjson.decode(json).versions) do
+    local blob = redis.call('HGET', B .. ':CB:' .. lane, channel .. NUL .. version)
+    if blob then blobs[#blobs + 1] = blob end
+  end
+  return {json, blobs, redis.call('HVALS', B .. ':CW:' .. lane .. NUL .. cid)}
+end
