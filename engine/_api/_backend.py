@@ -53,6 +53,11 @@ class Backend(Protocol):
         as stored rows, so only the entries the merge keeps are built)."""
         ...
 
+    async def in_thread(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        """``fn(arg)`` in a worker thread (a blocking function such as the configured
+        embedder), without blocking the engine's event loop; its result or error."""
+        ...
+
     async def run_batch(self, calls: Sequence[Call], settle: Settle) -> None:
         """Run a pipeline's ``calls`` (each routed by its key; each shard runs its part
         in the given order) and report each call's outcome with ``settle`` as it is

@@ -66,6 +66,14 @@ def _optional_positive_int(instance: Any, attribute: attrs.Attribute[Any], value
         _positive_int(instance, attribute, value)
 
 
+def _embedder(instance: object, attribute: object, value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"EngineConfig.embedder: expected a function of a list of texts or None, "
+            f"got {type(value).__name__}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class KindPolicy:
     """The TTL policy of one record kind.
@@ -131,6 +139,12 @@ class EngineConfig:
             TTL, least recently used first), ``"allkeys-lru"`` (any record, least
             recently used first) or ``"allkeys-lfu"`` (any record, least frequently
             used first). A whole session (with its runs) is the unit of eviction.
+            Items and checkpoints (``mem.items``, ``mem.checkpoints``) are
+            outside the budget: neither accounted nor evicted.
+        embedder: ``None``, or a function from a list of texts to one vector (list of
+            floats) per text; with it, ``mem.memories`` embeds each memory it stores
+            and searches with ``method="semantic"`` or ``"hybrid"``. It runs in a
+            worker thread, never on a shard.
     """
 
     shards: int = attrs.field(default=4, validator=_positive_int)
@@ -161,6 +175,7 @@ class EngineConfig:
             "EngineConfig.eviction_policy", v, EVICTION_POLICIES
         ),
     )
+    embedder: Any = attrs.field(default=None, validator=_embedder)
 
     def __attrs_post_init__(self) -> None:
         if self.max_memory is not None and self.max_memory < 4096 * self.shards:

@@ -31,6 +31,8 @@ def _bound(value: Any) -> int:
     kind = type(value)
     if kind is str:
         return 6 * len(value) + 2
+    if kind is bytes:  # base64 in the journal
+        return 4 * len(value) // 3 + 6
     if value is None or kind is int or kind is float or kind is bool:
         return _SCALAR
     if not value:  # an empty payload, tuple of topics or of runs: no serializing

@@ -19,11 +19,11 @@ import attrs
 
 from engine._core._config import KIND_NAMES, EngineConfig, KindPolicy
 from engine._core._errors import InvalidArgument
+from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._ops import OPS
 from engine._core._routing import shard_of
 from engine._core._rows import row_of
 from engine._core._snapshot import routing_key
-from engine._core._trusted import trusted_record
 from engine._durable._data_dir import (
     MANIFEST,
     DataDir,
@@ -38,6 +38,7 @@ from engine._durable._format import (
     HEADER_SIZE,
     JournalCorrupt,
     decode_header,
+    decode_record,
     decode_snapshot,
     iter_entries,
     scan_frames,
@@ -47,6 +48,8 @@ from engine._store._store import ShardStore
 
 __all__ = ["RecoveredShard", "recover", "recover_shard", "written_config"]
 
+#: The records a snapshot holds that are not rows (``ShardStore.load`` takes them).
+LANGGRAPH_RECORDS = (Item, Checkpoint, ChannelBlob, PendingWrite)
 #: The wire names replay accepts: the operations a durable shard journals.
 JOURNALED = tuple(sorted(name for name, op in OPS.items() if op.journaled))
 
@@ -73,9 +76,13 @@ def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]
     body = decode_snapshot(data, str(path))
     taken_at = float(body["taken_at"])
     items = []
+    langgraph = []  # items and checkpoints: not rows, loaded one by one after the rows
     for index, (kind, fields, ttl) in enumerate(body["records"]):
         try:  # CRC-checked and validated when written: trusted, not validated again
-            record = trusted_record(kind, fields)
+            record = decode_record(kind, fields)
+            if isinstance(record, LANGGRAPH_RECORDS):
+                langgraph.append((record, ttl))
+                continue
             number, key = ShardStore.identity(record)
             items.append((number, key, row_of(record), ttl))
         except (KeyError, TypeError, ValueError) as error:
@@ -84,6 +91,8 @@ def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]
         store.load_rows(taken_at, items)  # every index built in bulk
     except ValueError as error:  # a record twice
         raise JournalCorrupt(f"{path}: {error}") from None
+    for record, ttl in langgraph:  # in dump order: a thread's checkpoints first
+        store.load(taken_at, record, ttl)
     return int(body["seq"]), int(body["segment"]), len(data)
 
 

@@ -68,6 +68,10 @@ class ShardRouter:
         except ActorClosed:
             raise EngineClosed("the engine is closed") from None
 
+    async def in_thread(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        """``fn(arg)`` in a trio worker thread."""
+        return await trio.to_thread.run_sync(fn, arg)
+
     async def _call_checked(self, ref: ActorRef, call: Call) -> Any:
         """:meth:`call` when the engine is closed, rejects when full, or is misused."""
         self.check()

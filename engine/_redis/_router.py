@@ -63,6 +63,10 @@ class RedisRouter:
         with self._conn.deadline(), self._conn.admitted(1):
             return await operation(partition, self._clock.now(), *call.args)
 
+    async def in_thread(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        """``fn(arg)`` in a trio worker thread."""
+        return await trio.to_thread.run_sync(fn, arg)
+
     async def each(self, fn: Callable[[int], Awaitable[T]]) -> list[T]:
         """``fn(partition)`` for every partition, concurrently; results in order.
 

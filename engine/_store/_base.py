@@ -15,12 +15,24 @@ from engine._store._knowledge_table import KnowledgeTable
 from engine._store._memory_table import MemoryTable
 from engine._store._session_table import SessionTable
 
-__all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "TTL", "WORKING", "Ranked", "StoreBase", "take"]
+__all__ = [
+    "ACCOUNTED",
+    "KNOWLEDGE",
+    "MEMORY",
+    "SESSION",
+    "TTL",
+    "WORKING",
+    "Ranked",
+    "StoreBase",
+    "take",
+]
 
 SESSION: Final = 0
 MEMORY: Final = 1
 WORKING: Final = 2
 KNOWLEDGE: Final = 3
+#: The kinds held as rows, accounted by the memory budget and evictable.
+ACCOUNTED: Final = frozenset((SESSION, MEMORY, WORKING, KNOWLEDGE))
 
 R = TypeVar("R")
 Ranked = list[tuple[tuple[float, Any], R]]
@@ -84,9 +96,9 @@ class StoreBase:
         self._budget = config.shard_memory
         eviction = getattr(self, "_eviction", None)
         if eviction is None or eviction.policy != config.eviction_policy:
-            self._eviction = Eviction(config.eviction_policy)
+            self._eviction = Eviction(config.eviction_policy, ACCOUNTED)
             if eviction is not None:  # a new policy starts from the records as they are
-                for kind in (0, 1, 2, 3):
+                for kind in ACCOUNTED:
                     for key, row in self._records_of(kind).items():
                         self._eviction.written((kind, key), row[EXPIRES] is not None)
 
@@ -180,9 +192,10 @@ class StoreBase:
             if self.eviction_log is not None:
                 self.eviction_log.append((kind, key))
 
-    def _write(self, kind: int, key: Any, row: Row, ttl: TTL, expires: float | None) -> None:
-        """Store ``row`` and its deadline: both, or (on an error) neither. Makes
-        room for it first (see :meth:`_make_room`)."""
+    def _write(self, kind: int, key: Any, row: Any, ttl: TTL, expires: float | None) -> None:
+        """Store ``row`` (for the kinds of ``RecordKinds``, the record) and its
+        deadline: both, or (on an error) neither. Makes room for it first (see
+        :meth:`_make_room`)."""
         self._make_room(kind, key, row)
         old = self._records_of(kind).get(key)
         self._table_put(kind, key, row)
@@ -250,7 +263,7 @@ class StoreBase:
                     removed.append((key, row, ttl))
         except BaseException:
             for key, row, ttl in reversed(removed):
-                self._write(kind, key, row, ttl, row[EXPIRES])
+                self._write(kind, key, row, ttl, self._expires(kind, row))
             raise
         return len(removed)
 
@@ -263,12 +276,21 @@ class StoreBase:
         expires = row[EXPIRES]
         return expires is None or expires > now
 
-    def _live(self, kind: int, key: Any, now: float) -> Row | None:
-        """The live row at ``key``, or ``None`` (an expired one is removed)."""
+    def _expires(self, kind: int, record: Any) -> float | None:
+        """The deadline of ``record`` (a row of ``kind``; subclasses add kinds
+        whose records are not rows)."""
+        expires: float | None = record[EXPIRES]
+        return expires
+
+    def _live(self, kind: int, key: Any, now: float) -> Any:
+        """The live row at ``key`` (for the kinds of ``RecordKinds``, the record),
+        or ``None`` (an expired one is removed)."""
         row = self._records_of(kind).get(key)
-        if row is not None and row[EXPIRES] is not None and row[EXPIRES] <= now:
-            self._expire(kind, key)
-            return None
+        if row is not None:
+            expires = self._expires(kind, row)
+            if expires is not None and expires <= now:
+                self._expire(kind, key)
+                return None
         return row
 
     def _deadline(self, now: float, ttl: TTL) -> float | None:
@@ -296,7 +318,7 @@ class StoreBase:
                     for other_kind, other_key in due[index:]:
                         row = self._records_of(other_kind).get(other_key)
                         if row is not None:
-                            self.expiry.set(other_kind, other_key, row[EXPIRES])
+                            self.expiry.set(other_kind, other_key, self._expires(other_kind, row))
                     raise
             removed += len(due)
         return removed

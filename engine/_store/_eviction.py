@@ -50,21 +50,28 @@ class Eviction:
 
     - ``noeviction``: none (the write fails instead).
     - ``volatile-ttl``: the record with the soonest deadline (the expiry index's
-      first entry), O(log n).
+      first entry of one of ``kinds``), O(log n + the deadlines of other kinds
+      before it).
     - ``volatile-lru`` / ``allkeys-lru``: the least recently written or read record
       (of those with a TTL / of all), kept in an ``OrderedDict``: O(1) per access.
     - ``allkeys-lfu``: the record with the fewest accesses (writes and point reads),
       the least recent first among equals: a sorted list of ``(count, tick, ident)``,
       O(log n) per access. Unlike Redis' LFU the counts are exact and never decay.
 
+    Args:
+        policy: one of ``EVICTION_POLICIES``.
+        kinds: the record kinds the budget accounts (``engine._store._base``); only
+            their records are ever evicted.
+
     "Read" means a point read (the reads that can refresh a TTL); listing does not
     count, as for ``refresh_on_read``.
     """
 
-    __slots__ = ("_counts", "_lru", "_ranked", "_tick", "policy")
+    __slots__ = ("_counts", "_kinds", "_lru", "_ranked", "_tick", "policy")
 
-    def __init__(self, policy: str) -> None:
+    def __init__(self, policy: str, kinds: frozenset[int]) -> None:
         self.policy = policy
+        self._kinds = kinds
         self._lru: OrderedDict[Ident, None] = OrderedDict()
         self._counts: dict[Ident, tuple[int, int]] = {}
         self._ranked = ChunkedSortedList()
@@ -113,14 +120,15 @@ class Eviction:
         when there is none. O(log n)."""
         policy = self.policy
         if policy == "volatile-ttl":
-            candidates: Any = expiry.earliest(2)
+            kinds = self._kinds  # deadlines of other kinds (not accounted) are skipped
+            candidates: Any = (ident for ident in expiry.in_order() if ident[0] in kinds)
         elif policy == "allkeys-lfu":
             candidates = (entry[2] for entry in self._ranked.first(2))
         elif policy == "noeviction":
             return None
         else:
             candidates = iter(self._lru)
-        for ident in candidates:  # at most two: ``keep`` is one of them
+        for ident in candidates:  # ``keep`` is at most one of them
             if ident != keep:
                 return ident  # type: ignore[no-any-return]
         return None

@@ -8,7 +8,7 @@ so the sorted list's keys never change while stored.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 
 from engine._store._chunked import ChunkedSortedList
 
@@ -93,11 +93,10 @@ class ExpiryIndex:
         deadline: float = self._by_deadline[0][0]
         return deadline
 
-    def earliest(self, k: int) -> list[tuple[int, Hashable]]:
-        """The ``(kind, key)`` of the ``k`` earliest deadlines, earliest first.
-
-        O(log n + k)."""
-        return [(kind, key) for _, kind, key in self._by_deadline.first(k)]
+    def in_order(self) -> Iterator[tuple[int, Hashable]]:
+        """The ``(kind, key)`` of every deadline, earliest first, lazily: O(1) per
+        entry taken (the index must not change while this is consumed)."""
+        return ((kind, key) for _, kind, key in self._by_deadline)
 
     def pop_due(self, now: float, limit: int) -> list[tuple[int, Hashable]]:
         """Remove and return up to ``limit`` ``(kind, key)`` whose deadline is <= ``now``.

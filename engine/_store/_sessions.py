@@ -46,7 +46,7 @@ class SessionOps(StoreBase):
     """
 
     def _session_for(self, now: float, session_id: str, user_id: str | None) -> Row:
-        row = self._live(SESSION, session_id, now)
+        row: Row | None = self._live(SESSION, session_id, now)
         if row is None or (user_id is not None and row[S_USER] != user_id):
             scope = "" if user_id is None else f" for user {user_id!r}"
             raise NotFound(f"no session {session_id!r}{scope}")

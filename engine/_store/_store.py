@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._records import (
     KnowledgeDoc,
     Session,
@@ -19,7 +20,9 @@ from engine._core._records import (
 from engine._core._rows import EXPIRES, UPDATED, doc_of, memory_of, row_of, session_of, working_of
 from engine._core._statistics import StoreCounts
 from engine._store._base import KNOWLEDGE, MEMORY, SESSION, WORKING
+from engine._store._checkpoints import CheckpointOps
 from engine._store._eviction import row_cost
+from engine._store._items import ITEM, ItemOps
 from engine._store._knowledge import KnowledgeOps
 from engine._store._memories import MemoryOps
 from engine._store._sessions import SessionOps
@@ -28,8 +31,9 @@ from engine._store._working import WorkingOps
 __all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "WORKING", "ShardStore"]
 
 
-class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
-    """Everything one shard holds: sessions, user memories, working memory, knowledge.
+class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, CheckpointOps):
+    """Everything one shard holds: sessions, user memories, working memory, knowledge,
+    namespaced items and checkpoint threads.
 
     Args:
         config: the engine configuration (TTL policies per kind).
@@ -54,6 +58,9 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.memories.clear()
         self.working.clear()
         self.knowledge.clear()
+        count += sum(self._current(item, now) for item in self.items.records.values())
+        self.items.clear()
+        self.threads.clear()
         self.expiry.clear()
         self._ttls.clear()
         self._eviction.clear()
@@ -61,11 +68,13 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         return count
 
     def dump(self, now: float) -> dict[str, list[Any]]:
-        """Every live record, by kind (``sessions``, ``memories``, ``working``, ``knowledge``).
+        """Every live record, by kind (``sessions``, ``memories``, ``working``,
+        ``knowledge``, ``items``, ``checkpoints``, ``channel_blobs``, ``pending_writes``;
+        a thread's checkpoints come before its blobs and writes).
 
-        O(n): every record is built from its row.
+        O(n): every record but items and checkpoints is built from its row.
         """
-        return {
+        dump: dict[str, list[Any]] = {
             name: [decode(r) for r in self._records_of(kind).values() if self._alive(r, now)]
             for name, kind, decode in (
                 ("sessions", SESSION, session_of),
@@ -74,6 +83,16 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
                 ("knowledge", KNOWLEDGE, doc_of),
             )
         }
+        dump["items"] = [r for r in self.items.records.values() if self._current(r, now)]
+        live = {t for t, state in self.threads.threads.items() if self._current(state, now)}
+        records = [r for r in self.threads.records() if r.thread_id in live]
+        for name, cls in (
+            ("checkpoints", Checkpoint),
+            ("channel_blobs", ChannelBlob),
+            ("pending_writes", PendingWrite),
+        ):
+            dump[name] = [r for r in records if type(r) is cls]
+        return dump
 
     def export(self, now: float) -> dict[str, list[tuple[Any, float | None]]]:
         """:meth:`dump` with each record's TTL: ``(record, ttl)`` pairs. O(n)."""
@@ -93,10 +112,14 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
             return WORKING, (record.conversation_id, record.memory_type)
         if isinstance(record, KnowledgeDoc):
             return KNOWLEDGE, record.doc_id
+        if isinstance(record, Item):
+            return ITEM, (record.namespace, record.key)
         raise TypeError(f"expected a record, got {type(record).__name__}")
 
     def ttl_of(self, record: Any) -> float | None:
         """The TTL (seconds) the record was last written with, or ``None``. O(1)."""
+        if isinstance(record, Checkpoint | ChannelBlob | PendingWrite):
+            return self._thread_ttl(record.thread_id)
         return self._ttls.get(self.identity(record))
 
     def load(self, now: float, record: Any, ttl: float | None = None) -> bool:
@@ -106,6 +129,10 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         ``ttl`` is the TTL later refreshes restart; when ``None`` it is taken as
         ``expires_at - updated_at``.
         """
+        if isinstance(record, Checkpoint | ChannelBlob | PendingWrite):
+            return self._load_checkpoint_record(now, record, ttl)
+        if isinstance(record, Item):
+            return self._load_item(now, record, ttl)
         kind, key = self.identity(record)
         return self.load_row(now, kind, key, row_of(record), ttl)
 
@@ -181,10 +208,12 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps):
         self.sessions._check()
         self.memories._check()
         self.knowledge._check()
+        self.items._check()
+        self.threads._check()
         self.expiry._check()
-        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
-            for key, row in self._records_of(kind).items():
-                assert self.expiry.deadline(kind, key) == row[EXPIRES]
+        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE, ITEM):
+            for key, record in self._records_of(kind).items():
+                assert self.expiry.deadline(kind, key) == self._expires(kind, record)
         assert set(self._ttls) <= set(self.expiry._deadlines)
         for kind, key in self.expiry._deadlines:
             assert key in self._records_of(kind), "a deadline without its record"
