@@ -19,7 +19,7 @@ from engine._core._records import (
 )
 from engine._core._rows import EXPIRES, UPDATED, doc_of, memory_of, row_of, session_of, working_of
 from engine._core._statistics import StoreCounts
-from engine._store._base import KNOWLEDGE, MEMORY, SESSION, WORKING
+from engine._store._base import ACCOUNTED, KNOWLEDGE, MEMORY, SESSION, WORKING
 from engine._store._checkpoints import CheckpointOps
 from engine._store._eviction import row_cost
 from engine._store._items import ITEM, ItemOps
@@ -138,7 +138,13 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
 
     def load_row(self, now: float, kind: int, key: Any, row: Any, ttl: float | None) -> bool:
         """:meth:`load` for a row (``engine._core._rows``) of ``kind`` at ``key``,
-        trusted as valid (e.g. read back from a CRC-checked journal frame)."""
+        trusted as valid (e.g. read back from a CRC-checked journal frame).
+
+        Raises:
+            ValueError: for a kind not stored as rows (items, threads: :meth:`load`).
+        """
+        if kind not in ACCOUNTED:
+            raise ValueError(f"load_row: kind {kind} is not stored as rows (use load)")
         expires = row[EXPIRES]
         if expires is not None and expires <= now:
             return False
@@ -155,7 +161,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         failed recovery discards its store).
 
         Raises:
-            ValueError: if a record is already stored.
+            ValueError: if a record is already stored, or for a kind not stored as
+                rows (items, threads: :meth:`load`).
         """
         by_kind: list[list[Any]] = [[], [], [], []]
         deadlines = []
@@ -163,6 +170,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         eviction = self._eviction
         used = 0
         for kind, key, row, ttl in items:
+            if kind not in ACCOUNTED:
+                raise ValueError(f"load_rows: kind {kind} is not stored as rows (use load)")
             expires = row[EXPIRES]
             if expires is not None:
                 if expires <= now:
@@ -218,5 +227,5 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         for kind, key in self.expiry._deadlines:
             assert key in self._records_of(kind), "a deadline without its record"
         assert self.used_memory == sum(
-            row_cost(row) for kind in (0, 1, 2, 3) for row in self._records_of(kind).values()
+            row_cost(row) for kind in ACCOUNTED for row in self._records_of(kind).values()
         )
