@@ -1,9 +1,11 @@
 """Agno's db API driven as an Agent drives it, on ``InMemoryDb`` and on ``ShardmemDb``.
 
-``python -m bench.agno_db [--conversations N] [--sessions M] [--threads T] [--redis-url U]``
+``python -m bench.agno_db [--conversations N] [--sessions M] [--threads T] [--redis]``
 
-Three measurements, each printed for ``agno`` (``InMemoryDb``), ``agno-shardmem``
-(embedded) and, with ``--redis-url``, ``agno-shardmem-redis``:
+Three measurements, each printed for the Agno targets of ``bench._targets._agno``:
+``agno`` (``InMemoryDb``), ``agno-shardmem`` (embedded) and, with ``--redis``,
+``agno-shardmem-redis`` (on ``$SHARDMEM_REDIS_URL``). The replay of the whole
+scenario through the same targets is ``shardmem bench --target agno,agno-shardmem``.
 
 1. replay: every turn of the first N ChitChat conversations as an Agent's turn:
    ``get_session``, ``upsert_session``, ``upsert_run`` (the turn's utterances as
@@ -22,13 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from agno.db.in_memory import InMemoryDb
 from agno.models.message import Message
 from agno.run.agent import RunOutput
 from agno.session import AgentSession
 
 from bench._replay._dataset import Conversation, load_chitchat
-from engine.integrations.agno import ShardmemDb
+from bench._targets._agno import AgnoShardmemRedisTarget, AgnoShardmemTarget, AgnoTarget
 
 __all__ = ["main"]
 
@@ -105,31 +106,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--conversations", type=int, default=500)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--redis", action="store_true", help="also on $SHARDMEM_REDIS_URL")
     args = parser.parse_args(argv)
     corpus = load_chitchat(limit=args.conversations)
-    targets: list[tuple[str, Callable[[], Any]]] = [
-        ("agno", InMemoryDb),
-        ("agno-shardmem", ShardmemDb),
-    ]
-    if args.redis_url:
-        url = args.redis_url
-        targets.append(
-            ("agno-shardmem-redis", lambda: ShardmemDb(redis_url=url, prefix=f"b{time.time_ns()}"))
-        )
+    kinds = [AgnoTarget, AgnoShardmemTarget] + ([AgnoShardmemRedisTarget] if args.redis else [])
     measures: list[tuple[str, Callable[[Any], str]]] = [
         ("replay", lambda db: f"{replay(db, corpus):,.0f} turns/s"),
         ("listing", lambda db: f"{listing(db, args.sessions):.3f} ms per user listing"),
         ("threads", lambda db: threads(db, corpus, args.threads)),
     ]
-    for name, build in targets:
+    for kind in kinds:
         for label, measure in measures:
-            db = build()
+            target = kind()  # a fresh db per measurement
             try:
-                print(f"{name:22} {label:8} {measure(db)}", flush=True)
+                print(f"{kind.name:22} {label:8} {measure(target.db)}", flush=True)
             finally:
-                if hasattr(db, "close"):
-                    db.close()
+                if hasattr(target, "close"):
+                    target.close()
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ does, and ``engine.open_redis_memory`` stays available as an import-light wrappe
 
 from engine._core._module_metadata import fixup_module_metadata as _fixup
 from engine._redis._engine import RedisMemoryEngine as RedisMemoryEngine
-from engine._redis._engine import RedisStatistics as RedisStatistics
 from engine._redis._engine import open_redis_memory as open_redis_memory
 from engine._redis._pipeline import RedisPipeline as RedisPipeline
+from engine._redis._statistics import RedisStatistics as RedisStatistics
 
 __all__ = ["RedisMemoryEngine", "RedisPipeline", "RedisStatistics", "open_redis_memory"]
 

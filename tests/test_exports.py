@@ -11,7 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("package", ["actors", "engine", "engine.redis", "bench"])
+@pytest.mark.parametrize(
+    "package", ["actors", "engine", "engine.lowlevel", "engine.redis", "bench"]
+)
 def test_all_matches_reexports(package: str) -> None:
     module = importlib.import_module(package)
     tree = ast.parse(Path(str(module.__file__)).read_text())
@@ -29,7 +31,7 @@ def test_all_matches_reexports(package: str) -> None:
         assert not name.startswith("_")
 
 
-@pytest.mark.parametrize("package", ["actors", "engine", "engine.redis"])
+@pytest.mark.parametrize("package", ["actors", "engine", "engine.lowlevel", "engine.redis"])
 def test_public_names_are_documented(package: str) -> None:
     module = importlib.import_module(package)
     for name in module.__all__:

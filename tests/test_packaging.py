@@ -65,6 +65,9 @@ def test_wheel_contains_every_python_folder(tmp_path: Path) -> None:
     assert not missing, f"package folders missing from the wheel: {missing}"
     for package in PACKAGES:
         assert f"{package}/py.typed" in names
+    lua = {path.relative_to(ROOT).as_posix() for path in (ROOT / "engine").rglob("*.lua")}
+    assert lua, "the Redis scripts are package files under engine/_redis/lua"
+    assert not lua - names, f"Lua files missing from the wheel: {sorted(lua - names)}"
 
 
 def test_engine_redis_names_present_as_engine_redis() -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "int_list",
     "parse_targets",
     "positive_int",
+    "positive_number",
     "positive_seconds",
 ]
 
@@ -78,6 +79,17 @@ def positive_seconds(text: str) -> float:
         ) from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """A finite number > 0, e.g. a rate per second (``1_000`` and ``2.5`` are accepted)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value
 
 

@@ -28,6 +28,7 @@ from bench._cli._args import (
 from bench._cli._bridge import add_bridge_parser
 from bench._cli._data_dir import check_output, prepare_new_data_dir
 from bench._cli._durable import add_durable_parser
+from bench._cli._load import add_compare_parser, add_load_options, is_open_loop, run_load_command
 from bench._cli._memory import add_memory_parser
 from bench._cli._micro import add_micro_parser
 from bench._micro._report import build_comparison_table, report_console
@@ -140,6 +141,7 @@ def add_bench_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_redis_url_options(parser)
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results as JSON")
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    add_load_options(parser)
     parser.set_defaults(handler=_run_bench, parser=parser)
     modes = parser.add_subparsers(
         title="modes (default: the ChitChat replay)", metavar="MODE", dest="mode"
@@ -148,6 +150,7 @@ def add_bench_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_micro_parser(modes)
     add_bridge_parser(modes)
     add_memory_parser(modes)
+    add_compare_parser(modes)
 
 
 def _run_comparison(
@@ -172,6 +175,7 @@ def _run_comparison(
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    open_loop = is_open_loop(args)
     if args.json is not None:
         check_output(args.parser, args.json)
     fsync = args.fsync
@@ -203,6 +207,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         redis_url=args.redis_url,
         redis_cluster_url=args.redis_cluster_url,
     )
+    if open_loop:
+        return run_load_command(args, options, targets)
     if len(targets) > 1:
         return _run_comparison(args, options, targets)
     try:

@@ -7,12 +7,22 @@ from collections.abc import Sequence
 import attrs
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["LatencyRecorder", "OpLatency"]
+__all__ = ["LatencyRecorder", "OpLatency", "new_histogram", "record_seconds"]
 
 #: The largest latency a histogram tracks, in microseconds (one hour); larger values are
 #: clamped to it (and counted).
 MAX_TRACKABLE_US = 3_600_000_000
 _SIGNIFICANT_DIGITS = 3
+
+
+def new_histogram() -> HdrHistogram:
+    """An empty microsecond histogram: 1 µs to :data:`MAX_TRACKABLE_US`, 3 digits."""
+    return HdrHistogram(1, MAX_TRACKABLE_US, _SIGNIFICANT_DIGITS)
+
+
+def record_seconds(histogram: HdrHistogram, seconds: float) -> None:
+    """Record ``seconds`` in whole microseconds, at least 1 µs and at most one hour."""
+    histogram.record_value(min(max(int(seconds * 1_000_000), 1), MAX_TRACKABLE_US))
 
 
 @attrs.frozen(kw_only=True)
@@ -55,11 +65,8 @@ class LatencyRecorder:
         """
         histogram = self._histograms.get(op)
         if histogram is None:
-            histogram = self._histograms[op] = HdrHistogram(
-                1, MAX_TRACKABLE_US, _SIGNIFICANT_DIGITS
-            )
-        micros = int(seconds * 1_000_000)
-        histogram.record_value(min(max(micros, 1), MAX_TRACKABLE_US))
+            histogram = self._histograms[op] = new_histogram()
+        record_seconds(histogram, seconds)
 
     def count(self, op: str) -> int:
         """The number of calls recorded for ``op`` (0 if none)."""

@@ -37,7 +37,14 @@ def build_tables(result: BenchResult) -> Group:
     ops.add_column("operation", no_wrap=True)
     for heading in ("ops", "ops/s", "p50", "p95", "p99", "max"):
         ops.add_column(heading, justify="right", no_wrap=True)
+    if result.pipelined:
+        ops.add_column("timed in", no_wrap=True)
+        ops.caption = (
+            "Operations timed in the same pipelined call (read_turn: a turn's reads, "
+            "write_turn: its writes) share that call's latency; --no-pipeline times each alone."
+        )
     for op in result.ops:
+        batch = result.batch_of(op.op)
         ops.add_row(
             op.op,
             f"{op.count:,}",
@@ -46,6 +53,7 @@ def build_tables(result: BenchResult) -> Group:
             format_latency(op.p95_us),
             format_latency(op.p99_us),
             format_latency(op.max_us),
+            *(() if not result.pipelined else (batch or "alone",)),
         )
     ops.add_section()
     ops.add_row(

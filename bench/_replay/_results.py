@@ -7,7 +7,7 @@ from typing import Any, Final
 import attrs
 
 from bench._measure._latency import OpLatency
-from bench._targets._protocol import TargetCounts
+from bench._targets._protocol import PIPELINE_BATCHES, TargetCounts
 
 __all__ = [
     "BenchOptions",
@@ -144,6 +144,9 @@ class BenchResult:
         target_details: Target-specific statistics (JSON-safe).
         environment: Python version, platform, CPU count, start time.
         durability: For a durable run, how it persisted; ``None`` otherwise.
+        pipelined: Whether turns went as batches (``bench.PipelinedTarget`` with
+            ``options.pipeline``): the operations of one batch of
+            :data:`bench._targets._protocol.PIPELINE_BATCHES` then share each latency.
     """
 
     options: BenchOptions
@@ -157,6 +160,16 @@ class BenchResult:
     target_details: dict[str, Any]
     environment: dict[str, Any]
     durability: DurabilityInfo | None = None
+    pipelined: bool = False
+
+    def batch_of(self, op: str) -> str | None:
+        """The pipelined call ``op`` was timed in (``"read_turn"``, ``"write_turn"``), or
+        ``None`` if it was timed alone."""
+        if self.pipelined:
+            for batch, ops in PIPELINE_BATCHES.items():
+                if op in ops:
+                    return batch
+        return None
 
     @property
     def total_ops(self) -> int:
@@ -180,8 +193,15 @@ class BenchResult:
                 "ops": self.total_ops,
                 "ops_per_second": self.ops_per_second(self.total_ops),
             },
+            "pipeline_batches": {
+                batch: [op for op in ops if any(o.op == op for o in self.ops)]
+                for batch, ops in PIPELINE_BATCHES.items()
+            }
+            if self.pipelined
+            else {},
             "ops": {
                 op.op: {
+                    "batch": self.batch_of(op.op),
                     "count": op.count,
                     "ops_per_second": self.ops_per_second(op.count),
                     "mean_us": op.mean_us,

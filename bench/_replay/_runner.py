@@ -24,7 +24,7 @@ from bench._replay._results import (
     ProcessInfo,
 )
 from bench._replay._workload import WorkloadConfig, WorkloadTally, run_agents
-from bench._targets._protocol import OPERATIONS, WRITE_OPERATIONS
+from bench._targets._protocol import OPERATIONS, WRITE_OPERATIONS, PipelinedTarget
 from bench._targets._registry import TARGETS, TargetFactory
 
 __all__ = ["run_bench"]
@@ -140,6 +140,7 @@ async def _replay(
         target_details=details,
         environment=environment,
         durability=durability,
+        pipelined=config.pipeline and isinstance(target, PipelinedTarget),
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Iterable, Iterator
 from time import perf_counter
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import attrs
 import trio
@@ -33,15 +33,22 @@ import trio
 from bench._measure._latency import LatencyRecorder
 from bench._replay._dataset import Conversation
 from bench._targets._protocol import (
+    PIPELINE_BATCHES,
     MemoryWrite,
     PipelinedTarget,
     Target,
 )
 
 __all__ = [
+    "TURN_OPERATIONS",
+    "TurnPlan",
     "WorkloadConfig",
     "WorkloadTally",
+    "create_session",
     "keywords",
+    "plan_turns",
+    "play_operation",
+    "play_turn",
     "replay_conversation",
     "run_agents",
     "summary_text",
@@ -127,6 +134,22 @@ async def _timed(recorder: LatencyRecorder, ops: str | tuple[str, ...], call: Aw
     return result
 
 
+async def create_session(
+    target: Target, conversation: Conversation, config: WorkloadConfig
+) -> None:
+    """Create the conversation's session on ``target``, owned by its first sender."""
+    metadata = {"dataset": "chitchat"}
+    if conversation.start is not None:
+        metadata["start"] = conversation.start
+    await target.create_session(
+        session_id=conversation.conversation_id,
+        user_id=conversation.owner,
+        agent_id=config.agent_id,
+        name=conversation.prompt,
+        metadata=metadata,
+    )
+
+
 async def replay_conversation(
     target: Target,
     conversation: Conversation,
@@ -147,52 +170,18 @@ async def replay_conversation(
     Raises:
         Exception: whatever the target raises; the replay stops there.
     """
-    session_id = conversation.conversation_id
-    owner = conversation.owner
-    agent_id = config.agent_id
-    metadata = {"dataset": "chitchat"}
-    if conversation.start is not None:
-        metadata["start"] = conversation.start
-    await _timed(
-        recorder,
-        "create_session",
-        target.create_session(
-            session_id=session_id,
-            user_id=owner,
-            agent_id=agent_id,
-            name=conversation.prompt,
-            metadata=metadata,
-        ),
-    )
+    await _timed(recorder, "create_session", create_session(target, conversation, config))
     # Once per conversation: a runtime protocol check costs microseconds.
     pipelined = target if config.pipeline and isinstance(target, PipelinedTarget) else None
-    for index, turn in enumerate(conversation.turns):
-        text = turn.text
-        role = "user" if turn.sender == owner else "assistant"
-        run_id = f"{session_id}:{index}"
-        messages = tuple((role, content, turn.sender) for content in turn.texts)
-        memory = None
-        if index % config.memory_every == 0 and text.strip():
-            memory = MemoryWrite(
-                memory_id=run_id,
-                user_id=turn.sender,
-                memory=text,
-                topics=keywords(text, config.topics_per_memory),
-                agent_id=agent_id,
-            )
-        plan = _TurnPlan(session_id, owner, text, run_id, messages, memory)
-        if pipelined is not None:
-            await _pipelined_turn(pipelined, config, recorder, tally, plan)
-        else:
-            await _single_turn(target, config, recorder, tally, plan)
-        tally.turns += 1
+    for plan in plan_turns(conversation, config):
+        await play_turn(target, config, recorder, tally, plan, pipelined=pipelined)
     summary = summary_text(conversation)
     await _timed(
         recorder,
         "set_summary",
         target.set_summary(
-            session_id=session_id,
-            user_id=owner,
+            session_id=conversation.conversation_id,
+            user_id=conversation.owner,
             summary=summary,
             topics=keywords(conversation.prompt or summary, config.topics_per_memory),
         ),
@@ -201,8 +190,17 @@ async def replay_conversation(
 
 
 @attrs.frozen
-class _TurnPlan:
-    """What one turn reads and writes, derived from the corpus."""
+class TurnPlan:
+    """What one turn reads and writes, derived from the corpus (see the module docstring).
+
+    Attributes:
+        session_id: The conversation's session.
+        owner: The session's owner (scopes reads and writes).
+        text: The turn's text (the search query and the working memory).
+        run_id: The run's id, ``f"{session_id}:{index}"``.
+        messages: ``(role, content, name)`` per utterance.
+        memory: The memory this turn upserts, or ``None``.
+    """
 
     session_id: str
     owner: str
@@ -211,58 +209,99 @@ class _TurnPlan:
     messages: tuple[tuple[str, str, str], ...]
     memory: MemoryWrite | None
 
+    def operations(self) -> tuple[str, ...]:
+        """The operations of this turn, in the order an agent performs them."""
+        return TURN_OPERATIONS if self.memory is None else (*TURN_OPERATIONS, "upsert_memory")
 
-async def _single_turn(
+
+#: The operations of every turn; a turn with a memory adds ``upsert_memory``.
+TURN_OPERATIONS: Final = ("read_history", "search_memories", "append_run", "store_working")
+
+
+def plan_turns(conversation: Conversation, config: WorkloadConfig) -> Iterator[TurnPlan]:
+    """The plans of ``conversation``'s turns, in order (pure: O(words) per turn)."""
+    session_id = conversation.conversation_id
+    owner = conversation.owner
+    for index, turn in enumerate(conversation.turns):
+        text = turn.text
+        role = "user" if turn.sender == owner else "assistant"
+        run_id = f"{session_id}:{index}"
+        memory = None
+        if index % config.memory_every == 0 and text.strip():
+            memory = MemoryWrite(
+                memory_id=run_id,
+                user_id=turn.sender,
+                memory=text,
+                topics=keywords(text, config.topics_per_memory),
+                agent_id=config.agent_id,
+            )
+        messages = tuple((role, content, turn.sender) for content in turn.texts)
+        yield TurnPlan(session_id, owner, text, run_id, messages, memory)
+
+
+async def play_turn(
     target: Target,
     config: WorkloadConfig,
     recorder: LatencyRecorder,
     tally: WorkloadTally,
-    turn: _TurnPlan,
+    plan: TurnPlan,
+    *,
+    pipelined: PipelinedTarget | None,
 ) -> None:
-    """One turn, one awaited call per operation."""
+    """One turn: two batches on ``pipelined`` (the same target, when it pipelines), else
+    one awaited call per operation; each call's latency goes to ``recorder``."""
+    if pipelined is not None:
+        await _pipelined_turn(pipelined, config, recorder, tally, plan)
+    else:
+        for op in plan.operations():
+            await _timed(recorder, op, play_operation(target, config, tally, plan, op))
+    tally.turns += 1
+
+
+async def play_operation(
+    target: Target, config: WorkloadConfig, tally: WorkloadTally, plan: TurnPlan, op: str
+) -> None:
+    """Perform one operation ``op`` of the turn ``plan`` (a name of
+    :meth:`TurnPlan.operations`) on ``target`` and add what it read to ``tally``.
+
+    Raises:
+        ValueError: if ``op`` is not an operation of the turn.
+        Exception: whatever the target raises.
+    """
     # Await first, then add: ``tally.x += await ...`` would read ``tally.x`` before
     # the await and lose the other agents' updates made meanwhile.
-    read = await _timed(
-        recorder,
-        "read_history",
-        target.read_history(
-            session_id=turn.session_id, user_id=turn.owner, last_n_runs=config.history_runs
-        ),
-    )
-    tally.history_messages += read
-    found = await _timed(
-        recorder,
-        "search_memories",
-        target.search_memories(user_id=turn.owner, query=turn.text, limit=config.search_limit),
-    )
-    tally.memory_hits += found
-    await _timed(
-        recorder,
-        "append_run",
-        target.append_run(
-            session_id=turn.session_id,
-            user_id=turn.owner,
-            run_id=turn.run_id,
-            messages=turn.messages,
-        ),
-    )
-    await _timed(
-        recorder,
-        "store_working",
-        target.store_working(session_id=turn.session_id, data=turn.text, ttl=config.working_ttl),
-    )
-    if turn.memory is not None:
-        await _timed(
-            recorder,
-            "upsert_memory",
-            target.upsert_memory(
-                memory_id=turn.memory.memory_id,
-                user_id=turn.memory.user_id,
-                memory=turn.memory.memory,
-                topics=turn.memory.topics,
-                agent_id=turn.memory.agent_id,
-            ),
+    if op == "read_history":
+        read = await target.read_history(
+            session_id=plan.session_id, user_id=plan.owner, last_n_runs=config.history_runs
         )
+        tally.history_messages += read
+    elif op == "search_memories":
+        found = await target.search_memories(
+            user_id=plan.owner, query=plan.text, limit=config.search_limit
+        )
+        tally.memory_hits += found
+    elif op == "append_run":
+        await target.append_run(
+            session_id=plan.session_id,
+            user_id=plan.owner,
+            run_id=plan.run_id,
+            messages=plan.messages,
+        )
+    elif op == "store_working":
+        await target.store_working(
+            session_id=plan.session_id, data=plan.text, ttl=config.working_ttl
+        )
+    elif op == "upsert_memory" and plan.memory is not None:
+        memory = plan.memory
+        await target.upsert_memory(
+            memory_id=memory.memory_id,
+            user_id=memory.user_id,
+            memory=memory.memory,
+            topics=memory.topics,
+            agent_id=memory.agent_id,
+        )
+    else:
+        raise ValueError(f"expected one of {plan.operations()}, got operation {op!r}")
 
 
 async def _pipelined_turn(
@@ -270,12 +309,12 @@ async def _pipelined_turn(
     config: WorkloadConfig,
     recorder: LatencyRecorder,
     tally: WorkloadTally,
-    turn: _TurnPlan,
+    turn: TurnPlan,
 ) -> None:
     """One turn as two batches: the reads, then the writes."""
     read, found = await _timed(
         recorder,
-        ("read_history", "search_memories"),
+        PIPELINE_BATCHES["read_turn"],
         target.read_turn(
             session_id=turn.session_id,
             user_id=turn.owner,
@@ -286,10 +325,9 @@ async def _pipelined_turn(
     )
     tally.history_messages += read
     tally.memory_hits += found
-    writes = ("append_run", "store_working")
     await _timed(
         recorder,
-        writes if turn.memory is None else (*writes, "upsert_memory"),
+        turn.operations()[2:],
         target.write_turn(
             session_id=turn.session_id,
             user_id=turn.owner,

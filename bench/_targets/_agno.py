@@ -1,13 +1,17 @@
-"""Agno's ``InMemoryDb`` as a replay target (mapping: ``bench._targets._peer_targets``)."""
+"""Agno's db API as replay targets (mapping: ``bench._targets._peer_targets``): ``agno``
+(its ``InMemoryDb``), ``agno-shardmem`` (``engine.integrations.agno.ShardmemDb``, embedded)
+and ``agno-shardmem-redis`` (the same class on ``$SHARDMEM_REDIS_URL``)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from bench._targets._peers import PeerUnavailable, checkpoint, peer, quiet, require
 from bench._targets._protocol import TargetCounts
 
-__all__ = ["AgnoTarget"]
+__all__ = ["AgnoShardmemRedisTarget", "AgnoShardmemTarget", "AgnoTarget"]
 
 
 class AgnoTarget:
@@ -27,7 +31,7 @@ class AgnoTarget:
         except ImportError as exc:
             raise PeerUnavailable(f"agno: cannot import its in-memory API ({exc})") from None
         self.version = require("agno")
-        self.db = InMemoryDb()
+        self.db = self.open_db(InMemoryDb)
         self._agent = SessionType.AGENT
         self._session = AgentSession
         self._summary = SessionSummary
@@ -38,6 +42,9 @@ class AgnoTarget:
         self._agent_ids: dict[str, str] = {}
 
     name = "agno"
+
+    def open_db(self, reference: Any) -> Any:
+        return reference()
 
     async def create_session(
         self,
@@ -142,3 +149,47 @@ class AgnoTarget:
 
     def details(self) -> dict[str, object]:
         return {"package": "agno", "version": self.version, "api": "agno.db.in_memory.InMemoryDb"}
+
+
+class AgnoShardmemTarget(AgnoTarget):
+    """The same Agno calls on ``engine.integrations.agno.ShardmemDb`` (its own embedded
+    engine), each a blocking call into the engine thread, as a synchronous Agno program
+    makes it."""
+
+    name = "agno-shardmem"
+
+    def open_db(self, reference: Any) -> Any:
+        from engine.integrations.agno import ShardmemDb
+
+        return ShardmemDb()
+
+    def details(self) -> dict[str, object]:
+        return {**super().details(), "api": "engine.integrations.agno.ShardmemDb"}
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class AgnoShardmemRedisTarget(AgnoShardmemTarget):
+    """``ShardmemDb(redis_url=...)`` on ``redis_url`` (default: ``$SHARDMEM_REDIS_URL``,
+    else ``redis://127.0.0.1:6379``), under a fresh key prefix per run."""
+
+    name = "agno-shardmem-redis"
+
+    def __init__(self, redis_url: str | None = None) -> None:
+        from bench._targets._redis import default_redis_url
+
+        self.redis_url = redis_url or default_redis_url("redis")
+        super().__init__()
+
+    def open_db(self, reference: Any) -> Any:
+        from engine.integrations.agno import ShardmemDb
+
+        url = self.redis_url
+        try:
+            return ShardmemDb(redis_url=url, prefix=f"bench-agno-{uuid.uuid4().hex[:8]}")
+        except (OSError, ConnectionError) as exc:
+            raise PeerUnavailable(f"agno-shardmem-redis: no Redis at {url} ({exc})") from None
+
+    def details(self) -> dict[str, object]:
+        return {**super().details(), "redis_url": self.redis_url}

@@ -60,15 +60,25 @@ PEER_OPERATIONS: dict[str, frozenset[str]] = {
     "arshai": frozenset({"read_history", "store_working"}),
     "arshai-shardmem": frozenset({"read_history", "store_working"}),
     "upsonic-shardmem": _ALL - {"store_working"},
+    "agno-shardmem": _ALL - {"store_working"},
+    "agno-shardmem-redis": _ALL - {"store_working"},
     "langgraph": _ALL,
 }
 
 
-def _make(name: str, working_ttl: float) -> Target:
+def _make(name: str, working_ttl: float, redis_url: str | None = None) -> Target:
     if name == "agno":
         from bench._targets._agno import AgnoTarget
 
         return AgnoTarget()
+    if name == "agno-shardmem":
+        from bench._targets._agno import AgnoShardmemTarget
+
+        return AgnoShardmemTarget()
+    if name == "agno-shardmem-redis":
+        from bench._targets._agno import AgnoShardmemRedisTarget
+
+        return AgnoShardmemRedisTarget(redis_url)
     if name == "arshai":
         from bench._targets._arshai import ArshaiTarget
 
@@ -93,15 +103,19 @@ def _make(name: str, working_ttl: float) -> Target:
 
 
 @asynccontextmanager
-async def open_peer_target(name: str, *, working_ttl: float = 5.0) -> AsyncIterator[Target]:
+async def open_peer_target(
+    name: str, *, working_ttl: float = 5.0, redis_url: str | None = None
+) -> AsyncIterator[Target]:
     """Open the peer ``name`` (``"agno"``, ``"arshai"``, ``"upsonic"``, ``"langgraph"``).
+
+    ``redis_url`` is the server of ``agno-shardmem-redis`` (default: ``$SHARDMEM_REDIS_URL``).
 
     Raises:
         PeerUnavailable: if the peer's package is not installed or lacks the API (the
             message is one line, fit for a "skipped: ..." report row).
         KeyError: for an unknown name.
     """
-    target = _make(name, working_ttl)
+    target = _make(name, working_ttl, redis_url)
     try:
         yield target
     finally:
@@ -125,4 +139,6 @@ def register_peer_targets() -> dict[str, Callable[[Any], AbstractAsyncContextMan
 
 
 def _open_with_options(peer: str, options: Any) -> AbstractAsyncContextManager[Target]:
-    return open_peer_target(peer, working_ttl=options.working_ttl)
+    return open_peer_target(
+        peer, working_ttl=options.working_ttl, redis_url=getattr(options, "redis_url", None)
+    )

@@ -21,6 +21,8 @@ PEERS: dict[str, str] = {
     "langgraph": "langgraph",
     # the framework adapters: the same calls on shardmem (engine.integrations)
     "arshai-shardmem": "arshai",
+    "agno-shardmem": "agno",
+    "agno-shardmem-redis": "agno",
     "upsonic-shardmem": "upsonic",
 }
 

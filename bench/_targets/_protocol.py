@@ -16,6 +16,7 @@ import attrs
 
 __all__ = [
     "OPERATIONS",
+    "PIPELINE_BATCHES",
     "WRITE_OPERATIONS",
     "MemoryWrite",
     "PipelinedTarget",
@@ -42,6 +43,13 @@ WRITE_OPERATIONS: Final = (
     "upsert_memory",
     "set_summary",
 )
+
+#: The operations that share one call of a :class:`PipelinedTarget`, by method: each gets
+#: the batch's latency, so their rows in a report are equal by construction.
+PIPELINE_BATCHES: Final = {
+    "read_turn": ("read_history", "search_memories"),
+    "write_turn": ("append_run", "store_working", "upsert_memory"),
+}
 
 
 @attrs.frozen(kw_only=True)

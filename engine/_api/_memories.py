@@ -9,11 +9,15 @@ from typing import Final
 
 import attrs
 
-from engine._api._facade import EngineCore
+from engine._api._backend import Backend, list_merged
+from engine._core import _ops as ops
+from engine._core._config import EngineConfig
+from engine._core._ops import Call
 from engine._core._queries import ORDER_FIELDS, MemoryQuery
 from engine._core._records import UserMemory
 from engine._core._validate import (
     DEFAULT,
+    check_bool,
     check_choice,
     check_id,
     check_limit,
@@ -23,11 +27,66 @@ from engine._core._validate import (
     check_str,
     check_str_tuple,
 )
-from engine._store._store import ShardStore
 
-__all__ = ["SEARCH_METHODS", "Memories"]
+__all__ = ["SEARCH_METHODS", "Memories", "MemoryRequests"]
 
 SEARCH_METHODS: Final = ("keyword", "last_n", "first_n")
+
+
+class MemoryRequests:
+    """The single-shard requests of :class:`Memories`, built synchronously (see
+    :class:`~engine._api._working.WorkingRequests`)."""
+
+    __slots__ = ("_config",)
+
+    def __init__(self, config: EngineConfig) -> None:
+        self._config = config
+
+    def upsert(self, memory: UserMemory, *, ttl: object = DEFAULT) -> Call:
+        """The request of :meth:`Memories.upsert` (a missing ``memory_id`` is generated
+        here)."""
+        if not isinstance(memory, UserMemory):
+            raise TypeError(f"memory: expected UserMemory, got {type(memory).__name__}")
+        self._config.check_size("memory", memory)
+        ttl_s = self._config.resolve_ttl("memories", ttl)
+        if memory.memory_id is None:
+            memory = attrs.evolve(memory, memory_id=uuid.uuid4().hex)
+        return Call(ops.UPSERT_MEMORY, (memory, ttl_s), memory.user_id)
+
+    def get(self, memory_id: str, *, user_id: str) -> Call:
+        """The request of :meth:`Memories.get`."""
+        check_id("memory_id", memory_id)
+        check_id("user_id", user_id)
+        return Call(ops.GET_MEMORY, (user_id, memory_id), user_id)
+
+    def search(
+        self,
+        user_id: str,
+        query: str | None = None,
+        *,
+        method: str = "keyword",
+        limit: int | None = 10,
+    ) -> Call:
+        """The request of :meth:`Memories.search`."""
+        check_id("user_id", user_id)
+        check_choice("method", method, SEARCH_METHODS)
+        count = check_limit("limit", limit)
+        if method == "keyword":
+            check_str("query", query)
+        else:
+            check_optional_str("query", query)
+        return Call(ops.SEARCH_MEMORIES, (user_id, query or "", method, count), user_id)
+
+    def delete(self, memory_id: str, *, user_id: str) -> Call:
+        """The request of :meth:`Memories.delete`."""
+        check_id("memory_id", memory_id)
+        check_id("user_id", user_id)
+        return Call(ops.DELETE_MEMORY, (user_id, memory_id), user_id)
+
+    def clear(self, user_id: str) -> Call:
+        """The request of :meth:`Memories.clear`."""
+        check_id("user_id", user_id)
+        return Call(ops.CLEAR_MEMORIES, (user_id,), user_id)
 
 
 class Memories:
@@ -40,10 +99,11 @@ class Memories:
     per call).
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_backend", "_requests")
 
-    def __init__(self, engine: EngineCore) -> None:
-        self._engine = engine
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._requests = MemoryRequests(backend.config)
 
     async def upsert(self, memory: UserMemory, *, ttl: object = DEFAULT) -> UserMemory:
         """Insert or replace a user memory; a missing ``memory_id`` is generated.
@@ -61,15 +121,7 @@ class Memories:
 
         Complexity: O(log n + words + topics).
         """
-        if not isinstance(memory, UserMemory):
-            raise TypeError(f"memory: expected UserMemory, got {type(memory).__name__}")
-        self._engine.config.check_size("memory", memory)
-        ttl_s = self._engine.config.resolve_ttl("memories", ttl)
-        if memory.memory_id is None:
-            memory = attrs.evolve(memory, memory_id=uuid.uuid4().hex)
-        stored: UserMemory = await self._engine._call(
-            memory.user_id, ShardStore.upsert_memory, memory, ttl_s
-        )
+        stored: UserMemory = await self._backend.call(self._requests.upsert(memory, ttl=ttl))
         return stored
 
     async def get(self, memory_id: str, *, user_id: str) -> UserMemory | None:
@@ -78,11 +130,8 @@ class Memories:
         Raises:
             TypeError, InvalidArgument: for a bad argument.
         """
-        check_id("memory_id", memory_id)
-        check_id("user_id", user_id)
-        memory: UserMemory | None = await self._engine._call(
-            user_id, ShardStore.get_memory, user_id, memory_id
-        )
+        call = self._requests.get(memory_id, user_id=user_id)
+        memory: UserMemory | None = await self._backend.call(call)
         return memory
 
     async def list(
@@ -120,17 +169,17 @@ class Memories:
             team_id=check_optional_id("team_id", team_id),
             text=check_optional_str("text", text),
             order_by=check_choice("order_by", order_by, ORDER_FIELDS),
-            descending=_bool("descending", descending),
+            descending=check_bool("descending", descending),
         )
         count = check_limit("limit", limit)
         skip = check_offset("offset", offset)
         if user_id is None:
-            found: builtins.list[UserMemory] = await self._engine._merged(
-                ShardStore.list_memories, query, count, skip
+            found: builtins.list[UserMemory] = await list_merged(
+                self._backend, ops.LIST_MEMORIES, query, count, skip
             )
             return found
         k = None if count is None else skip + count
-        ranked = await self._engine._call(user_id, ShardStore.list_memories, query, k)
+        ranked = await self._backend.call(Call(ops.LIST_MEMORIES, (query, k), user_id))
         return [memory for _, memory in ranked[skip:k]]
 
     async def search(
@@ -155,50 +204,30 @@ class Memories:
 
         Complexity: keyword O(postings of the query's words); last_n/first_n O(log n + limit).
         """
-        check_id("user_id", user_id)
-        check_choice("method", method, SEARCH_METHODS)
-        count = check_limit("limit", limit)
-        if method == "keyword":
-            check_str("query", query)
-        else:
-            check_optional_str("query", query)
-        found: builtins.list[UserMemory] = await self._engine._call(
-            user_id, ShardStore.search_memories, user_id, query or "", method, count
-        )
+        call = self._requests.search(user_id, query, method=method, limit=limit)
+        found: builtins.list[UserMemory] = await self._backend.call(call)
         return found
 
     async def topics(self, *, user_id: str | None = None) -> builtins.list[str]:
         """The sorted topics of live memories (of ``user_id``, or of everyone)."""
         check_optional_id("user_id", user_id)
         if user_id is not None:
-            found: builtins.list[str] = await self._engine._call(
-                user_id, ShardStore.memory_topics, user_id
-            )
+            call = Call(ops.MEMORY_TOPICS, (user_id,), user_id)
+            found: builtins.list[str] = await self._backend.call(call)
             return found
-        parts = await self._engine._scatter(ShardStore.memory_topics, None)
+        parts = await self._backend.scatter(Call(ops.MEMORY_TOPICS, (None,)))
         return sorted({topic for part in parts for topic in part})
 
     async def delete(self, memory_id: str, *, user_id: str) -> bool:
         """Delete one memory; ``False`` if there was none."""
-        check_id("memory_id", memory_id)
-        check_id("user_id", user_id)
-        deleted: bool = await self._engine._call(
-            user_id, ShardStore.delete_memory, user_id, memory_id
-        )
+        deleted: bool = await self._backend.call(self._requests.delete(memory_id, user_id=user_id))
         return deleted
 
     async def clear(self, user_id: str) -> int:
         """Delete every memory of ``user_id``; return how many. O(k log n)."""
-        check_id("user_id", user_id)
-        deleted: int = await self._engine._call(user_id, ShardStore.clear_memories, user_id)
+        deleted: int = await self._backend.call(self._requests.clear(user_id))
         return deleted
 
 
 def _listed(values: Iterable[str]) -> object:
     return values if isinstance(values, str) else list(values)
-
-
-def _bool(name: str, value: object) -> bool:
-    if type(value) is not bool:
-        raise TypeError(f"{name}: expected bool, got {type(value).__name__} {value!r:.60}")
-    return value

@@ -7,45 +7,35 @@ operation, and the shards work on their parts concurrently.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Coroutine
 from typing import Any, Final, Generic, TypeVar
 
 import outcome
-import trio
 
-from actors import ActorClosed, gather
-from engine._api._knowledge import Knowledge
-from engine._api._memories import Memories
+from engine._api._backend import Backend
+from engine._api._knowledge import Knowledge, KnowledgeRequests
+from engine._api._memories import Memories, MemoryRequests
+from engine._api._session_requests import SessionRequests
 from engine._api._sessions import Sessions
-from engine._api._working import Working
-from engine._core._errors import EngineClosed, wrong_thread
-from engine._core._routing import shard_of
-from engine._embedded._shard import run_pipeline
+from engine._api._working import Working, WorkingRequests
+from engine._core._ops import Call
 
-__all__ = ["Pipeline", "PipelineResult"]
+__all__ = ["PIPELINED", "Pipeline", "PipelineResult"]
 
 T = TypeVar("T")
 
-#: A queued operation: ``(shard, store method, args, result)``.
-Operation = tuple[int, Callable[..., Any], tuple[Any, ...], "PipelineResult[Any]"]
+#: Each kind's facade and its request builders: a pipeline queues what a builder
+#: returns, so the pipelined methods are exactly the builders' (single-shard) methods.
+_KINDS: Final = {
+    "sessions": (Sessions, SessionRequests),
+    "memories": (Memories, MemoryRequests),
+    "working": (Working, WorkingRequests),
+    "knowledge": (Knowledge, KnowledgeRequests),
+}
 
-#: The facade methods a pipeline can queue: each is answered by one shard.
+#: The facade methods a pipeline can queue, by kind: each is answered by one shard.
 PIPELINED: Final = {
-    "sessions": (
-        "upsert",
-        "get",
-        "rename",
-        "delete",
-        "append_run",
-        "runs",
-        "messages",
-        "set_summary",
-        "get_summary",
-    ),
-    "memories": ("upsert", "get", "search", "delete", "clear"),
-    "working": ("store", "retrieve", "update", "delete"),
-    "knowledge": ("upsert", "get", "delete"),
+    kind: tuple(name for name in vars(requests) if not name.startswith("_"))
+    for kind, (_, requests) in _KINDS.items()
 }
 
 
@@ -84,86 +74,56 @@ class PipelineResult(Generic[T]):
         return f"<PipelineResult {self._description}: {state}>"
 
 
-class _Queue:
-    """The ``EngineCore`` of a pipeline's facades: ``_call`` queues, never awaits."""
+class _Queueing:
+    """A pipeline's facade of one kind: its methods validate and queue at once (plain
+    ``def``, no await) and return a :class:`PipelineResult`.
 
-    __slots__ = ("_engine", "config", "description", "operations")
-
-    def __init__(self, engine: Any) -> None:
-        self.config = engine.config
-        self._engine = engine
-        self.operations: list[Operation] = []
-        self.description = ""
-
-    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
-        result: PipelineResult[Any] = PipelineResult(self.description)
-        self.operations.append((shard_of(key, self.config.shards), method, args, result))
-        return result
-
-    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
-        raise TypeError(f"{self.description} asks every shard: it cannot be pipelined")
-
-    async def _merged(
-        self, method: Callable[..., Any], query: Any, limit: Any, offset: int
-    ) -> list[Any]:
-        raise TypeError(f"{self.description} asks every shard: it cannot be pipelined")
-
-
-class _Facade:
-    """A facade whose methods validate and queue at once (plain ``def``, no await).
-
-    The queueing methods are built once per kind (:func:`_facade_class`), so an
-    operation costs one method call, not an attribute lookup that builds a closure.
+    The methods are built once per kind (:func:`_queueing_class`), so an operation
+    costs one builder call, not an attribute lookup that builds a closure.
     """
 
-    __slots__ = ("_facade", "_queue")
+    __slots__ = ("_pipeline", "_requests")
 
-    def __init__(self, queue: _Queue, facade: Any) -> None:
-        self._queue = queue
-        self._facade = facade
+    def __init__(self, pipeline: Pipeline, requests: Any) -> None:
+        self._pipeline = pipeline
+        self._requests = requests
 
 
-def _queueing(kind: str, name: str, source: Any) -> Callable[..., PipelineResult[Any]]:
+def _queueing(kind: str, name: str, facade: type, requests: type) -> Any:
     description = f"{kind}.{name}"
+    build = getattr(requests, name)
 
-    def queue(self: _Facade, *args: Any, **kwargs: Any) -> PipelineResult[Any]:
-        self._queue.description = description
-        coroutine: Coroutine[Any, Any, Any] = getattr(self._facade, name)(*args, **kwargs)
-        try:
-            coroutine.send(None)  # validation runs here and raises at once
-        except StopIteration as done:
-            result: PipelineResult[Any] = done.value
-            return result
-        coroutine.close()
-        raise RuntimeError(f"{description} suspended inside a pipeline")
+    def queue(self: _Queueing, *args: Any, **kwargs: Any) -> PipelineResult[Any]:
+        call = build(self._requests, *args, **kwargs)  # validation raises here
+        result: PipelineResult[Any] = PipelineResult(description)
+        pipeline = self._pipeline
+        pipeline._calls.append(call)
+        pipeline._results.append(result)
+        return result
 
     queue.__name__ = queue.__qualname__ = name
-    queue.__doc__ = getattr(source, name).__doc__
+    queue.__doc__ = getattr(facade, name).__doc__
     return queue
 
 
-def _facade_class(kind: str, source: type) -> type[_Facade]:
-    """A :class:`_Facade` subclass with a queueing method per pipelined method of
-    ``kind``; any other attribute raises an ``AttributeError`` naming the choices."""
+def _queueing_class(kind: str) -> type[_Queueing]:
+    """A :class:`_Queueing` subclass with a queueing method per builder of ``kind``;
+    any other attribute raises an ``AttributeError`` naming the choices."""
+    facade, requests = _KINDS[kind]
     allowed = PIPELINED[kind]
 
-    def __getattr__(self: _Facade, name: str) -> Any:
+    def __getattr__(self: _Queueing, name: str) -> Any:
         raise AttributeError(
             f"{kind}.{name} cannot be pipelined; pipelined methods: {', '.join(allowed)}"
         )
 
-    namespace: dict[str, Any] = {name: _queueing(kind, name, source) for name in allowed}
+    namespace: dict[str, Any] = {name: _queueing(kind, name, facade, requests) for name in allowed}
     namespace["__getattr__"] = __getattr__
     namespace["__slots__"] = ()
-    return type(f"Pipelined{source.__name__}", (_Facade,), namespace)
+    return type(f"Pipelined{facade.__name__}", (_Queueing,), namespace)
 
 
-_FACADES: Final = {
-    "sessions": (Sessions, _facade_class("sessions", Sessions)),
-    "memories": (Memories, _facade_class("memories", Memories)),
-    "working": (Working, _facade_class("working", Working)),
-    "knowledge": (Knowledge, _facade_class("knowledge", Knowledge)),
-}
+_QUEUEING: Final = {kind: (_KINDS[kind][1], _queueing_class(kind)) for kind in _KINDS}
 
 
 class _FacadeSlot:
@@ -179,9 +139,8 @@ class _FacadeSlot:
     def __get__(self, pipeline: Pipeline | None, owner: type | None = None) -> Any:
         if pipeline is None:
             return self
-        source, queueing = _FACADES[self._kind]
-        queue = pipeline._queue
-        facade = queueing(queue, source(queue))
+        requests, queueing = _QUEUEING[self._kind]
+        facade = queueing(pipeline, requests(pipeline._backend.config))
         pipeline.__dict__[self._kind] = facade
         return facade
 
@@ -210,12 +169,13 @@ class Pipeline:
         Exception: the first operation's error, with ``raise_on_error=True``.
     """
 
-    def __init__(self, engine: Any, *, raise_on_error: bool = True) -> None:
+    def __init__(self, backend: Backend, *, raise_on_error: bool = True) -> None:
         if type(raise_on_error) is not bool:
             raise TypeError(f"raise_on_error: expected bool, got {raise_on_error!r}")
-        self._engine = engine
+        self._backend = backend
         self._raise = raise_on_error
-        self._queue = _Queue(engine)
+        self._calls: list[Call] = []
+        self._results: list[PipelineResult[Any]] = []
         self._ran = False
 
     sessions: Any = _FacadeSlot("sessions")
@@ -224,7 +184,7 @@ class Pipeline:
     knowledge: Any = _FacadeSlot("knowledge")
 
     def __len__(self) -> int:
-        return len(self._queue.operations)
+        return len(self._calls)
 
     async def __aenter__(self) -> Pipeline:
         if self._ran:
@@ -238,60 +198,16 @@ class Pipeline:
 
     async def execute(self) -> None:
         """Send the queued operations (one request per shard) and collect results."""
-        operations, self._queue.operations = self._queue.operations, []
-        if not operations:
+        calls, results = self._calls, self._results
+        if not calls:
             return
-        await self._run(operations)
+        self._calls, self._results = [], []
+
+        def settle(index: int, value: outcome.Outcome[Any]) -> None:
+            results[index]._outcome = value
+
+        await self._backend.run_batch(calls, settle)
         if self._raise:
-            for _, _, _, result in operations:
+            for result in results:
                 if isinstance(result._outcome, outcome.Error):
                     raise result._outcome.error
-
-    async def _run(self, operations: list[Operation]) -> None:
-        """The backend's step: run ``operations`` and set each result's ``_outcome``.
-
-        ``operations`` are ``(shard, store method, args, result)`` in queued order.
-        A backend subclass (e.g. the Redis engine's) overrides this alone.
-        """
-        engine = self._engine
-        if threading.get_ident() != engine._thread:
-            raise wrong_thread()
-        if engine.closed:
-            raise EngineClosed("the engine is closed")
-        first = operations[0][0]
-        for shard, _, _, _ in operations:
-            if shard != first or engine._reject:
-                break
-        else:  # one shard: one ask (when waiting for room is allowed)
-            try:
-                outcomes = await engine._refs[first].ask(
-                    (run_pipeline, tuple([(method, args) for _, method, args, _ in operations]))
-                )
-            except ActorClosed:
-                raise EngineClosed("the engine is closed") from None
-            for (_, _, _, result), value in zip(operations, outcomes, strict=True):
-                result._outcome = value
-            return
-        per_shard: dict[int, list[Operation]] = {}
-        for operation in operations:
-            group = per_shard.get(operation[0])
-            if group is None:
-                per_shard[operation[0]] = [operation]
-            else:
-                group.append(operation)
-        refs = engine._refs
-        try:
-            replies = await gather(
-                [
-                    (refs[shard], (run_pipeline, tuple([(op[1], op[2]) for op in group])))
-                    for shard, group in per_shard.items()
-                ],
-                reject=engine._reject,
-            )
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
-        except trio.WouldBlock:
-            raise engine._overloaded() from None
-        for group, outcomes in zip(per_shard.values(), replies, strict=True):
-            for operation, value in zip(group, outcomes, strict=True):
-                operation[3]._outcome = value

@@ -5,11 +5,12 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
-from engine._api._facade import EngineCore
-from engine._core._errors import InvalidArgument
+from engine._api._backend import Backend, list_merged
+from engine._api._session_requests import SessionRequests
+from engine._core import _ops as ops
+from engine._core._ops import Call
 from engine._core._queries import ORDER_FIELDS, SessionQuery
 from engine._core._records import (
-    MESSAGE_ROLES,
     SESSION_TYPES,
     Message,
     Run,
@@ -19,30 +20,17 @@ from engine._core._records import (
 from engine._core._routing import shard_of
 from engine._core._validate import (
     DEFAULT,
+    check_bool,
     check_choice,
-    check_id,
     check_limit,
     check_offset,
     check_optional_id,
     check_optional_str,
-    check_str,
     check_str_tuple,
     check_timestamp,
 )
-from engine._store._store import ShardStore
 
 __all__ = ["Sessions"]
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if type(value) is not bool:
-        raise TypeError(f"{name}: expected bool, got {type(value).__name__} {value!r:.60}")
-    return value
-
-
-def _check_instance(name: str, value: object, kind: type) -> None:
-    if not isinstance(value, kind):
-        raise TypeError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
 
 
 class Sessions:
@@ -57,10 +45,11 @@ class Sessions:
     applied; every write is idempotent (by ``session_id`` / ``run_id``), so retry.
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_backend", "_requests")
 
-    def __init__(self, engine: EngineCore) -> None:
-        self._engine = engine
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._requests = SessionRequests(backend.config)
 
     async def upsert(self, session: Session, *, ttl: object = DEFAULT) -> Session:
         """Insert or replace a whole session (its runs and summary included).
@@ -84,12 +73,8 @@ class Sessions:
 
         Complexity: O(log n) index updates plus O(runs).
         """
-        _check_instance("session", session, Session)
-        self._engine.config.check_size("session", session)
-        ttl_s = self._engine.config.resolve_ttl("sessions", ttl)
-        stored: Session = await self._engine._call(
-            session.session_id, ShardStore.upsert_session, session, ttl_s
-        )
+        call = self._requests.upsert(session, ttl=ttl)
+        stored: Session = await self._backend.call(call)
         return stored
 
     async def get(
@@ -107,12 +92,8 @@ class Sessions:
 
         Complexity: O(1) (O(runs_limit) with ``runs_limit``).
         """
-        check_id("session_id", session_id)
-        check_optional_id("user_id", user_id)
-        check_limit("runs_limit", runs_limit)
-        session: Session | None = await self._engine._call(
-            session_id, ShardStore.get_session, session_id, user_id, runs_limit
-        )
+        call = self._requests.get(session_id, user_id=user_id, runs_limit=runs_limit)
+        session: Session | None = await self._backend.call(call)
         return session
 
     async def list(
@@ -164,10 +145,11 @@ class Sessions:
             created_after=check_timestamp("created_after", created_after),
             created_before=check_timestamp("created_before", created_before),
             order_by=check_choice("order_by", order_by, ORDER_FIELDS),
-            descending=_check_bool("descending", descending),
+            descending=check_bool("descending", descending),
         )
-        found: builtins.list[Session] = await self._engine._merged(
-            ShardStore.list_sessions,
+        found: builtins.list[Session] = await list_merged(
+            self._backend,
+            ops.LIST_SESSIONS,
             query,
             check_limit("limit", limit),
             check_offset("offset", offset),
@@ -190,13 +172,8 @@ class Sessions:
             NotFound: if there is no such session (for ``user_id``).
             TypeError, InvalidArgument: for a bad argument.
         """
-        check_id("session_id", session_id)
-        check_str("name", name)
-        check_optional_id("user_id", user_id)
-        self._engine.config.check_size("name", name)
-        session: Session = await self._engine._call(
-            session_id, ShardStore.rename_session, session_id, name, user_id
-        )
+        call = self._requests.rename(session_id, name, user_id=user_id)
+        session: Session = await self._backend.call(call)
         return session
 
     async def delete(self, session_id: str, *, user_id: str | None = None) -> bool:
@@ -205,11 +182,8 @@ class Sessions:
         Raises:
             TypeError, InvalidArgument: for a bad argument.
         """
-        check_id("session_id", session_id)
-        check_optional_id("user_id", user_id)
-        deleted: bool = await self._engine._call(
-            session_id, ShardStore.delete_session, session_id, user_id
-        )
+        call = self._requests.delete(session_id, user_id=user_id)
+        deleted: bool = await self._backend.call(call)
         return deleted
 
     async def delete_many(self, session_ids: Iterable[str], *, user_id: str | None = None) -> int:
@@ -225,15 +199,14 @@ class Sessions:
             "session_ids", list(session_ids) if not isinstance(session_ids, str) else session_ids
         )
         check_optional_id("user_id", user_id)
-        shards = self._engine.config.shards
+        shards = self._backend.config.shards
         per_shard: dict[int, builtins.list[str]] = {}
         for sid in dict.fromkeys(ids):
             per_shard.setdefault(shard_of(sid, shards), []).append(sid)
         total = 0
         for group in per_shard.values():
-            total += await self._engine._call(
-                group[0], ShardStore.delete_sessions, tuple(group), user_id
-            )
+            call = Call(ops.DELETE_SESSIONS, (tuple(group), user_id), group[0])
+            total += await self._backend.call(call)
         return total
 
     async def append_run(self, session_id: str, run: Run, *, user_id: str | None = None) -> Run:
@@ -248,13 +221,8 @@ class Sessions:
 
         Complexity: O(runs in the session).
         """
-        check_id("session_id", session_id)
-        _check_instance("run", run, Run)
-        check_optional_id("user_id", user_id)
-        self._engine.config.check_size("run", run)
-        stored: Run = await self._engine._call(
-            session_id, ShardStore.append_run, session_id, run, user_id
-        )
+        call = self._requests.append_run(session_id, run, user_id=user_id)
+        stored: Run = await self._backend.call(call)
         return stored
 
     async def runs(
@@ -265,12 +233,8 @@ class Sessions:
         Raises:
             NotFound: if there is no such session (for ``user_id``).
         """
-        check_id("session_id", session_id)
-        check_limit("last_n", last_n)
-        check_optional_id("user_id", user_id)
-        runs: tuple[Run, ...] = await self._engine._call(
-            session_id, ShardStore.get_runs, session_id, last_n, user_id
-        )
+        call = self._requests.runs(session_id, last_n=last_n, user_id=user_id)
+        runs: tuple[Run, ...] = await self._backend.call(call)
         return runs
 
     async def messages(
@@ -292,18 +256,10 @@ class Sessions:
 
         Complexity: O(messages returned).
         """
-        check_id("session_id", session_id)
-        check_limit("last_n_runs", last_n_runs)
-        check_optional_id("user_id", user_id)
-        role_set = None
-        if roles is not None:
-            role_list = check_str_tuple("roles", roles if isinstance(roles, str) else list(roles))
-            for role in role_list:
-                check_choice("roles item", role, MESSAGE_ROLES)
-            role_set = frozenset(role_list)
-        messages: builtins.list[Message] = await self._engine._call(
-            session_id, ShardStore.get_messages, session_id, last_n_runs, role_set, user_id
+        call = self._requests.messages(
+            session_id, last_n_runs=last_n_runs, roles=roles, user_id=user_id
         )
+        messages: builtins.list[Message] = await self._backend.call(call)
         return messages
 
     async def set_summary(
@@ -323,20 +279,8 @@ class Sessions:
             NotFound: if there is no such session (for ``user_id``).
             TypeError, InvalidArgument: for a bad argument.
         """
-        check_id("session_id", session_id)
-        check_optional_id("user_id", user_id)
-        if isinstance(summary, str):
-            summary = SessionSummary(summary=summary, topics=tuple(topics))
-        elif not isinstance(summary, SessionSummary):
-            raise TypeError(
-                f"summary: expected SessionSummary or str, got {type(summary).__name__}"
-            )
-        elif tuple(topics):
-            raise InvalidArgument("topics: give topics inside the SessionSummary, not both")
-        self._engine.config.check_size("summary", summary)
-        stored: SessionSummary = await self._engine._call(
-            session_id, ShardStore.set_summary, session_id, summary, user_id
-        )
+        call = self._requests.set_summary(session_id, summary, topics=topics, user_id=user_id)
+        stored: SessionSummary = await self._backend.call(call)
         return stored
 
     async def get_summary(
@@ -347,9 +291,6 @@ class Sessions:
         Raises:
             NotFound: if there is no such session (for ``user_id``).
         """
-        check_id("session_id", session_id)
-        check_optional_id("user_id", user_id)
-        summary: SessionSummary | None = await self._engine._call(
-            session_id, ShardStore.get_summary, session_id, user_id
-        )
+        call = self._requests.get_summary(session_id, user_id=user_id)
+        summary: SessionSummary | None = await self._backend.call(call)
         return summary

@@ -17,6 +17,7 @@ from engine._core._errors import InvalidArgument
 __all__ = [
     "DEFAULT",
     "Default",
+    "check_bool",
     "check_id",
     "check_limit",
     "check_offset",
@@ -95,6 +96,17 @@ def text_error(value: str) -> str | None:
     if bad is None:
         return None
     return f"a lone surrogate U+{ord(bad.group()):04X} at index {bad.start()}"
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` if it is a ``bool`` (not merely truthy: ``1`` is refused).
+
+    Raises:
+        TypeError: if ``value`` is not a ``bool``.
+    """
+    if type(value) is not bool:
+        raise TypeError(f"{name}: expected bool, got {_type_name(value)} {value!r:.60}")
+    return value
 
 
 def check_str(name: str, value: object) -> str:

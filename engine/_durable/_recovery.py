@@ -4,9 +4,10 @@ checkpoint and re-sharding (see :mod:`engine._durable._data_dir` for the layout)
 No trio here: recovery runs before the shards start. Recovery of a shard: load its
 snapshot (records alive at ``taken_at``), then replay every journal segment from the
 snapshot's ``segment`` on, in order, through the same ``ShardStore`` methods with the
-logged ``now``. A torn tail of the *last* segment (a crash mid-write) is cut off
-(``repair=True``); any other damage raises :class:`JournalCorrupt` naming the file and
-offset.
+logged ``now``; an entry naming an operation that is not journaled
+(:attr:`engine._core._ops.Op.journaled`) is damage. A torn tail of the *last* segment
+(a crash mid-write) is cut off (``repair=True``); any other damage raises
+:class:`JournalCorrupt` naming the file and offset.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import attrs
 
 from engine._core._config import KIND_NAMES, EngineConfig, KindPolicy
 from engine._core._errors import InvalidArgument
+from engine._core._ops import OPS
 from engine._core._routing import shard_of
 from engine._core._rows import row_of
 from engine._core._snapshot import routing_key
@@ -40,9 +42,13 @@ from engine._durable._format import (
     iter_entries,
     scan_frames,
 )
+from engine._store._dispatch import STORE_METHODS
 from engine._store._store import ShardStore
 
 __all__ = ["RecoveredShard", "recover", "recover_shard", "written_config"]
+
+#: The wire names replay accepts: the operations a durable shard journals.
+JOURNALED = tuple(sorted(name for name, op in OPS.items() if op.journaled))
 
 
 @attrs.frozen
@@ -137,11 +143,14 @@ def _replay(
                 continue  # already in the snapshot
             if entry_seq != seq + 1:
                 raise JournalCorrupt(f"{path}: sequence jumps from {seq} to {entry_seq}")
-            method = getattr(ShardStore, op, None)
-            if method is None or op.startswith("_"):
-                raise JournalCorrupt(f"{path}: entry {entry_seq}: unknown operation {op!r}")
+            known = OPS.get(op)
+            if known is None or not known.journaled:
+                raise JournalCorrupt(
+                    f"{path}: entry {entry_seq}: unknown operation {op!r} (journaled "
+                    f"operations: {', '.join(JOURNALED)})"
+                )
             try:
-                method(store, now, *args)
+                STORE_METHODS[known](store, now, *args)
             except Exception as error:
                 raise JournalCorrupt(
                     f"{path}: entry {entry_seq}: replaying {op} failed: {error!r}"

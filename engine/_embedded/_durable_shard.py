@@ -17,53 +17,31 @@ import trio
 
 from actors import CommitFailed
 from engine._api._clock import EngineClock
-from engine._core._errors import InvalidArgument, JournalUnavailable
+from engine._core._errors import JournalUnavailable
+from engine._core._ops import (
+    DELETE_DOC,
+    DELETE_MEMORY,
+    DELETE_SESSIONS,
+    DELETE_WORKING,
+    Compact,
+    Op,
+)
 from engine._durable._data_dir import fsync_dir, snapshot_body, write_snapshot
 from engine._durable._journal import ShardJournal
 from engine._embedded._shard import ShardBehaviour
+from engine._store._dispatch import STORE_METHODS
 from engine._store._store import ShardStore
 
-__all__ = ["WRITE_OPS", "DurableShard", "request_compaction"]
-
-#: ShardStore methods that change state; reads are journaled only when they restart
-#: a TTL (``refresh_on_read``).
-WRITE_OPS: Final = frozenset(
-    {
-        "upsert_session",
-        "rename_session",
-        "delete_session",
-        "delete_sessions",
-        "append_run",
-        "set_summary",
-        "upsert_memory",
-        "delete_memory",
-        "clear_memories",
-        "store_working",
-        "update_working",
-        "delete_working",
-        "upsert_doc",
-        "delete_doc",
-        "clear",
-    }
-)
-
+__all__ = ["DurableShard"]
 
 #: The journal entry that replays an eviction of each record kind (the store's kind
 #: number -> the delete operation and its arguments for the record's key).
-_EVICTION_ENTRIES: Final[tuple[Callable[[Any], tuple[str, tuple[Any, ...]]], ...]] = (
-    lambda sid: ("delete_sessions", ((sid,), None)),
-    lambda key: ("delete_memory", key),
-    lambda key: ("delete_working", key),
-    lambda doc_id: ("delete_doc", (doc_id,)),
+_EVICTION_ENTRIES: Final[tuple[Callable[[Any], tuple[Op, tuple[Any, ...]]], ...]] = (
+    lambda sid: (DELETE_SESSIONS, ((sid,), None)),
+    lambda key: (DELETE_MEMORY, key),
+    lambda key: (DELETE_WORKING, key),
+    lambda doc_id: (DELETE_DOC, (doc_id,)),
 )
-
-
-def request_compaction(store: ShardStore, now: float) -> bool:
-    """The request that asks a shard to compact (handled by :class:`DurableShard`).
-
-    A shard without a journal refuses it.
-    """
-    raise InvalidArgument("compact: this engine has no data_dir")
 
 
 class DurableShard(ShardBehaviour):
@@ -114,34 +92,34 @@ class DurableShard(ShardBehaviour):
     def handle(self, message: object) -> object:
         """Serve one request (journaling what changed state), or a compaction request."""
         self._position += 1
-        if message[0] is request_compaction:  # type: ignore[index]
+        if type(message) is Compact:
             self._compact_requested = True  # done in commit(), right after this batch
             return True
         return super().handle(message)
 
-    def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
-        name = method.__name__
+    def _apply(self, op: Op, args: tuple[Any, ...], now: float) -> Any:
+        method = STORE_METHODS[op]
         store = self.store
-        if name in WRITE_OPS:
+        if op.writes:
             journal = self.journal
             if journal.failure is not None and not journal.retry_due():
                 raise journal.unavailable()  # refused before it changes anything
             # Encode first: a write the journal cannot hold fails before it changes
             # anything (and before it takes a sequence number).
-            entry = journal.encode(now, name, args)
+            entry = journal.encode(now, op.name, args)
             try:
                 result = method(store, now, *args)
             finally:
                 evicted = self._journal_evictions(now)
             if evicted:  # the entry comes after the evictions: its sequence moved on
-                entry = journal.encode(now, name, args)
+                entry = journal.encode(now, op.name, args)
             journal.append(entry)
             self._writes.append(self._position)
             return result
         touches = store.touches
         result = method(store, now, *args)
         if store.touches != touches:  # a read that restarted a TTL (ids only: encodable)
-            self.journal.append(self.journal.encode(now, name, args))
+            self.journal.append(self.journal.encode(now, op.name, args))
         return result
 
     def _journal_evictions(self, now: float) -> bool:
@@ -152,8 +130,8 @@ class DurableShard(ShardBehaviour):
         if not log:
             return False
         for kind, key in log:
-            name, args = _EVICTION_ENTRIES[kind](key)
-            self.journal.append(self.journal.encode(now, name, args))
+            delete, args = _EVICTION_ENTRIES[kind](key)
+            self.journal.append(self.journal.encode(now, delete.name, args))
         log.clear()
         return True
 

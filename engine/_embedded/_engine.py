@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import os
-import threading
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
 
-from actors import Actor, ActorClosed, ActorRef, gather, unwrap_single_error
+from actors import Actor, ActorRef, unwrap_single_error
 from engine._api._clock import EngineClock
 from engine._api._knowledge import Knowledge
 from engine._api._memories import Memories
@@ -23,15 +19,15 @@ from engine._api._pipeline import Pipeline
 from engine._api._sessions import Sessions
 from engine._api._working import Working
 from engine._core._config import EngineConfig
-from engine._core._errors import EngineClosed, Overloaded, wrong_thread
+from engine._core._ops import CLEAR, EXPORT, Call, Compact
 from engine._core._routing import shard_of
-from engine._core._rows import doc_of, session_of
 from engine._core._snapshot import build_snapshot, parse_snapshot, routing_key
 from engine._core._statistics import EngineStatistics, ShardStatistics
 from engine._durable._data_dir import DataDir
 from engine._durable._journal import ShardJournal
 from engine._durable._recovery import recover
-from engine._embedded._durable_shard import DurableShard, request_compaction
+from engine._embedded._durable_shard import DurableShard
+from engine._embedded._router import ShardRouter
 from engine._embedded._shard import ShardBehaviour
 from engine._store._store import ShardStore
 
@@ -39,14 +35,6 @@ if TYPE_CHECKING:
     from engine._bridge._handles import BlockingEngine
 
 __all__ = ["MemoryEngine", "open_memory_engine"]
-
-_first = itemgetter(0)
-#: The list queries whose shards answer with rows (``engine._core._rows``), and how a
-#: returned row becomes its record.
-_ROWS_LISTED: dict[Callable[..., Any], Callable[[Any], Any]] = {
-    ShardStore.list_sessions: session_of,
-    ShardStore.list_docs: doc_of,
-}
 
 
 class MemoryEngine:
@@ -66,94 +54,29 @@ class MemoryEngine:
         clock: EngineClock,
         stores: list[ShardStore],
         refs: list[ActorRef],
+        journals: list[ShardJournal],
     ) -> None:
         self.config = config
         self._clock = clock
         self._stores = stores
-        self._refs = refs
-        self._reject = config.when_full == "reject"
-        self._journals: list[ShardJournal] = []
-        self._closed = False
-        self._thread = threading.get_ident()
-        self.sessions = Sessions(self)
-        self.memories = Memories(self)
-        self.working = Working(self)
-        self.knowledge = Knowledge(self)
-
-    # ------------------------------------------------------- plumbing for facades
-
-    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
-        """Send ``method(store, now, *args)`` to the shard owning ``key``; await it."""
-        ref = self._refs[shard_of(key, len(self._refs))]
-        if self._closed or self._reject or threading.get_ident() != self._thread:
-            return await self._ask_slow(ref, (method, args))
-        try:
-            return await ref.ask((method, args))
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
-
-    async def _ask_slow(self, ref: ActorRef, message: tuple[Any, ...]) -> Any:
-        """``_call`` when the engine is closed, rejects when full, or is misused."""
-        if threading.get_ident() != self._thread:
-            raise wrong_thread()
-        if self._closed:
-            raise EngineClosed("the engine is closed")
-        await trio.lowlevel.checkpoint_if_cancelled()
-        try:
-            reply = ref.send_nowait(message)
-        except trio.WouldBlock:
-            raise self._overloaded() from None
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
-        try:
-            return await reply.wait()
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
-
-    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
-        """Send ``method`` to every shard; return the results in shard order."""
-        if threading.get_ident() != self._thread:
-            raise wrong_thread()
-        if self._closed:
-            raise EngineClosed("the engine is closed")
-        try:
-            return await gather(((ref, (method, args)) for ref in self._refs), reject=self._reject)
-        except ActorClosed:
-            raise EngineClosed("the engine is closed") from None
-        except trio.WouldBlock:
-            raise self._overloaded() from None
-
-    def _overloaded(self) -> Overloaded:
-        capacity = self.config.mailbox_size
-        return Overloaded(f"shard mailbox full ({capacity} requests; when_full='reject')")
-
-    async def _merged(
-        self,
-        method: Callable[..., Any],
-        query: Any,
-        limit: int | None,
-        offset: int,
-    ) -> list[Any]:
-        """Scatter a list query; merge the shards' sorted top-k; apply offset/limit."""
-        k = None if limit is None else offset + limit
-        parts = await self._scatter(method, query, k)
-        merged = heapq.merge(*parts, key=_first, reverse=query.descending)
-        stop = None if limit is None else offset + limit
-        found = [record for _, record in itertools.islice(merged, offset, stop)]
-        decode = _ROWS_LISTED.get(method)  # shards list rows: build only what is returned
-        return found if decode is None else [decode(row) for row in found]
+        self._router = ShardRouter(config, refs)
+        self._journals = journals
+        self.sessions = Sessions(self._router)
+        self.memories = Memories(self._router)
+        self.working = Working(self._router)
+        self.knowledge = Knowledge(self._router)
 
     # ---------------------------------------------------------------- public API
 
     @property
     def shards(self) -> int:
         """The number of shards."""
-        return len(self._refs)
+        return len(self._router.refs)
 
     @property
     def closed(self) -> bool:
         """Whether the engine is closed."""
-        return self._closed
+        return self._router.closed
 
     def now(self) -> float:
         """The engine clock: epoch seconds advancing with trio's clock."""
@@ -165,7 +88,7 @@ class MemoryEngine:
         Raises:
             EngineClosed: if the engine is closed.
         """
-        counts = await self._scatter(ShardStore.clear)
+        counts = await self._router.scatter(Call(CLEAR, ()))
         return sum(counts)
 
     async def snapshot(self) -> dict[str, Any]:
@@ -178,7 +101,7 @@ class MemoryEngine:
         Raises:
             EngineClosed: if the engine is closed.
         """
-        dumps = await self._scatter(ShardStore.export)
+        dumps = await self._router.scatter(Call(EXPORT, ()))
         return build_snapshot(dumps, self._clock.now())
 
     def pipeline(self, *, raise_on_error: bool = True) -> Pipeline:
@@ -186,7 +109,7 @@ class MemoryEngine:
 
         Use as ``async with mem.pipeline() as p:``; see :class:`Pipeline`.
         """
-        return Pipeline(self, raise_on_error=raise_on_error)
+        return Pipeline(self._router, raise_on_error=raise_on_error)
 
     async def compact(self) -> int:
         """Ask every shard of a durable engine to compact its journal into a snapshot.
@@ -199,8 +122,8 @@ class MemoryEngine:
             InvalidArgument: if the engine has no ``data_dir``.
             EngineClosed: if the engine is closed.
         """
-        await self._scatter(request_compaction)
-        return len(self._refs)
+        await self._router.scatter(Compact())
+        return len(self._router.refs)
 
     def blocking(self) -> BlockingEngine:
         """A blocking handle on this engine for the trio app's worker threads.
@@ -218,9 +141,10 @@ class MemoryEngine:
         It reads counters only (atomic under trio's single thread). O(shards).
         """
         shards = []
-        journals: list[ShardJournal | None] = [*self._journals] or [None] * len(self._refs)
+        refs = self._router.refs
+        journals: list[ShardJournal | None] = [*self._journals] or [None] * len(refs)
         for index, (store, ref, journal) in enumerate(
-            zip(self._stores, self._refs, journals, strict=True)
+            zip(self._stores, refs, journals, strict=True)
         ):
             mailbox = ref.statistics()
             shards.append(
@@ -240,12 +164,10 @@ class MemoryEngine:
                     journal_entries=0 if journal is None else journal.seq,
                 )
             )
-        return EngineStatistics(shards=tuple(shards), closed=self._closed)
+        return EngineStatistics(shards=tuple(shards), closed=self._router.closed)
 
     def _close(self) -> None:
-        self._closed = True
-        for ref in self._refs:
-            ref.close()
+        self._router.close()
 
 
 @asynccontextmanager
@@ -357,8 +279,7 @@ async def _serve(
                             max_batch=config.max_batch,
                         )
                         refs.append(await nursery.start(actor.serve))
-                    engine = MemoryEngine(config, clock, stores, refs)
-                    engine._journals = journals
+                    engine = MemoryEngine(config, clock, stores, refs, journals)
                     yield engine
                 finally:
                     if engine is not None:

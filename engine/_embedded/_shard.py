@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import outcome
 
 from engine._api._clock import EngineClock
+from engine._core._errors import InvalidArgument
+from engine._core._ops import Batch, Call, Compact, Op
+from engine._store._dispatch import STORE_METHODS
 from engine._store._store import ShardStore
 
-__all__ = ["ShardBehaviour", "ShardRequest", "run_pipeline"]
-
-#: A request to a shard: a ``ShardStore`` method and its arguments after ``now``.
-ShardRequest = tuple[Callable[..., Any], tuple[Any, ...]]
-
-
-def run_pipeline(store: ShardStore, now: float, *operations: Any) -> Any:
-    """Marks a pipeline request; :class:`ShardBehaviour` runs its operations itself."""
-    raise RuntimeError("run_pipeline is a marker, served by ShardBehaviour.handle")
+__all__ = ["ShardBehaviour"]
 
 
 class ShardBehaviour:
     """The :class:`actors.Behaviour` of one shard.
 
-    ``handle`` calls ``method(store, now, *args)`` with the engine time; timers are
-    the store's expiry deadlines, converted to trio time.
+    ``handle`` serves the typed requests of :mod:`engine._core._ops` with the engine
+    time; timers are the store's expiry deadlines, converted to trio time.
     """
 
     __slots__ = ("_clock", "store")
@@ -36,26 +30,32 @@ class ShardBehaviour:
         self._clock = clock
 
     def handle(self, message: object) -> object:
-        """Serve one ``(method, args)`` request, or a pipeline of them.
+        """Serve one request.
 
-        A pipeline (``method`` is :func:`run_pipeline`, ``args`` the operations) runs
-        its operations in order at one ``now`` and returns one :class:`outcome.Outcome`
-        per operation: an operation's error does not stop the others.
+        - :class:`Call`: the operation's result (or its error, raised).
+        - :class:`Batch`: its calls in order at one ``now``; one
+          :class:`outcome.Outcome` per call (an error does not stop the others).
+        - :class:`Compact`: refused with :class:`InvalidArgument` (no journal here;
+          :class:`DurableShard` serves it).
         """
-        method, args = message  # type: ignore[misc]
-        now = self._clock.now()
-        if method is run_pipeline:  # type: ignore[has-type]
-            results: list[outcome.Outcome[Any]] = []
-            for op, op_args in args:  # type: ignore[has-type]
-                try:
-                    results.append(outcome.Value(self._apply(op, op_args, now)))
-                except Exception as error:
-                    results.append(outcome.Error(error))
-            return results
-        return self._apply(method, args, now)  # type: ignore[has-type]
+        match message:
+            case Call(op, args):
+                return self._apply(op, args, self._clock.now())
+            case Batch(calls):
+                now = self._clock.now()
+                results: list[outcome.Outcome[Any]] = []
+                for op, args, _ in calls:
+                    try:
+                        results.append(outcome.Value(self._apply(op, args, now)))
+                    except Exception as error:
+                        results.append(outcome.Error(error))
+                return results
+            case Compact():
+                raise InvalidArgument("compact: this engine has no data_dir")
+        raise TypeError(f"a shard serves Call, Batch or Compact, got {type(message).__name__}")
 
-    def _apply(self, method: Callable[..., Any], args: tuple[Any, ...], now: float) -> Any:
-        return method(self.store, now, *args)
+    def _apply(self, op: Op, args: tuple[Any, ...], now: float) -> Any:
+        return STORE_METHODS[op](self.store, now, *args)
 
     def next_deadline(self) -> float:
         """The trio time of the store's earliest deadline, or ``math.inf``."""

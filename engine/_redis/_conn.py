@@ -8,34 +8,29 @@ the server is back. Only the Redis wiring modules import coredis.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
-import coredis
 import coredis.exceptions as redis_errors
 import trio
-from coredis.connection import TCPLocation
 from coredis.exceptions import NoScriptError
-from coredis.retry import NoRetryPolicy
 
 from engine._core._errors import BackendUnavailable, MemoryLimitExceeded, Overloaded
 from engine._redis._keys import KeyLayout
-from engine._redis._lua import PRELUDE, SCRIPTS
-from engine._redis._lua_ops import OPS
+from engine._redis._scripts import SCRIPTS
 
 #: the reserved room an admitted engine call has left (see ``Connection.admitted``)
 _ADMITTED: ContextVar[list[int] | None] = ContextVar("shardmem_redis_admitted", default=None)
 
-__all__ = ["Connection", "close_failed_connections", "connect"]
+__all__ = ["UNAVAILABLE", "Connection"]
 
 _IN_FLIGHT = 4  # automatic pipelines on the wire at once
 
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
+#: What a dead, unreachable or refusing server raises: :class:`BackendUnavailable`.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
     redis_errors.AuthenticationError,  # missing or wrong credentials: typed, not a crash
     redis_errors.ConnectionError,
     redis_errors.RedisClusterError,
@@ -95,10 +90,8 @@ class Connection:
         self.failures = 0
         self._queue: list[_Pending] = []
         self._wake = trio.Event()
-        self._bodies = {name: PRELUDE + body for name, body in {**SCRIPTS, **OPS}.items()}
-        self._shas = {
-            name: hashlib.sha1(body.encode()).hexdigest() for name, body in self._bodies.items()
-        }
+        self._bodies = {name: script.body for name, script in SCRIPTS.items()}
+        self._shas = {name: script.sha for name, script in SCRIPTS.items()}
 
     def _args(self, partition: int, now: float, args: Sequence[Any]) -> tuple[list[str], list[Any]]:
         base = self.keys.base(partition)
@@ -259,7 +252,7 @@ class Connection:
         with trio.move_on_after(self.timeout):
             try:
                 replies = await self._pipeline(batch)
-            except _UNAVAILABLE as failure:
+            except UNAVAILABLE as failure:
                 error = self._unavailable(failure)
                 error.__cause__ = failure
         if replies is None:
@@ -322,7 +315,7 @@ class Connection:
         with trio.move_on_after(self.timeout):
             try:
                 return await coro_factory(self.client)
-            except _UNAVAILABLE as error:
+            except UNAVAILABLE as error:
                 raise self._unavailable(error) from error
         raise self._unavailable(None)
 
@@ -331,108 +324,3 @@ def _copy(error: BackendUnavailable) -> BackendUnavailable:
     copy = BackendUnavailable(*error.args)
     copy.__cause__ = error.__cause__
     return copy
-
-
-@asynccontextmanager
-async def connect(
-    url: str,
-    *,
-    cluster: bool,
-    keys: KeyLayout,
-    timeout: float,
-    sweep_limit: int,
-    capacity: int | None = None,
-    credentials: dict[str, Any] | None = None,
-) -> AsyncIterator[Connection]:
-    """Open a client for ``url`` (``redis://``/``rediss://``/``unix://``) and yield a
-    :class:`Connection`. The client is closed on exit.
-
-    Raises:
-        BackendUnavailable: if the server cannot be reached within ``timeout``.
-    """
-    options: dict[str, Any] = {
-        "decode_responses": True,
-        "connect_timeout": timeout,
-        "stream_timeout": timeout,
-        "retry_policy": NoRetryPolicy(),
-        **(credentials or {}),
-    }
-    client: Any
-    try:
-        if cluster:
-            # name the entry node as a TCPLocation: coredis' own from_url would build
-            # the deprecated dict form and warn
-            parsed = urlsplit(url)
-            entry = TCPLocation(parsed.hostname or "localhost", parsed.port or 6379)
-            client = coredis.RedisCluster.from_url(url, startup_nodes=[entry], **options)
-        else:
-            client = coredis.Redis.from_url(url, **options)
-    except ValueError as error:
-        raise BackendUnavailable(f"bad redis url {url!r}: {error}") from error
-    close_failed_connections(client)
-    async with AsyncExitStack() as stack:
-        stack.callback(_close_layout_streams, client)
-        try:
-            await stack.enter_async_context(client)
-        except _UNAVAILABLE as error:
-            raise BackendUnavailable(f"redis at {url} is unavailable: {error}") from error
-        conn = Connection(client, keys, timeout, sweep_limit, capacity)
-        async with trio.open_nursery() as nursery:
-            await nursery.start(conn.serve)
-            try:
-                yield conn
-            finally:
-                nursery.cancel_scope.cancel()
-
-
-def close_failed_connections(client: Any) -> None:
-    """Make ``client``'s (a not yet entered coredis client) connections close their
-    memory streams when they end, even after a failed connect (see :func:`_closing`);
-    without it every refused connection leaks streams (``ResourceWarning``)."""
-    pool = client.connection_pool
-    pool.connection_class = _closing(pool.connection_class)
-
-
-def _close_layout_streams(client: Any) -> None:
-    """Close the error stream of coredis' cluster layout, which coredis 6.9 never
-    closes (its ``__del__`` then warns ``ResourceWarning: Unclosed
-    MemoryObjectSendStream``). Harmless if a later coredis closes it or renames it."""
-    layout = getattr(getattr(client, "connection_pool", None), "cluster_layout", None)
-    for stream in getattr(layout, "_error_stream", ()):
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
-
-
-_STREAMS = (
-    "_write_buffer_in",
-    "_write_buffer_out",
-    "_push_message_buffer_in",
-    "_push_message_buffer_out",
-    "_streamed_message_buffer_in",
-    "_streamed_message_buffer_out",
-)
-_CLOSING: dict[Any, Any] = {}
-
-
-def _closing(cls: Any) -> Any:
-    """A subclass of coredis' connection class ``cls`` whose ``run`` closes the
-    connection's memory streams when it ends. coredis 6.9 closes them only after a
-    successful connect, so every failed attempt during an outage would otherwise
-    leak six streams (``ResourceWarning`` at garbage collection)."""
-    if cls in _CLOSING.values():
-        return cls
-    if cls not in _CLOSING:
-
-        async def run(self: Any, *args: Any, **kwargs: Any) -> None:
-            try:
-                await cls.run(self, *args, **kwargs)
-            finally:
-                for name in _STREAMS:
-                    stream = getattr(self, name, None)
-                    if stream is not None:
-                        stream.close()
-
-        subclass = type(cls.__name__, (cls,), {"run": run, "__module__": __name__})
-        _CLOSING[cls] = subclass
-    return _CLOSING[cls]

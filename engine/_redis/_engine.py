@@ -2,21 +2,17 @@
 
 ``open_redis_memory`` yields a :class:`RedisMemoryEngine` whose ``sessions``,
 ``memories``, ``working`` and ``knowledge`` are the embedded engine's facades
-(validation and docs shared); each facade call reaches :meth:`RedisMemoryEngine._call`,
-which runs the same-named operation of ``engine._redis._ops`` in the partition owning
-the key. See ``docs/scale-out.md``.
+(validation and docs shared); each facade call reaches :class:`RedisRouter`, which runs
+its operation's method of ``engine._redis._ops`` in the partition owning the key. See
+``docs/scale-out.md``.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import ssl
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
@@ -28,60 +24,23 @@ from engine._api._memories import Memories
 from engine._api._sessions import Sessions
 from engine._api._working import Working
 from engine._core._config import EngineConfig
-from engine._core._errors import BackendUnavailable, EngineClosed, InvalidArgument, wrong_thread
-from engine._core._routing import shard_of
+from engine._core._errors import BackendUnavailable, InvalidArgument
+from engine._core._ops import CLEAR, EXPORT, Call
 from engine._core._snapshot import build_snapshot, parse_snapshot
 from engine._core._statistics import EngineStatistics, ShardStatistics
 from engine._core._validate import check_ttl
-from engine._redis._conn import Connection, connect
+from engine._redis._client import connect
+from engine._redis._conn import Connection
 from engine._redis._keys import KeyLayout, check_prefix
-from engine._redis._ops import RedisOps
-from engine._redis._pipeline import DeferredConnection, RedisPipeline
+from engine._redis._pipeline import RedisPipeline
 from engine._redis._restore import restore_records
-from engine._store._store import ShardStore
+from engine._redis._router import RedisRouter
+from engine._redis._statistics import RedisStatistics
 
 if TYPE_CHECKING:
     from engine._bridge._handles import BlockingEngine
 
 __all__ = ["RedisMemoryEngine", "RedisStatistics", "open_redis_memory"]
-
-T = TypeVar("T")
-_first = itemgetter(0)
-_OPERATIONS = (
-    "upsert_session", "get_session", "list_sessions", "rename_session", "delete_session",
-    "delete_sessions",
-    "append_run", "get_runs", "get_messages", "set_summary", "get_summary",
-    "upsert_memory", "get_memory", "list_memories", "search_memories", "memory_topics",
-    "delete_memory", "clear_memories", "store_working", "retrieve_working", "update_working",
-    "delete_working", "upsert_doc", "get_doc", "list_docs", "delete_doc", "clear", "dump",
-)  # fmt: skip
-
-
-@attrs.frozen(kw_only=True)
-class RedisStatistics:
-    """Client-side counters of a :class:`RedisMemoryEngine` (never blocks).
-
-    Attributes:
-        location: the server (or cluster entry node) the client talks to.
-        cluster: whether it is a Redis Cluster client.
-        partitions: the number of partitions (hash-tagged key groups).
-        requests: script calls sent.
-        round_trips: requests to the server that waited for a reply: one per direct
-            call, one per pipeline round (however many scripts it carried).
-        failures: calls that ended in :class:`BackendUnavailable`.
-        sweeps: background sweeps run; swept: records they removed.
-        closed: whether the engine is closed.
-    """
-
-    location: str
-    cluster: bool
-    partitions: int
-    requests: int
-    round_trips: int
-    failures: int
-    sweeps: int
-    swept: int
-    closed: bool
 
 
 class RedisMemoryEngine:
@@ -100,86 +59,25 @@ class RedisMemoryEngine:
         self._clock = clock
         self._conn = conn
         self._cluster = cluster
-        self._ops = RedisOps(conn, config)
-        self._deferred_ops = RedisOps(DeferredConnection(), config)  # type: ignore[arg-type]
-        self._dispatch: dict[str, Callable[..., Awaitable[Any]]] = {
-            name: getattr(self._ops, name) for name in _OPERATIONS
-        }
-        self._partitions = config.shards
-        self._closed = False
-        self._thread = threading.get_ident()
+        self._router = RedisRouter(config, conn, clock)
         self._sweeps = 0
         self._swept = 0
-        self.sessions = Sessions(self)
-        self.memories = Memories(self)
-        self.working = Working(self)
-        self.knowledge = Knowledge(self)
-
-    # ------------------------------------------------------- plumbing for facades
-
-    def _check_open(self) -> None:
-        if threading.get_ident() != self._thread:
-            raise wrong_thread()
-        if self._closed:
-            raise EngineClosed("the engine is closed")
-
-    async def _call(self, key: str, method: Callable[..., Any], *args: Any) -> Any:
-        """Run the operation named like ``method`` in the partition owning ``key``."""
-        self._check_open()
-        operation = self._dispatch[method.__name__]
-        with self._conn.deadline(), self._conn.admitted(1):
-            return await operation(shard_of(key, self._partitions), self._clock.now(), *args)
-
-    async def _each(self, fn: Callable[[int], Awaitable[T]]) -> list[T]:
-        """``fn(partition)`` for every partition, concurrently; results in order.
-
-        The first error (e.g. :class:`BackendUnavailable`) is raised as itself.
-        """
-        results: list[Any] = [None] * self._partitions
-        errors: list[Exception] = []
-
-        async def one(partition: int) -> None:
-            try:
-                results[partition] = await fn(partition)
-            except Exception as error:  # re-raised below, unwrapped
-                errors.append(error)
-
-        async with trio.open_nursery() as nursery:
-            for partition in range(self._partitions):
-                nursery.start_soon(one, partition)
-        if errors:
-            raise errors[0]
-        return results
-
-    async def _scatter(self, method: Callable[..., Any], *args: Any) -> list[Any]:
-        """Run ``method``'s operation in every partition; results in partition order."""
-        self._check_open()
-        operation = self._dispatch[method.__name__]
-        now = self._clock.now()
-        with self._conn.deadline(), self._conn.admitted(self._partitions):
-            return await self._each(lambda p: operation(p, now, *args))
-
-    async def _merged(
-        self, method: Callable[..., Any], query: Any, limit: int | None, offset: int
-    ) -> list[Any]:
-        """Scatter a list query; merge the partitions' sorted top-k; apply offset/limit."""
-        k = None if limit is None else offset + limit
-        parts = await self._scatter(method, query, k)
-        merged = heapq.merge(*parts, key=_first, reverse=query.descending)
-        stop = None if limit is None else offset + limit
-        return [record for _, record in itertools.islice(merged, offset, stop)]
+        self.sessions = Sessions(self._router)
+        self.memories = Memories(self._router)
+        self.working = Working(self._router)
+        self.knowledge = Knowledge(self._router)
 
     # ---------------------------------------------------------------- public API
 
     @property
     def shards(self) -> int:
         """The number of partitions (``config.shards``)."""
-        return self._partitions
+        return self.config.shards
 
     @property
     def closed(self) -> bool:
         """Whether the engine is closed."""
-        return self._closed
+        return self._router.closed
 
     def now(self) -> float:
         """The engine clock: epoch seconds advancing with trio's clock."""
@@ -197,11 +95,11 @@ class RedisMemoryEngine:
         Raises:
             EngineClosed, BackendUnavailable.
         """
-        dropped: int = sum(await self._scatter(ShardStore.clear))
+        dropped: int = sum(await self._router.scatter(Call(CLEAR, ())))
         if forget:
             keys = self._conn.keys
             # one key per command: on a cluster the keys live in different slots
-            for key in (*(keys.route(p) for p in range(self._partitions)), keys.meta):
+            for key in (*(keys.route(p) for p in range(self.config.shards)), keys.meta):
                 await self._conn.command(lambda client, key=key: client.delete([key]))
         return dropped
 
@@ -212,7 +110,7 @@ class RedisMemoryEngine:
 
         Cost: O(records); each partition is read in batches, not frozen.
         """
-        dumps = await self._scatter(ShardStore.dump)
+        dumps = await self._router.scatter(Call(EXPORT, ()))
         return build_snapshot(dumps, self._clock.now())
 
     def pipeline(self, *, raise_on_error: bool = True) -> RedisPipeline:
@@ -229,7 +127,7 @@ class RedisMemoryEngine:
         Raises:
             TypeError: if ``raise_on_error`` is not a bool.
         """
-        return RedisPipeline(self, raise_on_error=raise_on_error)
+        return RedisPipeline(self._router, raise_on_error=raise_on_error)
 
     def blocking(self) -> BlockingEngine:
         """A blocking handle on this engine for the trio app's worker threads; see
@@ -243,13 +141,13 @@ class RedisMemoryEngine:
         return RedisStatistics(
             location=self._conn.location,
             cluster=self._cluster,
-            partitions=self._partitions,
+            partitions=self.config.shards,
             requests=self._conn.requests,
             round_trips=self._conn.round_trips,
             failures=self._conn.failures,
             sweeps=self._sweeps,
             swept=self._swept,
-            closed=self._closed,
+            closed=self._router.closed,
         )
 
     async def server_statistics(self) -> EngineStatistics:
@@ -259,9 +157,10 @@ class RedisMemoryEngine:
         One script call per partition (pipelined per node); each first removes a
         bounded batch of expired records.
         """
-        self._check_open()
+        router = self._router
+        router.check()
         now = self._clock.now()
-        counts = await self._each(lambda p: self._ops.counts(p, now))
+        counts = await router.each(lambda p: router.ops.counts(p, now))
         shards = tuple(
             ShardStatistics(
                 shard=index,
@@ -277,14 +176,15 @@ class RedisMemoryEngine:
             )
             for index, store in enumerate(counts)
         )
-        return EngineStatistics(shards=shards, closed=self._closed)
+        return EngineStatistics(shards=shards, closed=router.closed)
 
     async def sweep(self, limit: int = 1000) -> int:
         """Remove expired records (and their index entries) now, up to ``limit`` per
         partition; return how many. The background sweeper calls this."""
-        self._check_open()
+        router = self._router
+        router.check()
         now = self._clock.now()
-        removed = sum(await self._each(lambda p: self._ops.sweep(p, now, limit)))
+        removed = sum(await router.each(lambda p: router.ops.sweep(p, now, limit)))
         self._sweeps += 1
         self._swept += removed
         return removed
@@ -301,7 +201,7 @@ class RedisMemoryEngine:
                 continue  # the next round retries; calls report the outage themselves
 
     def _close(self) -> None:
-        self._closed = True
+        self._router.closed = True
 
 
 @asynccontextmanager

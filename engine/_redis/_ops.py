@@ -9,12 +9,15 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 import attrs
 
+from engine._core import _ops as ops
 from engine._core._config import EngineConfig
 from engine._core._errors import NotFound
+from engine._core._ops import Op
 from engine._core._queries import KnowledgeQuery, MemoryQuery
 from engine._core._records import KnowledgeDoc, UserMemory, WorkingMemory
 from engine._core._statistics import StoreCounts
@@ -67,7 +70,15 @@ def _doc_entry(by_created: bool) -> Any:
 
 
 class RedisOps(SessionOps):
-    """Every store operation on Redis, dispatched by name from the engine."""
+    """Every store operation on Redis: one method per :class:`Op`, of the op's name
+    (``tests/engine/test_ops.py`` checks it), looked up once by :meth:`by_op`."""
+
+    #: The operations that may make more than one script call (the others make
+    #: exactly one): a pipeline holds back later operations of their partition.
+    SEVERAL_CALLS: ClassVar[frozenset[Op]] = frozenset(
+        {ops.LIST_SESSIONS, ops.LIST_MEMORIES, ops.SEARCH_MEMORIES, ops.LIST_DOCS, ops.CLEAR,
+         ops.EXPORT}
+    )  # fmt: skip
 
     def __init__(self, conn: Connection, config: EngineConfig) -> None:
         super().__init__(conn, config)
@@ -76,6 +87,10 @@ class RedisOps(SessionOps):
             for kind in ("memories", "working", "knowledge")
         }
         self._update_working = _flag(config.policy("working").refresh_on_update)
+
+    def by_op(self) -> dict[Op, Callable[..., Awaitable[Any]]]:
+        """This object's method for each operation: ``method(partition, now, *args)``."""
+        return {op: getattr(self, op.name) for op in ops.OPS.values()}
 
     # -------------------------------------------------------------------- memories
 
@@ -292,9 +307,9 @@ class RedisOps(SessionOps):
             if done:
                 return total
 
-    async def dump(self, p: int, now: float) -> dict[str, list[Any]]:
+    async def export(self, p: int, now: float) -> dict[str, list[Any]]:
         """Every live record of the partition with the TTL it was last written with
-        (``(record, ttl or None)`` pairs, as ``ShardStore.dump``)."""
+        (``(record, ttl or None)`` pairs, as ``ShardStore.export``)."""
         everything = ("-inf", "+inf")
         sessions = await scan_index(
             self._conn, p, now, "si:u:all", "s", everything, False, None, _session_entry, _any

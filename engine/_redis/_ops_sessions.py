@@ -13,6 +13,7 @@ from engine._core._config import EngineConfig
 from engine._core._errors import NotFound, OwnershipError
 from engine._core._queries import SessionQuery, messages_of, session_matches
 from engine._core._records import Message, Run, Session, SessionSummary
+from engine._core._stamps import stamp_run, stamp_runs
 from engine._redis._codec import (
     decode_run,
     decode_session,
@@ -23,8 +24,6 @@ from engine._redis._codec import (
 )
 from engine._redis._conn import Connection
 from engine._redis._keys import NUL
-from engine._store._sessions import stamp_run as _stamp_run
-from engine._store._sessions import stamp_runs as _stamp_runs
 
 __all__ = ["Ranked", "SessionOps", "scan_index"]
 
@@ -101,7 +100,7 @@ class SessionOps:
         expires = None if ttl is None else now + ttl
         stored = attrs.evolve(
             session,
-            runs=_stamp_runs(session.runs, now),
+            runs=stamp_runs(session.runs, now),
             summary=summary,
             updated_at=now,
             expires_at=expires,
@@ -185,7 +184,7 @@ class SessionOps:
     async def append_run(
         self, p: int, now: float, session_id: str, run: Run, user_id: str | None
     ) -> Run:
-        run = _stamp_run(run, now)
+        run = stamp_run(run, now)
         reply = await self._conn.run(
             "append_run", p, now, session_id, user_id or "", run.run_id, dumps(run.to_dict()),
             self._on_update,

@@ -1,8 +1,8 @@
 """Pipelines on Redis: the queued operations' scripts in one coredis pipeline per round.
 
-:class:`RedisPipeline` is the embedded :class:`engine.Pipeline` (same facades, same
-validation, same :class:`PipelineResult`) with its execution step replaced. Each queued
-operation runs the same code as a direct call (``engine._redis._ops``), but against a
+A pipeline (:class:`engine.Pipeline`) queues built requests; on exit
+:meth:`RedisRouter.run_batch` hands them to :func:`run_batch`. Each queued operation
+runs the same code as a direct call (``engine._redis._ops``), but against a
 :class:`DeferredConnection`: its ``await conn.run(...)`` suspends the operation and hands
 the script call to the driver, which sends every operation's pending call in one
 ``pipeline(transaction=False)`` (EVALSHA each; one round trip per server), then resumes
@@ -17,25 +17,21 @@ sees its operations in queued order exactly as the embedded engine's shards do.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Coroutine, Generator
-from typing import Any, Final
+from collections.abc import Callable, Coroutine, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import outcome
 
-from engine._api._pipeline import Operation, Pipeline, PipelineResult
+from engine._api._backend import Settle
+from engine._api._pipeline import Pipeline
+from engine._core._ops import Call, Op
+from engine._core._routing import shard_of
+from engine._redis._ops import RedisOps
 
-__all__ = ["DeferredConnection", "RedisPipeline", "SINGLE_CALL"]
+if TYPE_CHECKING:
+    from engine._redis._conn import Connection
 
-#: Operations that make exactly one script call; the others (``search_memories``)
-#: hold back later operations of their partition until they are done.
-SINGLE_CALL: Final = frozenset(
-    {
-        "upsert_session", "get_session", "rename_session", "delete_session", "append_run",
-        "get_runs", "get_messages", "set_summary", "get_summary", "upsert_memory",
-        "get_memory", "delete_memory", "clear_memories", "store_working", "retrieve_working",
-        "update_working", "delete_working", "upsert_doc", "get_doc", "delete_doc",
-    }
-)  # fmt: skip
+__all__ = ["DeferredConnection", "RedisPipeline", "run_batch"]
 
 
 class _Call:
@@ -68,14 +64,15 @@ class DeferredConnection:
 class _Running:
     """An operation of the pipeline, started and waiting for its call's reply."""
 
-    __slots__ = ("call", "coroutine", "partition", "result", "single")
+    __slots__ = ("call", "coroutine", "index", "partition", "settle", "single")
 
     def __init__(
-        self, coroutine: Coroutine[Any, Any, Any], result: PipelineResult[Any], name: str
+        self, coroutine: Coroutine[Any, Any, Any], index: int, settle: Settle, single: bool
     ) -> None:
         self.coroutine = coroutine
-        self.result = result
-        self.single = name in SINGLE_CALL
+        self.index = index
+        self.settle = settle
+        self.single = single
         self.call: _Call | None = None
         self.partition = -1
 
@@ -87,16 +84,15 @@ class _Running:
             else:
                 call = self.coroutine.send(reply)
         except StopIteration as done:
-            self.result._outcome = outcome.Value(done.value)
+            self.settle(self.index, outcome.Value(done.value))
             return True
         except Exception as error:
-            self.result._outcome = outcome.Error(error)
+            self.settle(self.index, outcome.Error(error))
             return True
         if not isinstance(call, _Call):
             self.coroutine.close()
-            self.result._outcome = outcome.Error(
-                RuntimeError(f"a pipelined operation awaited {call!r}, not a script call")
-            )
+            wrong = RuntimeError(f"a pipelined operation awaited {call!r}, not a script call")
+            self.settle(self.index, outcome.Error(wrong))
             return True
         self.call = call
         return False
@@ -112,49 +108,57 @@ class RedisPipeline(Pipeline):
             ``result()`` (they may or may not have run, as for a single call).
     """
 
-    async def _run(self, operations: list[Operation]) -> None:
-        engine = self._engine
-        engine._check_open()
-        ops = engine._deferred_ops
-        conn = engine._conn
-        now = engine._clock.now()
-        queues: dict[int, deque[Operation]] = {}
-        for operation in operations:
-            queues.setdefault(operation[0], deque()).append(operation)
-        holding: dict[int, _Running] = {}  # partition -> its unfinished multi-call op
-        batch: list[_Running] = []
-        try:
-            while queues or holding:
-                batch = list(holding.values())
-                for partition in list(queues):
-                    if partition in holding:
-                        continue
-                    queue = queues[partition]
-                    while queue:
-                        _, method, args, result = queue.popleft()
-                        name = method.__name__
-                        running = _Running(getattr(ops, name)(partition, now, *args), result, name)
-                        if running.advance(None):
-                            continue
-                        running.partition = partition
-                        batch.append(running)
-                        if not running.single:
-                            holding[partition] = running
-                            break
-                    if not queue:
-                        del queues[partition]
-                if not batch:
+
+async def run_batch(
+    conn: Connection,
+    ops: dict[Op, Callable[..., Any]],
+    calls: Sequence[Call],
+    settle: Settle,
+    *,
+    partitions: int,
+    now: float,
+) -> None:
+    """Run ``calls`` with ``ops`` (:class:`RedisOps` methods on a
+        :class:`DeferredConnection`) in rounds, one ``conn.run_batch`` each; ``settle`` each
+        call's outcome as it is known. ``partitions``: how many there are; ``now``: the
+    engine time of every call. Each partition runs its calls in order: a call that
+        may make several script calls (:attr:`RedisOps.SEVERAL_CALLS`) holds back the later
+        ones of its partition until it is done."""
+    queues: dict[int, deque[tuple[int, Call]]] = {}
+    for index, call in enumerate(calls):
+        queues.setdefault(shard_of(call.key, partitions), deque()).append((index, call))  # type: ignore[arg-type]
+    holding: dict[int, _Running] = {}  # partition -> its unfinished multi-call op
+    batch: list[_Running] = []
+    try:
+        while queues or holding:
+            batch = list(holding.values())
+            for partition in list(queues):
+                if partition in holding:
                     continue
-                calls = [r.call for r in batch if r.call is not None]
-                replies = await conn.run_batch(
-                    [(c.name, c.partition, c.now, c.args) for c in calls]
-                )
-                for running, reply in zip(batch, replies, strict=True):
-                    if running.advance(reply):
-                        holding.pop(running.partition, None)
-                    else:
-                        holding[running.partition] = running
-                batch = []
-        finally:
-            for running in (*batch, *holding.values()):
-                running.coroutine.close()
+                queue = queues[partition]
+                while queue:
+                    index, (op, args, _) = queue.popleft()
+                    single = op not in RedisOps.SEVERAL_CALLS
+                    running = _Running(ops[op](partition, now, *args), index, settle, single)
+                    if running.advance(None):
+                        continue
+                    running.partition = partition
+                    batch.append(running)
+                    if not running.single:
+                        holding[partition] = running
+                        break
+                if not queue:
+                    del queues[partition]
+            if not batch:
+                continue
+            pending = [r.call for r in batch if r.call is not None]
+            replies = await conn.run_batch([(c.name, c.partition, c.now, c.args) for c in pending])
+            for running, reply in zip(batch, replies, strict=True):
+                if running.advance(reply):
+                    holding.pop(running.partition, None)
+                else:
+                    holding[running.partition] = running
+            batch = []
+    finally:
+        for running in (*batch, *holding.values()):
+            running.coroutine.close()

@@ -31,29 +31,10 @@ from engine._core._rows import (
     session_row,
     summary_of,
 )
+from engine._core._stamps import stamp_run, stamp_runs
 from engine._store._base import SESSION, TTL, Ranked, StoreBase, take
 
-__all__ = ["SessionOps", "stamp_run", "stamp_runs"]
-
-
-def stamp_runs(runs: tuple[Run, ...], now: float) -> tuple[Run, ...]:
-    if all(
-        r.created_at is not None and all(m.created_at is not None for m in r.messages) for r in runs
-    ):
-        return runs
-    return tuple(stamp_run(run, now) for run in runs)
-
-
-def stamp_run(run: Run, now: float) -> Run:
-    messages = run.messages
-    if any(m.created_at is None for m in messages):
-        messages = tuple(
-            m if m.created_at is not None else replace(m, created_at=now) for m in messages
-        )
-    created = now if run.created_at is None else run.created_at
-    if messages is run.messages and created == run.created_at:
-        return run
-    return replace(run, messages=messages, created_at=created)
+__all__ = ["SessionOps"]
 
 
 class SessionOps(StoreBase):

@@ -23,7 +23,14 @@ PUBLIC_ENGINE = frozenset(
 )
 
 #: Model modules: leaves that import no run, report or command-line module of bench.
-MODELS = ("_micro/_model.py", "_durable/_model.py", "_replay/_results.py", "_targets/_protocol.py")
+MODELS = (
+    "_micro/_model.py",
+    "_durable/_model.py",
+    "_replay/_results.py",
+    "_targets/_protocol.py",
+    "_load/_model.py",
+    "_compare/_model.py",
+)
 
 
 def _module_name(path: Path) -> str:

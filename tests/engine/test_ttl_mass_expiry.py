@@ -138,7 +138,7 @@ async def test_100k_records_expire_by_the_sweep_alone(
         # Every record was removed by a timer (none by a read), in bounded batches.
         assert sum(s.timers_fired for s in stats.shards) == TOTAL
         for shard, expected, ref in zip(
-            stats.shards, per_shard_totals(mem), mem._refs, strict=True
+            stats.shards, per_shard_totals(mem), mem._router.refs, strict=True
         ):
             assert shard.timers_fired == shard.store.expired == expected
             assert shard.store.expiry_entries == 0

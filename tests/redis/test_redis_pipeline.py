@@ -50,10 +50,10 @@ async def test_a_closed_engine_refuses_the_pipeline(redis_mem: Any) -> None:
     from engine import EngineClosed
 
     pipeline = redis_mem.pipeline()
-    redis_mem._closed = True
+    redis_mem._router.closed = True
     try:
         with pytest.raises(EngineClosed):
             async with pipeline as p:
                 p.working.store("c", "x")
     finally:
-        redis_mem._closed = False
+        redis_mem._router.closed = False

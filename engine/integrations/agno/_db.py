@@ -2,36 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import functools
+import os
 from typing import Any
 
 from agno.db.base import BaseDb
-from agno.db.in_memory.utils import (
-    calculate_date_metrics,
-    fetch_all_sessions_data,
-    get_dates_to_calculate_metrics_for,
-)
-from agno.db.utils import drop_legacy_metrics, metrics_starting_date_from_records
 
 from engine import BlockingEngine, start_blocking_engine
-from engine.integrations.agno._memories import MemoryMethods
-from engine.integrations.agno._portable import PortableMethods
-from engine.integrations.agno._registry import RegistryMethods
-from engine.integrations.agno._rows import session_from_record
-from engine.integrations.agno._sessions import SessionMethods
+from engine.integrations.agno._cache import RunObjects
+from engine.integrations.agno._learnings import LEARNING_METHODS, UNSUPPORTED, LearningPlans
+from engine.integrations.agno._memories import MEMORY_METHODS, MemoryPlans
+from engine.integrations.agno._metrics import METRICS_METHODS, MetricsPlans
+from engine.integrations.agno._plan import blocking_method, run_blocking
+from engine.integrations.agno._portable import (
+    PORTABLE_METHODS,
+    PortablePlans,
+    read_json,
+    write_json,
+)
+from engine.integrations.agno._registry import REGISTRY_METHODS
+from engine.integrations.agno._runs import RUN_METHODS, RunPlans
+from engine.integrations.agno._sessions import SESSION_METHODS
 
-__all__ = ["ShardmemDb"]
+__all__ = ["PLANNED", "AgnoPlans", "ShardmemDb"]
+
+PLANNED = (
+    SESSION_METHODS
+    + RUN_METHODS
+    + MEMORY_METHODS
+    + REGISTRY_METHODS
+    + METRICS_METHODS
+    + LEARNING_METHODS
+    + UNSUPPORTED
+    + PORTABLE_METHODS
+)
+"""Every method :class:`ShardmemDb` and :class:`AsyncShardmemDb` run from a plan."""
 
 
-def _unsupported(name: str) -> Any:
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"ShardmemDb.{name} is not supported (as InMemoryDb)")
+class AgnoPlans(RunPlans, MemoryPlans, MetricsPlans, LearningPlans, PortablePlans):
+    """The adapter's logic, written once for both drivers (see ``_plan``): every Agno
+    method as a plan over the engine handle, and the run-object cache they share.
 
-    method.__name__ = name
-    return method
+    Args:
+        run_objects: the cache of Agno run objects.
+    """
+
+    def __init__(self, run_objects: RunObjects) -> None:
+        self.run_objects = run_objects
 
 
-class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods, BaseDb):
+_blocking = functools.partial(blocking_method, AgnoPlans)
+
+
+class ShardmemDb(BaseDb):
     """Agno's ``db=`` on shardmem: a one-line swap for ``InMemoryDb``.
 
     Thread-safe (every call is a request to the engine's shards), indexed listings,
@@ -63,95 +86,76 @@ class ShardmemDb(SessionMethods, MemoryMethods, RegistryMethods, PortableMethods
                 data_dir=data_dir, fsync=fsync, redis_url=redis_url, **options
             )
         self.engine = engine
+        self._plans = AgnoPlans(RunObjects())
 
     def close(self) -> None:
         """Close the db's own engine (a shared engine stays open)."""
         if self._owned:
             self.engine.close()
 
-    # -- metrics --------------------------------------------------------------
+    def export_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`export_dict` to ``path`` as JSON (UTF-8), replacing the file
+        atomically (a temporary file renamed over it)."""
+        write_json(run_blocking(self.engine, self._plans.export_dict()), path)
 
-    def _metric_rows(self) -> list[dict[str, Any]]:
-        return self._all("metrics")
+    def import_json(self, path: str | os.PathLike[str]) -> int:
+        """Restore a file written by :meth:`export_json`; returns the records written.
 
-    def calculate_metrics(self) -> list[dict[str, Any]] | None:
-        """Agno's ``calculate_metrics``: daily per-user metrics since the last recorded day."""
-        metrics = self._metric_rows()
-        sessions = [session_from_record(record) for record in self.engine.sessions.list()]
-        starting = metrics_starting_date_from_records(metrics)
-        if starting is None and sessions:
-            first = min(s.get("created_at") or 0 for s in sessions)
-            starting = datetime.fromtimestamp(first, tz=UTC).date()
-        if starting is None:
-            return None
-        dates = get_dates_to_calculate_metrics_for(starting)
-        if not dates:
-            return None
-        start = int(datetime.combine(dates[0], datetime.min.time(), tzinfo=UTC).timestamp())
-        end = int(
-            datetime.combine(
-                dates[-1] + timedelta(days=1), datetime.min.time(), tzinfo=UTC
-            ).timestamp()
-        )
-        chosen = [
-            {
-                key: s.get(key)
-                for key in ("user_id", "session_data", "runs", "created_at", "session_type")
-            }
-            for s in sessions
-            if start <= (s.get("created_at") or 0) < end
-        ]
-        per_date = fetch_all_sessions_data(
-            sessions=chosen, dates_to_process=dates, start_timestamp=start
-        )
-        if not per_date:
-            return None
-        results = []
-        for day in dates:
-            for_day = per_date.get(day.isoformat(), {})
-            if not any(len(items) > 0 for items in for_day.values()):
-                continue
-            for record in calculate_date_metrics(day, for_day):
-                self._put("metrics", f"{record['user_id']}|{day}|daily", record)
-                results.append(record)
-        return results
+        Raises:
+            OSError: if the file cannot be read; what :meth:`import_dict` raises.
+        """
+        return run_blocking(self.engine, self._plans.import_dict(read_json(path)))
 
-    def get_metrics(
-        self,
-        starting_date: date | None = None,
-        ending_date: date | None = None,
-        user_id: str | None = None,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        """Agno's ``get_metrics``: the daily rows in range and the latest ``updated_at``."""
-        metrics = self._metric_rows()
-        metrics = drop_legacy_metrics(metrics) if user_id is None else metrics
-        rows, latest = [], None
-        for metric in metrics:
-            day = datetime.strptime(metric.get("date", ""), "%Y-%m-%d").date()
-            if (starting_date and day < starting_date) or (ending_date and day > ending_date):
-                continue
-            if user_id is not None and metric.get("user_id") != user_id:
-                continue
-            row = dict(metric)
-            if row.get("user_id") == "":
-                row["user_id"] = None
-            rows.append(row)
-            updated = metric.get("updated_at")
-            if updated and (latest is None or updated > latest):
-                latest = updated
-        return rows, latest
-
-    # -- not held (as InMemoryDb) -------------------------------------------------
-
-    upsert_trace = _unsupported("upsert_trace")
-    get_trace = _unsupported("get_trace")
-    get_traces = _unsupported("get_traces")
-    get_trace_stats = _unsupported("get_trace_stats")
-    create_span = _unsupported("create_span")
-    create_spans = _unsupported("create_spans")
-    get_span = _unsupported("get_span")
-    get_spans = _unsupported("get_spans")
-    get_learning = _unsupported("get_learning")
-    upsert_learning = _unsupported("upsert_learning")
-    delete_learning = _unsupported("delete_learning")
-    get_learnings = _unsupported("get_learnings")
+    # every Agno method this db implements, each run from its plan in AgnoPlans
+    get_session = _blocking("get_session")
+    get_sessions = _blocking("get_sessions")
+    rename_session = _blocking("rename_session")
+    upsert_session = _blocking("upsert_session")
+    upsert_sessions = _blocking("upsert_sessions")
+    delete_session = _blocking("delete_session")
+    delete_sessions = _blocking("delete_sessions")
+    upsert_run = _blocking("upsert_run")
+    get_run = _blocking("get_run")
+    get_runs = _blocking("get_runs")
+    delete_run = _blocking("delete_run")
+    delete_runs = _blocking("delete_runs")
+    get_user_memory = _blocking("get_user_memory")
+    get_user_memories = _blocking("get_user_memories")
+    get_all_memory_topics = _blocking("get_all_memory_topics")
+    get_user_memory_stats = _blocking("get_user_memory_stats")
+    upsert_user_memory = _blocking("upsert_user_memory")
+    upsert_memories = _blocking("upsert_memories")
+    delete_user_memory = _blocking("delete_user_memory")
+    delete_user_memories = _blocking("delete_user_memories")
+    clear_memories = _blocking("clear_memories")
+    table_exists = _blocking("table_exists")
+    get_latest_schema_version = _blocking("get_latest_schema_version")
+    upsert_schema_version = _blocking("upsert_schema_version")
+    upsert_knowledge_content = _blocking("upsert_knowledge_content")
+    get_knowledge_content = _blocking("get_knowledge_content")
+    get_knowledge_contents = _blocking("get_knowledge_contents")
+    delete_knowledge_content = _blocking("delete_knowledge_content")
+    create_eval_run = _blocking("create_eval_run")
+    get_eval_run = _blocking("get_eval_run")
+    get_eval_runs = _blocking("get_eval_runs")
+    rename_eval_run = _blocking("rename_eval_run")
+    update_eval_run_user_id = _blocking("update_eval_run_user_id")
+    delete_eval_runs = _blocking("delete_eval_runs")
+    calculate_metrics = _blocking("calculate_metrics")
+    get_metrics = _blocking("get_metrics")
+    upsert_learning = _blocking("upsert_learning")
+    update_learning = _blocking("update_learning")
+    get_learning = _blocking("get_learning")
+    get_learnings = _blocking("get_learnings")
+    delete_learning = _blocking("delete_learning")
+    delete_user_learnings = _blocking("delete_user_learnings")
+    upsert_trace = _blocking("upsert_trace")
+    get_trace = _blocking("get_trace")
+    get_traces = _blocking("get_traces")
+    get_trace_stats = _blocking("get_trace_stats")
+    create_span = _blocking("create_span")
+    create_spans = _blocking("create_spans")
+    get_span = _blocking("get_span")
+    get_spans = _blocking("get_spans")
+    export_dict = _blocking("export_dict")
+    import_dict = _blocking("import_dict")

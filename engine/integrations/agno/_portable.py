@@ -7,20 +7,22 @@ import json
 import os
 from typing import Any
 
-from engine import BlockingEngine, KnowledgeDoc, Session, UserMemory
+from engine import KnowledgeDoc, Session, UserMemory
+from engine.integrations.agno._plan import Plan
 
-__all__ = ["FORMAT", "PortableMethods"]
+__all__ = ["FORMAT", "PORTABLE_METHODS", "PortablePlans", "read_json", "write_json"]
+
+PORTABLE_METHODS = ("export_dict", "import_dict")
+"""The methods :class:`PortablePlans` plans."""
 
 FORMAT = "shardmem-agno/1"
 """The ``"format"`` tag of an export."""
 
 
-class PortableMethods:
-    """Export and restore (mixed into :class:`ShardmemDb`)."""
+class PortablePlans:
+    """Export and restore (mixed into :class:`AgnoPlans`)."""
 
-    engine: BlockingEngine
-
-    def export_dict(self) -> dict[str, Any]:
+    def export_dict(self) -> Plan[dict[str, Any]]:
         """Everything the db holds, as a JSON-safe dict.
 
         Returns:
@@ -29,14 +31,17 @@ class PortableMethods:
             documents include knowledge contents, eval runs, metrics and schema versions).
         Complexity: O(everything stored).
         """
+        sessions = yield lambda e: e.sessions.list()
+        memories = yield lambda e: e.memories.list()
+        documents = yield lambda e: e.knowledge.list()
         return {
             "format": FORMAT,
-            "sessions": [record.to_dict() for record in self.engine.sessions.list()],
-            "memories": [record.to_dict() for record in self.engine.memories.list()],
-            "documents": [record.to_dict() for record in self.engine.knowledge.list()],
+            "sessions": [record.to_dict() for record in sessions],
+            "memories": [record.to_dict() for record in memories],
+            "documents": [record.to_dict() for record in documents],
         }
 
-    def import_dict(self, data: dict[str, Any]) -> int:
+    def import_dict(self, data: dict[str, Any]) -> Plan[int]:
         """Restore an :meth:`export_dict` (records with the same ids are replaced).
 
         Returns:
@@ -56,26 +61,28 @@ class PortableMethods:
         memories = [UserMemory.from_dict(item) for item in data.get("memories", ())]
         documents = [KnowledgeDoc.from_dict(item) for item in data.get("documents", ())]
         for session in sessions:
-            self.engine.sessions.upsert(session)
+            yield lambda e, session=session: e.sessions.upsert(session)
         for memory in memories:
-            self.engine.memories.upsert(memory)
+            yield lambda e, memory=memory: e.memories.upsert(memory)
         for document in documents:
-            self.engine.knowledge.upsert(document)
+            yield lambda e, document=document: e.knowledge.upsert(document)
         return len(sessions) + len(memories) + len(documents)
 
-    def export_json(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`export_dict` to ``path`` as JSON (UTF-8), replacing the file
-        atomically (a temporary file renamed over it)."""
-        temporary = f"{os.fspath(path)}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(self.export_dict(), handle, ensure_ascii=False)
-        os.replace(temporary, path)
 
-    def import_json(self, path: str | os.PathLike[str]) -> int:
-        """Restore a file written by :meth:`export_json`; returns the records written.
+def write_json(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write an export to ``path`` as JSON (UTF-8), replacing the file atomically (a
+    temporary file renamed over it)."""
+    temporary = f"{os.fspath(path)}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False)
+    os.replace(temporary, path)
 
-        Raises:
-            OSError: if the file cannot be read; what :meth:`import_dict` raises.
-        """
-        with open(path, encoding="utf-8") as handle:
-            return self.import_dict(json.load(handle))
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The JSON in ``path``.
+
+    Raises:
+        OSError: if the file cannot be read; ValueError: if it is not JSON.
+    """
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)

@@ -12,38 +12,53 @@ from agno.db.in_memory.utils import apply_sorting
 from agno.db.schemas.evals import EvalFilterType, EvalRunRecord
 from agno.db.schemas.knowledge import KnowledgeRow
 
-from engine import BlockingEngine, KnowledgeDoc, thaw
-from engine.integrations.agno._rows import json_safe, page_of
+from engine import KnowledgeDoc
+from engine.integrations.agno._plan import Plan
+from engine.integrations.agno._rows import json_safe, page_of, plain
 
-__all__ = ["RegistryMethods"]
+__all__ = ["REGISTRY_METHODS", "RegistryPlans"]
+
+REGISTRY_METHODS = (
+    "table_exists",
+    "get_latest_schema_version",
+    "upsert_schema_version",
+    "upsert_knowledge_content",
+    "get_knowledge_content",
+    "get_knowledge_contents",
+    "delete_knowledge_content",
+    "create_eval_run",
+    "get_eval_run",
+    "get_eval_runs",
+    "rename_eval_run",
+    "update_eval_run_user_id",
+    "delete_eval_runs",
+)
+"""The Agno methods :class:`RegistryPlans` plans."""
 
 
-class RegistryMethods:
-    """Knowledge, evals, schema versions (mixed into :class:`ShardmemDb`)."""
+class RegistryPlans:
+    """Knowledge, evals, schema versions (mixed into :class:`AgnoPlans`)."""
 
-    engine: BlockingEngine
-
-    def _put(self, kind: str, key: str, row: dict[str, Any]) -> None:
+    def _put(self, kind: str, key: str, row: dict[str, Any]) -> Plan[None]:
         doc = KnowledgeDoc(
             doc_id=f"agno:{kind}:{key}",
             name=str(row.get("name") or key),
             status=f"agno-{kind}",
             metadata={"row": json_safe(row)},
         )
-        self.engine.knowledge.upsert(doc)
+        yield lambda e: e.knowledge.upsert(doc)
 
-    def _get(self, kind: str, key: str) -> dict[str, Any] | None:
-        doc = self.engine.knowledge.get(f"agno:{kind}:{key}")
-        return None if doc is None else thaw(doc.metadata["row"])
+    def _get(self, kind: str, key: str) -> Plan[dict[str, Any] | None]:
+        doc = yield lambda e: e.knowledge.get(f"agno:{kind}:{key}")
+        return None if doc is None else plain(doc.metadata["row"])
 
-    def _all(self, kind: str) -> list[dict[str, Any]]:
-        docs = self.engine.knowledge.list(
-            status=f"agno-{kind}", order_by="created_at", descending=False
-        )
-        return [thaw(doc.metadata["row"]) for doc in docs]
+    def _all(self, kind: str) -> Plan[list[dict[str, Any]]]:
+        order = {"order_by": "created_at", "descending": False}
+        docs = yield lambda e: e.knowledge.list(status=f"agno-{kind}", **order)
+        return [plain(doc.metadata["row"]) for doc in docs]
 
-    def _drop(self, kind: str, key: str) -> bool:
-        return bool(self.engine.knowledge.delete(f"agno:{kind}:{key}"))
+    def _drop(self, kind: str, key: str) -> Plan[bool]:
+        return bool((yield lambda e: e.knowledge.delete(f"agno:{kind}:{key}")))
 
     # -- schema ---------------------------------------------------------------
 
@@ -51,37 +66,39 @@ class RegistryMethods:
         """Always ``True``: the engine needs no tables."""
         return True
 
-    def get_latest_schema_version(self, table_name: str = "") -> str | None:
+    def get_latest_schema_version(self, table_name: str = "") -> Plan[str | None]:
         """The version last recorded for ``table_name`` (``"2.0.0"`` if none)."""
-        row = self._get("schema", table_name)
+        row = yield from self._get("schema", table_name)
         return "2.0.0" if row is None else row["version"]
 
-    def upsert_schema_version(self, table_name: str = "", version: str = "") -> None:
+    def upsert_schema_version(self, table_name: str = "", version: str = "") -> Plan[None]:
         """Record ``version`` for ``table_name``."""
-        self._put("schema", table_name, {"version": version})
+        yield from self._put("schema", table_name, {"version": version})
 
     # -- knowledge ------------------------------------------------------------
 
-    def upsert_knowledge_content(self, knowledge_row: KnowledgeRow) -> KnowledgeRow:
+    def upsert_knowledge_content(self, knowledge_row: KnowledgeRow) -> Plan[KnowledgeRow]:
         """Agno's ``upsert_knowledge_content`` (a scoped write never takes another's row).
 
         Raises:
             ValueError: if the row exists and belongs to another user.
         """
         key = knowledge_row.id or ""
-        existing = self._get("knowledge", key)
+        existing = yield from self._get("knowledge", key)
         if (
             existing is not None
             and knowledge_row.user_id is not None
             and existing.get("user_id") != knowledge_row.user_id
         ):
             raise ValueError(f"Knowledge content {knowledge_row.id} not found")
-        self._put("knowledge", key, knowledge_row.model_dump(mode="json"))
+        yield from self._put("knowledge", key, knowledge_row.model_dump(mode="json"))
         return knowledge_row
 
-    def get_knowledge_content(self, id: str, user_id: str | None = None) -> KnowledgeRow | None:
+    def get_knowledge_content(
+        self, id: str, user_id: str | None = None
+    ) -> Plan[KnowledgeRow | None]:
         """Agno's ``get_knowledge_content`` (own or unowned rows with ``user_id``)."""
-        row = self._get("knowledge", id)
+        row = yield from self._get("knowledge", id)
         if row is None or not _visible(row, user_id):
             return None
         return KnowledgeRow.model_validate(row)
@@ -94,38 +111,38 @@ class RegistryMethods:
         sort_order: str | None = None,
         linked_to: str | None = None,
         user_id: str | None = None,
-    ) -> tuple[list[KnowledgeRow], int]:
+    ) -> Plan[tuple[list[KnowledgeRow], int]]:
         """Agno's ``get_knowledge_contents``: filtered, sorted, paged, with the total."""
         rows = [
             row
-            for row in self._all("knowledge")
+            for row in (yield from self._all("knowledge"))
             if (linked_to is None or row.get("linked_to") == linked_to) and _visible(row, user_id)
         ]
         total = len(rows)
         rows = page_of(apply_sorting(rows, sort_by, sort_order), limit, page)
         return [KnowledgeRow.model_validate(row) for row in rows], total
 
-    def delete_knowledge_content(self, id: str, user_id: str | None = None) -> None:
+    def delete_knowledge_content(self, id: str, user_id: str | None = None) -> Plan[None]:
         """Agno's ``delete_knowledge_content`` (a scoped call deletes only own rows)."""
-        row = self._get("knowledge", id)
+        row = yield from self._get("knowledge", id)
         if row is not None and (user_id is None or row.get("user_id") == user_id):
-            self._drop("knowledge", id)
+            yield from self._drop("knowledge", id)
 
     # -- evals ----------------------------------------------------------------
 
-    def create_eval_run(self, eval_run: EvalRunRecord) -> EvalRunRecord:
+    def create_eval_run(self, eval_run: EvalRunRecord) -> Plan[EvalRunRecord]:
         """Agno's ``create_eval_run`` (``created_at``/``updated_at`` = now)."""
         now = int(time.time())
         row = eval_run.model_dump(mode="json")
         row["created_at"] = row["updated_at"] = now
-        self._put("eval", eval_run.run_id, row)
+        yield from self._put("eval", eval_run.run_id, row)
         return eval_run
 
     def get_eval_run(
         self, eval_run_id: str, deserialize: bool | None = True, user_id: str | None = None
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``get_eval_run``."""
-        row = self._get("eval", eval_run_id)
+        row = yield from self._get("eval", eval_run_id)
         if row is None or (user_id is not None and row.get("user_id") != user_id):
             return None
         return EvalRunRecord.model_validate(row) if deserialize else row
@@ -144,7 +161,7 @@ class RegistryMethods:
         eval_type: list[Any] | None = None,
         deserialize: bool | None = True,
         user_id: str | None = None,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``get_eval_runs`` with its filters (newest first by default)."""
         wanted = {getattr(t, "value", t) for t in eval_type or ()}
         needs = _FILTER_FIELDS.get(filter_type) if filter_type is not None else None
@@ -152,7 +169,7 @@ class RegistryMethods:
         equal |= {"model_id": model_id, "user_id": user_id}
         rows = [
             row
-            for row in self._all("eval")
+            for row in (yield from self._all("eval"))
             if all(value is None or row.get(key) == value for key, value in equal.items())
             and (not wanted or row.get("eval_type") in wanted)
             and (needs is None or row.get(needs) is not None)
@@ -173,29 +190,29 @@ class RegistryMethods:
         name: str,
         deserialize: bool | None = True,
         user_id: str | None = None,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``rename_eval_run``."""
-        row = self._get("eval", eval_run_id)
+        row = yield from self._get("eval", eval_run_id)
         if row is None or (user_id is not None and row.get("user_id") != user_id):
             return None
         row["name"] = name
         row["updated_at"] = int(time.time())
-        self._put("eval", eval_run_id, row)
+        yield from self._put("eval", eval_run_id, row)
         return EvalRunRecord.model_validate(row) if deserialize else row
 
-    def update_eval_run_user_id(self, eval_run_id: str, user_id: str) -> None:
+    def update_eval_run_user_id(self, eval_run_id: str, user_id: str) -> Plan[None]:
         """Agno's ``update_eval_run_user_id``."""
-        row = self._get("eval", eval_run_id)
+        row = yield from self._get("eval", eval_run_id)
         if row is not None:
             row["user_id"] = user_id
-            self._put("eval", eval_run_id, row)
+            yield from self._put("eval", eval_run_id, row)
 
-    def delete_eval_runs(self, eval_run_ids: list[str], user_id: str | None = None) -> None:
+    def delete_eval_runs(self, eval_run_ids: list[str], user_id: str | None = None) -> Plan[None]:
         """Agno's ``delete_eval_runs`` (only ``user_id``'s when given)."""
         for eval_run_id in eval_run_ids:
-            row = self._get("eval", eval_run_id)
+            row = yield from self._get("eval", eval_run_id)
             if row is not None and (user_id is None or row.get("user_id") == user_id):
-                self._drop("eval", eval_run_id)
+                yield from self._drop("eval", eval_run_id)
 
 
 _FILTER_FIELDS = {

@@ -25,12 +25,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from engine import Message, Run, Session, SessionSummary, UserMemory, thaw
+import orjson
+
+from engine import Message, Run, Session, SessionSummary, UserMemory
 
 __all__ = [
     "ANONYMOUS",
     "json_safe",
     "page_of",
+    "plain",
     "memory_from_record",
     "memory_to_record",
     "run_from_record",
@@ -57,6 +60,13 @@ def page_of(rows: list[Any], limit: int | None, page: int | None) -> list[Any]:
         return rows
     start = (page - 1) * limit if page is not None else 0
     return rows[start : start + limit]
+
+
+def plain(value: Any) -> Any:
+    """A plain, mutable deep copy of a frozen engine payload, as :func:`engine.thaw`
+    gives, through orjson in C (about 3x faster). Everything the engine accepts
+    (64-bit integers, finite floats, nesting up to 64) is JSON orjson round-trips."""
+    return orjson.loads(orjson.dumps(value))
 
 
 def _default(value: Any) -> Any:
@@ -89,8 +99,11 @@ def _message(item: Mapping[str, Any]) -> Message:
     )
 
 
-def run_to_record(run: Mapping[str, Any]) -> Run:
+def run_to_record(run: Mapping[str, Any], *, touched: int | None = None) -> Run:
     """An Agno run dict -> :class:`engine.Run` (messages as Messages, the rest in metadata).
+
+    ``touched`` (epoch seconds) marks a run written by ``upsert_run``: it moves its
+    session's Agno ``updated_at`` (see :func:`session_from_record`).
 
     Raises:
         ValueError: if the run has no ``run_id``.
@@ -101,6 +114,8 @@ def run_to_record(run: Mapping[str, Any]) -> Run:
         raise ValueError("Run must have a run_id")
     messages = row.pop("messages", None)
     rest = {"agno": row, "has_messages": messages is not None}
+    if touched is not None:
+        rest["touched"] = touched
     return Run(
         run_id=str(run_id),
         messages=tuple(_message(item) for item in messages or () if isinstance(item, Mapping)),
@@ -112,9 +127,9 @@ def run_to_record(run: Mapping[str, Any]) -> Run:
 def run_from_record(record: Run) -> dict[str, Any]:
     """:class:`engine.Run` -> the Agno run dict it was made from."""
     meta = record.metadata
-    row: dict[str, Any] = thaw(meta.get("agno", {}))
+    row: dict[str, Any] = plain(meta.get("agno", {}))
     if meta.get("has_messages"):
-        row["messages"] = [thaw(message.metadata["agno"]) for message in record.messages]
+        row["messages"] = [plain(message.metadata["agno"]) for message in record.messages]
     return row
 
 
@@ -134,10 +149,15 @@ def session_to_record(row: Mapping[str, Any], runs: tuple[Run, ...]) -> Session:
         workflow_id=data.get("workflow_id"),
         name=name if isinstance(name, str) else None,
         state=state if isinstance(state, Mapping) else None,
-        metadata={"agno": data, "agno_summary": summary},
+        metadata={"agno": data, "agno_summary": summary, "runs_touched": _touched(runs)},
         runs=runs,
         summary=_summary(summary),
     )
+
+
+def _touched(runs: tuple[Run, ...]) -> int:
+    """When ``upsert_run`` last wrote one of ``runs`` (0 if never). O(runs)."""
+    return max((run.metadata.get("touched", 0) for run in runs), default=0)
 
 
 def _summary(summary: Any) -> SessionSummary | None:
@@ -152,9 +172,16 @@ def _summary(summary: Any) -> SessionSummary | None:
 
 def session_from_record(record: Session, *, with_runs: bool = True) -> dict[str, Any]:
     """:class:`engine.Session` -> Agno's session row (runs as Agno dicts, or ``None``;
-    without ``with_runs`` the row has no ``runs`` key: O(1) in the session's length)."""
-    row: dict[str, Any] = thaw(record.metadata.get("agno", {}))
-    row["summary"] = thaw(record.metadata.get("agno_summary"))
+    without ``with_runs`` the row has no ``runs`` key).
+
+    A run written by ``upsert_run`` after the session row moves the row's ``updated_at``
+    to the run's write time, as ``InMemoryDb``'s ``upsert_run`` does. O(runs).
+    """
+    row: dict[str, Any] = plain(record.metadata.get("agno", {}))
+    touched = _touched(record.runs)
+    if touched > record.metadata.get("runs_touched", 0):
+        row["updated_at"] = max(row.get("updated_at") or 0, touched)
+    row["summary"] = plain(record.metadata.get("agno_summary"))
     if with_runs:
         row["runs"] = [run_from_record(run) for run in record.runs] or None
     if "session_id" not in row:  # a record not written through Agno

@@ -1,4 +1,4 @@
-"""Agno's session and run methods on ``engine.sessions``."""
+"""Agno's session methods on ``engine.sessions``, as plans (see ``_plan``)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Any
 from agno.db.base import SessionType
 from agno.db.in_memory.utils import apply_sorting
 from agno.db.utils import (
-    deserialize_run,
     deserialize_session,
     deserialize_sessions,
     filter_context_runs,
-    get_run_type,
 )
 from agno.session import AgentSession, TeamSession, WorkflowSession
 
-from engine import BlockingEngine, OwnershipError, Session
+from engine import OwnershipError, Run, Session
+from engine.integrations.agno._cache import RunObjects
+from engine.integrations.agno._plan import Pipelined, Plan
 from engine.integrations.agno._rows import (
     page_of,
     run_from_record,
@@ -26,7 +26,7 @@ from engine.integrations.agno._rows import (
     session_to_record,
 )
 
-__all__ = ["SessionMethods"]
+__all__ = ["SESSION_METHODS", "SessionPlans"]
 
 _TYPES = {AgentSession: "agent", TeamSession: "team", WorkflowSession: "workflow"}
 
@@ -37,10 +37,10 @@ def _type_value(session_type: Any) -> str | None:
     return str(session_type.value if isinstance(session_type, SessionType) else session_type)
 
 
-class SessionMethods:
-    """Sessions and runs (mixed into :class:`ShardmemDb`)."""
+class SessionPlans:
+    """Sessions and runs (mixed into :class:`AgnoPlans`)."""
 
-    engine: BlockingEngine
+    run_objects: RunObjects
 
     # -- sessions -------------------------------------------------------------
 
@@ -51,14 +51,30 @@ class SessionMethods:
         user_id: str | None = None,
         deserialize: bool | None = True,
         runs_limit: int | None = None,
-    ) -> Any:
-        """Agno's ``get_session``: one O(1) engine read; ``None`` if absent or not ``user_id``'s."""
-        record = self._scoped(session_id, user_id)
+    ) -> Plan[Any]:
+        """Agno's ``get_session``: one O(1) engine read; ``None`` if absent or not
+        ``user_id``'s. An agent session's history runs come from the run-object cache
+        (built once per stored run, shared by reads, as with ``InMemoryDb``)."""
+        record = yield from self._scoped(session_id, user_id)
         if record is None:
             return None
-        row = session_from_record(record)
-        if runs_limit is not None:
-            row["runs"] = filter_context_runs(row.get("runs") or [])[-runs_limit:]
+        if (
+            runs_limit is None
+            and deserialize
+            and record.session_type == "agent"
+            and _type_value(session_type) in (None, "agent")
+        ):
+            row = session_from_record(record, with_runs=False)
+            row["runs"] = None
+            session = AgentSession.from_dict(row)
+            if session is not None:
+                session.runs = self.run_objects.runs(session_id, record.runs)
+                return session
+        if runs_limit is None:
+            row = session_from_record(record)
+        else:  # only the window's runs are converted
+            row = session_from_record(record, with_runs=False)
+            row["runs"] = [run_from_record(run) for run in _context_window(record, runs_limit)]
         if not deserialize:
             return row
         return deserialize_session(session_type, row)
@@ -77,7 +93,7 @@ class SessionMethods:
         sort_order: str | None = None,
         deserialize: bool | None = True,
         include_runs: bool = True,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``get_sessions``: the engine's indexes narrow by user, type and
         component; Agno's own name/time filters, sorting and paging apply to the rest."""
         kind = _type_value(session_type)
@@ -85,8 +101,9 @@ class SessionMethods:
         if component_id is not None and kind is not None:
             narrow[f"{kind}_id"] = component_id
         rows = []
-        for record in self.engine.sessions.list(**narrow, order_by="created_at", descending=False):
-            row = session_from_record(record)
+        found = yield lambda e: e.sessions.list(**narrow, order_by="created_at", descending=False)
+        for record in found:
+            row = session_from_record(record, with_runs=include_runs)
             if user_id is not None and row.get("user_id") != user_id:
                 continue
             if (
@@ -126,32 +143,33 @@ class SessionMethods:
         session_name: str,
         user_id: str | None = None,
         deserialize: bool | None = True,
-    ) -> Any:
+    ) -> Plan[Any]:
         """Agno's ``rename_session`` (``None`` if absent, of another type or user)."""
-        record = self._scoped(session_id, user_id)
+        record = yield from self._scoped(session_id, user_id)
         if record is None:
             return None
         if session_type is not None and record.session_type != _type_value(session_type):
             return None
         row = session_from_record(record)
         row["session_data"] = {**(row.get("session_data") or {}), "session_name": session_name}
-        self._store_session(row, record)
+        yield lambda e: e.sessions.upsert(session_to_record(row, record.runs))
         if not deserialize:
             return row
         return deserialize_session(session_type, row)
 
-    def upsert_session(self, session: Any, deserialize: bool | None = True) -> Any:
+    def upsert_session(self, session: Any, deserialize: bool | None = True) -> Plan[Any]:
         """Agno's ``upsert_session``: the session row; runs already stored are kept.
 
         Returns ``None`` (and writes nothing) when the stored session belongs to
         another user (Agno's ownership guard).
         """
-        existing = self.engine.sessions.get(session.session_id)
+        existing = yield lambda e: e.sessions.get(session.session_id)
         prepared = _prepare(session, existing, preserve_updated_at=False)
         if prepared is None:
             return None
+        record = prepared[1]
         try:
-            self.engine.sessions.upsert(prepared[1])
+            yield lambda e: e.sessions.upsert(record)
         except OwnershipError:
             return None
         return _result(session, prepared, deserialize)
@@ -161,19 +179,19 @@ class SessionMethods:
         sessions: list[Any],
         deserialize: bool | None = True,
         preserve_updated_at: bool = False,
-    ) -> list[Any]:
+    ) -> Plan[list[Any]]:
         """Agno's ``upsert_sessions``: two pipelined round trips (one request per shard
         each) for the whole batch; sessions refused by the ownership guard are left out.
         With ``preserve_updated_at`` an existing session keeps the given ``updated_at``."""
         batch = [session for session in sessions or () if session is not None]
-        with self.engine.pipeline() as reads:
-            found = [reads.sessions.get(session.session_id) for session in batch]
+        found = yield Pipelined(tuple(_get(session.session_id) for session in batch))
         prepared = [
             _prepare(session, read.result(), preserve_updated_at=preserve_updated_at)
             for session, read in zip(batch, found, strict=True)
         ]
-        with self.engine.pipeline(raise_on_error=False) as writes:
-            written = [None if p is None else writes.sessions.upsert(p[1]) for p in prepared]
+        records = [p[1] for p in prepared if p is not None]
+        done = iter((yield Pipelined(tuple(_upsert(r) for r in records), raise_on_error=False)))
+        written = [None if p is None else next(done) for p in prepared]
         results = []
         for session, item, write in zip(batch, prepared, written, strict=True):
             if item is None or write is None:
@@ -185,130 +203,56 @@ class SessionMethods:
             results.append(_result(session, item, deserialize))
         return results
 
-    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
+    def delete_session(self, session_id: str, user_id: str | None = None) -> Plan[bool]:
         """Agno's ``delete_session``: ``True`` if it existed (for ``user_id``)."""
         if user_id == "":  # Agno's "" owns nothing (no engine owner is "")
             return False
-        return bool(self.engine.sessions.delete(session_id, user_id=user_id))
+        self.run_objects.forget([session_id])
+        return bool((yield lambda e: e.sessions.delete(session_id, user_id=user_id)))
 
-    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
+    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Plan[None]:
         """Agno's ``delete_sessions``: one engine request per shard concerned."""
         if user_id != "":
-            self.engine.sessions.delete_many(list(session_ids), user_id=user_id)
+            self.run_objects.forget(list(session_ids))
+            yield lambda e: e.sessions.delete_many(list(session_ids), user_id=user_id)
 
-    def _scoped(self, session_id: str, user_id: str | None) -> Session | None:
+    def _scoped(self, session_id: str, user_id: str | None) -> Plan[Session | None]:
         """The session if ``user_id`` is ``None`` or its owner; Agno's ``""`` owns nothing."""
         if user_id == "":
             return None
-        record: Session | None = self.engine.sessions.get(session_id, user_id=user_id)
+        record: Session | None = yield lambda e: e.sessions.get(session_id, user_id=user_id)
         return record
 
-    def _store_session(self, row: dict[str, Any], record: Session) -> None:
-        self.engine.sessions.upsert(session_to_record(row, record.runs))
 
-    # -- runs -----------------------------------------------------------------
+def _context_window(record: Session, limit: int) -> list[Run]:
+    """The last ``limit`` runs Agno keeps in context (its ``filter_context_runs``: no
+    member sub-runs, no skipped statuses), without converting the others."""
+    probes = [
+        {"parent_run_id": meta.get("parent_run_id"), "status": meta.get("status"), "at": at}
+        for at, run in enumerate(record.runs)
+        for meta in (run.metadata.get("agno") or {},)
+    ]
+    return [record.runs[probe["at"]] for probe in filter_context_runs(probes)[-limit:]]
 
-    def upsert_run(
-        self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None
-    ) -> None:
-        """Agno's ``upsert_run``: appends the run to its session, or replaces the run with
-        its ``run_id`` keeping its ``run_index``; a missing session is skipped."""
-        run_dict = dict(run if isinstance(run, dict) else run.to_dict())
-        if not run_dict.get("run_id"):
-            raise ValueError("Run must have a run_id")
-        record = self.engine.sessions.get(session_id)
-        if record is None:
-            return
-        row = session_from_record(record, with_runs=False)
-        previous = next((r for r in record.runs if r.run_id == run_dict["run_id"]), None)
-        if previous is not None and "run_index" in previous.metadata["agno"]:
-            run_dict["run_index"] = previous.metadata["agno"]["run_index"]
-        elif previous is None and run_index is not None and "run_index" not in run_dict:
-            run_dict["run_index"] = run_index
-        new = run_to_record(run_dict)
-        runs = tuple(new if r.run_id == new.run_id else r for r in record.runs)
-        if previous is None:
-            runs += (new,)
-        row["updated_at"] = int(time.time())
-        self.engine.sessions.upsert(session_to_record(row, runs))
 
-    def _all_runs(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        pairs = []
-        for record in self.engine.sessions.list(order_by="created_at", descending=False):
-            row = session_from_record(record)
-            for run in row.get("runs") or ():
-                pairs.append((row, run))
-        return pairs
+def _get(session_id: str) -> Any:
+    return lambda p: p.sessions.get(session_id)
 
-    def get_run(self, run_id: str, deserialize: bool | None = True) -> Any:
-        """Agno's ``get_run`` (a scan of the sessions: Agno gives no session id)."""
-        for _, run in self._all_runs():
-            if run.get("run_id") == run_id:
-                return run if not deserialize else deserialize_run(get_run_type(run), run)
-        return None
 
-    def get_runs(
-        self,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        team_id: str | None = None,
-        workflow_id: str | None = None,
-        status: Any | None = None,
-        limit: int | None = None,
-        page: int | None = None,
-        sort_by: str | None = None,
-        sort_order: str | None = None,
-        deserialize: bool | None = True,
-    ) -> Any:
-        """Agno's ``get_runs`` with its filters; one session read with ``session_id``."""
-        if session_id is not None:
-            record = self._scoped(session_id, user_id)
-            row = session_from_record(record) if record is not None else None
-            pairs = [(row, run) for run in (row or {}).get("runs") or ()] if row else []
-        else:
-            pairs = self._all_runs()
-        expected = getattr(status, "value", status)
-        rows = [
-            run
-            for session, run in pairs
-            if (user_id is None or session.get("user_id") == user_id)
-            and (agent_id is None or run.get("agent_id") == agent_id)
-            and (team_id is None or run.get("team_id") == team_id)
-            and (workflow_id is None or run.get("workflow_id") == workflow_id)
-            and (expected is None or run.get("status") == expected)
-        ]
-        total = len(rows)
-        if sort_by is not None:
-            rows = apply_sorting(rows, sort_by, sort_order)
-        else:
-            rows.sort(key=lambda r: (r.get("run_index") or 0, r.get("created_at") or 0))
-        rows = page_of(rows, limit, page)
-        if not deserialize:
-            return rows, total
-        return [deserialize_run(get_run_type(r), r) for r in rows]
+def _upsert(record: Session) -> Any:
+    return lambda p: p.sessions.upsert(record)
 
-    def delete_run(self, run_id: str) -> bool:
-        """Agno's ``delete_run``: ``True`` if a session held it."""
-        return self._drop_runs({run_id}, first_only=True)
 
-    def delete_runs(self, run_ids: list[str]) -> None:
-        """Agno's ``delete_runs``."""
-        if run_ids:
-            self._drop_runs(set(run_ids), first_only=False)
-
-    def _drop_runs(self, wanted: set[str], *, first_only: bool) -> bool:
-        found = False
-        for record in self.engine.sessions.list(order_by="created_at", descending=False):
-            runs = tuple(r for r in record.runs if r.run_id not in wanted)
-            if len(runs) != len(record.runs):
-                row = session_from_record(record, with_runs=False)
-                row["updated_at"] = int(time.time())
-                self.engine.sessions.upsert(session_to_record(row, runs))
-                found = True
-                if first_only:
-                    return True
-        return found
+SESSION_METHODS = (
+    "get_session",
+    "get_sessions",
+    "rename_session",
+    "upsert_session",
+    "upsert_sessions",
+    "delete_session",
+    "delete_sessions",
+)
+"""The Agno methods :class:`SessionPlans` plans."""
 
 
 def _prepare(

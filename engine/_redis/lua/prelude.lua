@@ -1,27 +1,20 @@
-"""Lua for the Redis engine: a shared prelude and one script per operation.
-
-Every script runs inside one partition (one cluster slot): ``KEYS[1]`` is the
-partition's counters key ``{prefix:P}:n`` (it routes the call), ``ARGV[1]`` the
-partition base ``{prefix:P}`` and ``ARGV[2]`` the engine time (epoch seconds, as
-``repr(float)``). Every key a script touches starts with that base, so it shares
-the slot. A script is atomic, so no crash or concurrent client ever sees a record
-without its index entries or an index entry without its record.
-
-Timestamps travel as the exact decimal strings Python made (``repr``); Lua only
-compares them or adds a TTL and prints ``%.17g``, which round-trips a double
-exactly. JSON is built by Python; Lua only decodes the small index descriptions
-(``ix``: strings and integers), never re-encodes a record.
-
-The layout is described in ``engine/_redis_keys.py`` and ``docs/scale-out.md``.
-"""
-
-from __future__ import annotations
-
-from typing import Final
-
-__all__ = ["PRELUDE", "SCRIPTS"]
-
-PRELUDE: Final = r"""
+-- prelude.lua: shared by every script of the Redis engine; each script runs as this file
+-- followed by <script>.lua (engine/_redis/_scripts.py joins them).
+--
+-- Every script runs inside one partition (one cluster slot): KEYS[1] is the partition's
+-- counters key {prefix:P}:n (it routes the call), ARGV[1] the partition base {prefix:P}
+-- and ARGV[2] the engine time (epoch seconds, as repr(float)). Every key a script
+-- touches starts with that base, so it shares the slot. A script is atomic, so no crash
+-- or concurrent client ever sees a record without its index entries or an index entry
+-- without its record. ARGV[3] is the sweep bound (how many due records a call removes
+-- before its own work); the operation's arguments follow (each script's header lists
+-- them). A script that can fail returns {'nf'} (not found) or {'own', owner}
+-- (ownership) instead of raising, so the Python side raises the engine's own errors.
+--
+-- Timestamps travel as the exact decimal strings Python made (repr); Lua only compares
+-- them or adds a TTL and prints %.17g, which round-trips a double exactly. JSON is built
+-- by Python; Lua only decodes the small index descriptions (ix: strings and integers),
+-- never re-encodes a record. The key layout: engine/_redis/_keys.py, docs/scale-out.md.
 local B = ARGV[1]
 local NOWS = ARGV[2]
 local NOW = tonumber(NOWS)
@@ -239,42 +232,3 @@ local function touch_session(sid, ix, refresh)
   end
   if refresh == '1' then restart('s' .. NUL .. sid, session_keys(sid), ix) end
 end
-"""
-
-_SWEEP = "sweep(tonumber(ARGV[3]))\n"
-
-SCRIPTS: Final[dict[str, str]] = {
-    # ARGV: 4 limit
-    "sweep": "return sweep(tonumber(ARGV[4]))",
-    # ARGV: 3 limit. Counters for statistics.
-    "counts": _SWEEP
-    + r"""
-local first = redis.call('ZRANGE', B .. ':x', 0, 0, 'WITHSCORES')
-return {hash(B .. ':n'), redis.call('ZCARD', B .. ':x'), first[2] or false}
-""",
-    # ARGV: 3 limit, 4 batch. Remove up to ``batch`` live records; {removed, done}.
-    "clear": _SWEEP
-    + r"""
-local batch = tonumber(ARGV[4])
-local removed = 0
-local function drain(index, is_set, kind)
-  while removed < batch do
-    local members
-    if is_set then members = redis.call('SRANDMEMBER', index, batch - removed)
-    else members = redis.call('ZRANGE', index, 0, batch - removed - 1) end
-    if #members == 0 then return end
-    for _, m in ipairs(members) do
-      local ix = live(kind .. NUL .. m, B .. ':' .. kind .. ':' .. m)
-      if ix then remove(cjson.decode(ix), false); removed = removed + 1 end
-      if is_set then redis.call('SREM', index, m) else redis.call('ZREM', index, m) end
-    end
-  end
-end
-drain(B .. ':si:u:all', false, 's')
-drain(B .. ':mi:u:all', false, 'm')
-drain(B .. ':ki:u', false, 'k')
-drain(B .. ':wa', true, 'w')
-if removed >= batch then return {removed, 0} end
-return {removed, 1}
-""",
-}

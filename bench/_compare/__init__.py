@@ -1,0 +1,1 @@
+"""``shardmem bench compare A.json B.json``: ratios between two runs' JSON results."""

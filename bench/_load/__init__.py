@@ -1,0 +1,1 @@
+"""``shardmem bench --rate R`` / ``--sweep``: the open-loop load benchmark."""

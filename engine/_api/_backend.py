@@ -1,0 +1,94 @@
+"""What the facades and pipelines need from an engine: the :class:`Backend` protocol.
+
+Each engine implements it with a router object (``ShardRouter`` for the embedded
+engine, ``RedisRouter`` for Redis); the facades only build :class:`Call` requests
+(synchronously, validating every argument) and hand them to the backend.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any, Protocol
+
+import outcome
+
+from engine._core._config import EngineConfig
+from engine._core._ops import LIST_DOCS, LIST_SESSIONS, Call, Op
+from engine._core._rows import doc_of, session_of
+
+__all__ = ["Backend", "Settle", "list_merged", "merge_ranked"]
+
+#: ``settle(index, result)``: the outcome of the ``index``-th call of a batch.
+Settle = Callable[[int, outcome.Outcome[Any]], None]
+
+_first = itemgetter(0)
+
+
+class Backend(Protocol):
+    """An engine's request path, as the facades and :class:`Pipeline` use it.
+
+    Every method raises :class:`EngineClosed` once the engine is closed and
+    :class:`WrongThread` from another thread than the engine's.
+    """
+
+    @property
+    def config(self) -> EngineConfig:
+        """The engine's configuration (``shards``, TTL policies, size limits)."""
+        ...
+
+    async def call(self, call: Call) -> Any:
+        """Run ``call`` in the shard owning ``call.key``; return its result or raise
+        its error."""
+        ...
+
+    async def scatter(self, call: Call) -> list[Any]:
+        """Run ``call`` in every shard; return the results in shard order."""
+        ...
+
+    async def run_batch(self, calls: Sequence[Call], settle: Settle) -> None:
+        """Run a pipeline's ``calls`` (each routed by its key; each shard runs its part
+        in the given order) and report each call's outcome with ``settle`` as it is
+        known. Calls not settled when this raises may or may not have run."""
+        ...
+
+
+#: The list operations whose embedded shards answer with rows, and how a row becomes
+#: its record.
+_ROWS_LISTED: dict[Op, Callable[[Any], Any]] = {LIST_SESSIONS: session_of, LIST_DOCS: doc_of}
+
+
+def merge_ranked(
+    parts: Sequence[Sequence[tuple[Any, Any]]],
+    *,
+    descending: bool,
+    offset: int,
+    limit: int | None,
+) -> list[Any]:
+    """Merge the shards' sorted ``(rank, record)`` lists; apply ``offset``/``limit``.
+
+    Each part is sorted by rank (descending if ``descending``) and holds at least the
+    first ``offset + limit`` of its shard. Returns the records only.
+    O((offset + limit) * log(shards)).
+    """
+    merged = heapq.merge(*parts, key=_first, reverse=descending)
+    stop = None if limit is None else offset + limit
+    return [record for _, record in itertools.islice(merged, offset, stop)]
+
+
+async def list_merged(
+    backend: Backend, op: Op, query: Any, limit: int | None, offset: int
+) -> list[Any]:
+    """Scatter the list query ``op(query, k)`` (``k = offset + limit``) and merge the
+    shards' sorted top-k (:func:`merge_ranked`) by ``query.descending``."""
+    k = None if limit is None else offset + limit
+    parts = await backend.scatter(Call(op, (query, k)))
+    found = merge_ranked(parts, descending=query.descending, offset=offset, limit=limit)
+    decode = _ROWS_LISTED.get(op)
+    if decode is None:
+        return found
+    # the embedded shards list sessions and docs as rows (``engine._core._rows``):
+    # only the records returned are built; a backend that answers records is unchanged
+    return [decode(record) if type(record) is tuple else record for record in found]

@@ -1,0 +1,8 @@
+-- delete_memory.lua (runs after prelude.lua, which documents KEYS[1] and ARGV[1..3])
+-- ARGV: 4 id
+sweep(tonumber(ARGV[3]))
+
+local ix = live('m' .. NUL .. ARGV[4], B .. ':m:' .. ARGV[4])
+if not ix then return 0 end
+remove(cjson.decode(ix), false)
+return 1

@@ -1,0 +1,10 @@
+-- set_summary.lua (runs after prelude.lua, which documents KEYS[1] and ARGV[1..3])
+-- ARGV: 4 sid, 5 scope, 6 summary JSON, 7 refresh on update
+sweep(tonumber(ARGV[3]))
+
+local sid = ARGV[4]
+local ix = session_for(sid, ARGV[5])
+if not ix then return {'nf'} end
+redis.call('HSET', B .. ':s:' .. sid, 'sm', ARGV[6])
+touch_session(sid, ix, ARGV[7])
+return {'ok'}

@@ -1,0 +1,3 @@
+-- sweep.lua (runs after prelude.lua, which documents KEYS[1] and ARGV[1..3])
+-- ARGV: 4 limit
+return sweep(tonumber(ARGV[4]))
