@@ -177,6 +177,9 @@ def run_memory(options: MemoryOptions, say: Say | None = None) -> MemoryResult:
     tell: Say = say if say is not None else (lambda line: None)
     environment = machine()
     gc_result = size = replay = None
+    if options.replay:  # first: on a heap the other measurements have not churned
+        tell("the ChitChat replay")
+        replay = _replay_run()
     if options.gc_records:
         tell(f"full collections with {options.gc_records:,} records")
         gc_result = _gc_run(options, tell)
@@ -187,9 +190,6 @@ def run_memory(options: MemoryOptions, say: Say | None = None) -> MemoryResult:
     for count in options.reopen_records:
         tell(f"reopening a data directory of {count:,} records")
         reopen.append(_reopen_run(options, count, tell))
-    if options.replay:
-        tell("the ChitChat replay")
-        replay = _replay_run()
     return MemoryResult(
         options=options,
         gc=gc_result,

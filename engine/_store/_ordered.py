@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Iterable, Iterator
 from itertools import islice, pairwise
 from typing import Any, Final
@@ -11,14 +11,15 @@ from engine._store._chunked import ChunkedSortedList
 
 __all__ = ["SMALL_GROUP", "OrderedGroups"]
 
-#: A group holds a plain sorted ``list`` up to this many entries, a
+#: A group holds a sorted ``tuple`` up to this many entries, a
 #: :class:`~engine._store._chunked.ChunkedSortedList` beyond (its entries in tuple
-#: chunks the cyclic GC skips). Most groups (a user's sessions, an agent's) are small:
-#: a list is one object, and an insert into a list this short (``bisect.insort``: a
-#: memmove of at most this many pointers) costs about what a chunked insert does.
-SMALL_GROUP: Final = 256
+#: chunks). Tuples of untracked entries are untracked by the cyclic GC, so a full
+#: collection never walks an index's entries; most groups (a user's sessions, an
+#: agent's) are small, and rebuilding a tuple this short on an insert or a removal
+#: costs about what a sorted-list insert does.
+SMALL_GROUP: Final = 64
 
-Entries = Any  # list[tuple[float, Any]] | ChunkedSortedList
+Entries = Any  # tuple[tuple[float, Any], ...] | ChunkedSortedList
 
 
 class OrderedGroups:
@@ -57,10 +58,11 @@ class OrderedGroups:
         for group in groups:
             entries = registry.get(group)
             if entries is None:
-                registry[group] = [entry]
-            elif type(entries) is list:
+                registry[group] = (entry,)
+            elif type(entries) is tuple:
                 if len(entries) < SMALL_GROUP:
-                    insort(entries, entry)
+                    index = bisect_right(entries, entry)
+                    registry[group] = (*entries[:index], entry, *entries[index:])
                 else:
                     grown = ChunkedSortedList(entries)  # first: if this fails, nothing changed
                     grown.add(entry)
@@ -86,7 +88,9 @@ class OrderedGroups:
                         bucket.append(entry)
         for group, bucket in fresh.items():
             bucket.sort()
-            registry[group] = bucket if len(bucket) <= SMALL_GROUP else ChunkedSortedList(bucket)
+            registry[group] = (
+                tuple(bucket) if len(bucket) <= SMALL_GROUP else ChunkedSortedList(bucket)
+            )
 
     def _take(self, group: Hashable, entry: tuple[float, Any], strict: bool) -> None:
         registry = self._groups
@@ -95,13 +99,13 @@ class OrderedGroups:
             if strict:
                 raise ValueError(f"{entry!r} not in group {group!r}")
             return
-        if type(entries) is list:
+        if type(entries) is tuple:
             index = bisect_left(entries, entry)
             if index == len(entries) or entries[index] != entry:
                 if strict:
                     raise ValueError(f"{entry!r} not in group {group!r}")
                 return
-            del entries[index]
+            entries = registry[group] = entries[:index] + entries[index + 1 :]
         elif strict:
             entries.remove(entry)
         else:
@@ -145,7 +149,7 @@ class OrderedGroups:
             return iter(())
         if since is None and until is None:
             return reversed(entries) if descending else iter(entries)
-        if type(entries) is list:
+        if type(entries) is tuple:
             low = 0 if since is None else bisect_left(entries, (since,))
             high = len(entries) if until is None else bisect_left(entries, (until,))
             if descending:
@@ -166,7 +170,7 @@ class OrderedGroups:
         """Assert invariants (for tests). O(n)."""
         for entries in self._groups.values():
             assert entries
-            if type(entries) is list:
+            if type(entries) is tuple:
                 assert len(entries) <= SMALL_GROUP
                 assert all(a < b for a, b in pairwise(entries))
             else:
