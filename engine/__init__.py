@@ -6,6 +6,8 @@ Start with :func:`open_memory_engine`.
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from engine._api._checkpoints import Checkpoints as Checkpoints
+from engine._api._items import Items as Items
 from engine._api._knowledge import Knowledge as Knowledge
 from engine._api._memories import Memories as Memories
 from engine._api._pipeline import Pipeline as Pipeline
@@ -33,6 +35,12 @@ from engine._core._errors import NotFound as NotFound
 from engine._core._errors import Overloaded as Overloaded
 from engine._core._errors import OwnershipError as OwnershipError
 from engine._core._errors import WrongThread as WrongThread
+from engine._core._items import ChannelBlob as ChannelBlob
+from engine._core._items import Checkpoint as Checkpoint
+from engine._core._items import Item as Item
+from engine._core._items import ItemHit as ItemHit
+from engine._core._items import PendingWrite as PendingWrite
+from engine._core._items import SavedCheckpoint as SavedCheckpoint
 from engine._core._module_metadata import fixup_module_metadata as _fixup
 from engine._core._records import KnowledgeDoc as KnowledgeDoc
 from engine._core._records import Message as Message
@@ -57,6 +65,14 @@ from engine._store._expiry import ExpiryIndex as ExpiryIndex
 from engine._store._store import ShardStore as ShardStore
 
 __all__ = [
+    "ChannelBlob",
+    "Checkpoint",
+    "Checkpoints",
+    "Item",
+    "ItemHit",
+    "Items",
+    "PendingWrite",
+    "SavedCheckpoint",
     "DEFAULT",
     "AsyncioEngine",
     "AsyncioPipeline",

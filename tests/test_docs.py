@@ -152,6 +152,8 @@ def _public_methods(cls: type) -> list[str]:
         (engine.Memories, "memories"),
         (engine.Working, "working"),
         (engine.Knowledge, "knowledge"),
+        (engine.Items, "items"),
+        (engine.Checkpoints, "checkpoints"),
         (engine.MemoryEngine, "engine"),
     ],
 )

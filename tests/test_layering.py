@@ -18,7 +18,7 @@ STDLIB = frozenset(sys.stdlib_module_names)
 #: distributions (the standard library is always allowed). ``engine/__init__.py`` and the
 #: public ``engine/<name>.py`` modules are the wiring and may import any subpackage.
 ALLOWED: dict[str, tuple[set[str], set[str]]] = {
-    "_core": (set(), {"attrs", "orjson"}),
+    "_core": (set(), {"attrs", "orjson", "numpy"}),
     "_store": ({"_core"}, {"attrs", "sortedcontainers"}),
     "_api": ({"_core"}, {"attrs", "trio", "outcome"}),
     "_durable": ({"_core", "_store"}, {"attrs", "orjson", "trio"}),
@@ -31,7 +31,10 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         {"attrs", "orjson", "trio", "outcome", "actors", "anyio", "coredis"},
     ),
     "_bridge": ({"_core", "_api", "_embedded", "_redis"}, {"attrs", "trio", "outcome"}),
-    "integrations": (set(), {"agno", "arshai", "upsonic", "langgraph", "orjson"}),
+    "integrations": (
+        set(),
+        {"agno", "arshai", "upsonic", "langgraph", "langchain_core", "orjson"},
+    ),
 }
 
 #: Imports that break the rules above, each ``(importing module, imported subpackage)``.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
 
@@ -33,14 +34,20 @@ class CompactOutcome:
     seconds: float
 
 
-def compact_data_dir(path: str | os.PathLike[str], *, shards: int | None = None) -> CompactOutcome:
+def compact_data_dir(
+    path: str | os.PathLike[str],
+    *,
+    shards: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> CompactOutcome:
     """Compact the data directory ``path`` (blocking: runs its own trio loop).
 
     Opens a durable engine on ``path`` with the manifest's shard count (or ``shards``:
     a different count re-shards the directory first, as opening the engine always
     does), calls :meth:`engine.MemoryEngine.compact`, and closes the engine, which waits
     for every shard's snapshot to be written. Afterwards each shard has its snapshot and
-    one journal segment holding no entries.
+    one journal segment holding no entries. ``progress(step, done, total)`` is called
+    as the shards are read before, compacted, and read after.
 
     Raises:
         bench._cli._data_dirs.DataDirRefused: if ``path`` is not a data directory.
@@ -48,13 +55,23 @@ def compact_data_dir(path: str | os.PathLike[str], *, shards: int | None = None)
         BlockingIOError: if a running engine holds the directory.
         OSError: for other I/O failures.
     """
+
+    def step(name: str) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        return lambda done, total: progress(name, done, total)
+
     root = check_data_dir(path)
-    before = inspect_data_dir(root)
+    before = inspect_data_dir(root, progress=step("reading"))
     count = before.shards if shards is None else shards
     start = perf_counter()
+    if progress is not None:
+        progress("compacting", 0, 1)
     trio.run(_compact, root, count)
     seconds = perf_counter() - start
-    after = inspect_data_dir(root)
+    if progress is not None:
+        progress("compacting", 1, 1)
+    after = inspect_data_dir(root, progress=step("checking"))
     return CompactOutcome(before=before, after=after, shards=count, seconds=seconds)
 
 

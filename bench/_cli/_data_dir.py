@@ -15,9 +15,11 @@ stderr, ``shardmem <command>: error: ...``:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,6 +189,30 @@ def add_compact_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=run_compact, parser=parser)
 
 
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A ``progress(step, done, total)`` callback drawing a rich progress bar on
+    stderr when it is a terminal and rich (the ``bench`` extra) is installed;
+    ``None`` otherwise (a pipe or a CI log gets no bar)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.progress import Progress
+    except ImportError:
+        yield None
+        return
+    with Progress(transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(f"{step} shards", total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        yield update
+
+
 def run_inspect(args: argparse.Namespace) -> int:
     """``shardmem inspect DIR [--json PATH]``."""
     if args.json is not None:
@@ -194,7 +220,9 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     def action() -> int:
         root = check_data_dir(args.dir)  # before the engine: it would create a LOCK file
-        report = inspect_data_dir(root)
+        with _progress() as progress:
+            on_shard = None if progress is None else partial(progress, "reading")
+            report = inspect_data_dir(root, progress=on_shard)
         _print_report(report)
         if args.json is not None:
             return write_json_document("inspect", inspect_to_dict(report), args.json)
@@ -209,7 +237,8 @@ def run_compact(args: argparse.Namespace) -> int:
         check_output(args.parser, args.json)
 
     def action() -> int:
-        outcome = compact_data_dir(args.dir, shards=args.shards)
+        with _progress() as progress:
+            outcome = compact_data_dir(args.dir, shards=args.shards, progress=progress)
         before, after = outcome.before, outcome.after
         resharded = (
             f", re-sharded {before.shards} -> {after.shards}"

@@ -29,6 +29,7 @@ from bench._cli._bridge import add_bridge_parser
 from bench._cli._data_dir import check_output, prepare_new_data_dir
 from bench._cli._durable import add_durable_parser
 from bench._cli._load import add_compare_parser, add_load_options, is_open_loop, run_load_command
+from bench._cli._memory import add_memory_parser
 from bench._cli._micro import add_micro_parser
 from bench._micro._report import build_comparison_table, report_console
 from bench._replay._dataset import DatasetError
@@ -149,6 +150,7 @@ def add_bench_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_micro_parser(modes)
     add_bridge_parser(modes)
     add_compare_parser(modes)
+    add_memory_parser(modes)
 
 
 def _run_comparison(

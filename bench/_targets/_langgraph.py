@@ -8,7 +8,7 @@ from typing import Any
 from bench._targets._peers import PeerUnavailable, checkpoint, peer, quiet, require
 from bench._targets._protocol import TargetCounts
 
-__all__ = ["LangGraphTarget"]
+__all__ = ["LangGraphShardmemTarget", "LangGraphTarget"]
 
 
 class LangGraphTarget:
@@ -30,7 +30,11 @@ class LangGraphTarget:
         except ImportError as exc:
             raise PeerUnavailable(f"langgraph: cannot import InMemoryStore ({exc})") from None
         self.version = require("langgraph")
-        self.store = InMemoryStore()
+        self.store = self._store(InMemoryStore)
+
+    @staticmethod
+    def _store(reference: Any) -> Any:
+        return reference()
 
     async def create_session(
         self,
@@ -134,3 +138,28 @@ class LangGraphTarget:
             "version": self.version,
             "api": "langgraph.store.memory.InMemoryStore",
         }
+
+
+class LangGraphShardmemTarget(LangGraphTarget):
+    """The same LangGraph store calls on ``engine.integrations.langgraph.ShardmemStore``:
+    ``BaseStore``'s API, each call a blocking call into the engine thread (what a
+    synchronous LangGraph node does); working memory gets its TTL (in minutes), expired
+    by the engine's index; search returns the newest first."""
+
+    name = "langgraph-shardmem"
+
+    @staticmethod
+    def _store(reference: Any) -> Any:
+        from engine.integrations.langgraph import ShardmemStore
+
+        return ShardmemStore()
+
+    async def store_working(self, *, session_id: str, data: str, ttl: float) -> None:
+        self.store.put(("working",), session_id, {"data": data}, ttl=ttl / 60.0)
+        await checkpoint()
+
+    def details(self) -> dict[str, object]:
+        return {**super().details(), "api": "engine.integrations.langgraph.ShardmemStore"}
+
+    def close(self) -> None:
+        self.store.close()

@@ -63,6 +63,7 @@ PEER_OPERATIONS: dict[str, frozenset[str]] = {
     "agno-shardmem": _ALL - {"store_working"},
     "agno-shardmem-redis": _ALL - {"store_working"},
     "langgraph": _ALL,
+    "langgraph-shardmem": _ALL,
 }
 
 
@@ -99,6 +100,10 @@ def _make(name: str, working_ttl: float, redis_url: str | None = None) -> Target
         from bench._targets._langgraph import LangGraphTarget
 
         return LangGraphTarget()
+    if name == "langgraph-shardmem":
+        from bench._targets._langgraph import LangGraphShardmemTarget
+
+        return LangGraphShardmemTarget()
     raise KeyError(name)
 
 

@@ -24,6 +24,7 @@ PEERS: dict[str, str] = {
     "agno-shardmem": "agno",
     "agno-shardmem-redis": "agno",
     "upsonic-shardmem": "upsonic",
+    "langgraph-shardmem": "langgraph",
 }
 
 

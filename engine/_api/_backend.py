@@ -47,6 +47,17 @@ class Backend(Protocol):
         """Run ``call`` in every shard; return the results in shard order."""
         ...
 
+    def decoder(self, op: Op) -> Callable[[Any], Any] | None:
+        """How an entry a list query ``op`` returned becomes its record, or None if the
+        shards answer with records (the embedded shards list sessions and documents
+        as stored rows, so only the entries the merge keeps are built)."""
+        ...
+
+    async def in_thread(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        """``fn(arg)`` in a worker thread (a blocking function such as the configured
+        embedder), without blocking the engine's event loop; its result or error."""
+        ...
+
     def run_batch(self, calls: Sequence[Call], settle: Settle) -> Awaitable[None]:
         """Run a pipeline's ``calls`` (each routed by its key; each shard runs its part
         in the given order) and report each call's outcome with ``settle`` as it is
@@ -79,4 +90,6 @@ async def list_merged(
     shards' sorted top-k (:func:`merge_ranked`) by ``query.descending``."""
     k = None if limit is None else offset + limit
     parts = await backend.scatter(Call(op, (query, k)))
-    return merge_ranked(parts, descending=query.descending, offset=offset, limit=limit)
+    found = merge_ranked(parts, descending=query.descending, offset=offset, limit=limit)
+    decode = backend.decoder(op)
+    return found if decode is None else [decode(entry) for entry in found]

@@ -10,8 +10,10 @@ from typing import Final
 import attrs
 
 from engine._api._backend import Backend, list_merged
+from engine._api._semantic import EMBEDDED_METHODS, forget_memory, index_memory, semantic_search
 from engine._core import _ops as ops
 from engine._core._config import EngineConfig
+from engine._core._errors import InvalidArgument
 from engine._core._ops import Call
 from engine._core._queries import ORDER_FIELDS, MemoryQuery
 from engine._core._records import UserMemory
@@ -30,7 +32,7 @@ from engine._core._validate import (
 
 __all__ = ["SEARCH_METHODS", "Memories", "MemoryRequests"]
 
-SEARCH_METHODS: Final = ("keyword", "last_n", "first_n")
+SEARCH_METHODS: Final = ("keyword", "last_n", "first_n", "semantic", "hybrid")
 
 
 class MemoryRequests:
@@ -67,9 +69,15 @@ class MemoryRequests:
         method: str = "keyword",
         limit: int | None = 10,
     ) -> Call:
-        """The request of :meth:`Memories.search`."""
+        """The request of :meth:`Memories.search` (not for ``"semantic"`` or
+        ``"hybrid"``, which embed the query first: those raise InvalidArgument here)."""
         check_id("user_id", user_id)
         check_choice("method", method, SEARCH_METHODS)
+        if method in EMBEDDED_METHODS:
+            raise InvalidArgument(
+                f"search: method={method!r} embeds the query in a worker thread and cannot "
+                "be pipelined; call mem.memories.search"
+            )
         count = check_limit("limit", limit)
         if method == "keyword":
             check_str("query", query)
@@ -122,6 +130,7 @@ class Memories:
         Complexity: O(log n + words + topics).
         """
         stored: UserMemory = await self._backend.call(self._requests.upsert(memory, ttl=ttl))
+        await index_memory(self._backend, stored)
         return stored
 
     async def get(self, memory_id: str, *, user_id: str) -> UserMemory | None:
@@ -197,13 +206,24 @@ class Memories:
             and topics, best first; only memories sharing a word with the query.
             ``"last_n"``: the ``limit`` most recently updated, oldest first.
             ``"first_n"``: the ``limit`` least recently updated, oldest first.
+            ``"semantic"``: by cosine similarity of the memories' vectors to the
+                query's (needs ``EngineConfig.embedder``; each memory is embedded
+                when stored), best first.
+            ``"hybrid"``: BM25 and semantic rankings fused by reciprocal rank
+                (``1 / (60 + rank)`` summed), best first: words and meaning count.
 
         Raises:
             TypeError: if ``query`` is not a ``str`` for ``"keyword"``.
-            InvalidArgument: for an unknown ``method`` or a negative ``limit``.
+            InvalidArgument: for an unknown ``method``, a negative ``limit``, or
+                ``"semantic"``/``"hybrid"`` on an engine without an embedder.
 
         Complexity: keyword O(postings of the query's words); last_n/first_n O(log n + limit).
         """
+        if method in EMBEDDED_METHODS:
+            check_id("user_id", user_id)
+            count = check_limit("limit", limit)
+            text = check_str("query", query)
+            return await semantic_search(self._backend, user_id, text, method, count)
         call = self._requests.search(user_id, query, method=method, limit=limit)
         found: builtins.list[UserMemory] = await self._backend.call(call)
         return found
@@ -221,6 +241,7 @@ class Memories:
     async def delete(self, memory_id: str, *, user_id: str) -> bool:
         """Delete one memory; ``False`` if there was none."""
         deleted: bool = await self._backend.call(self._requests.delete(memory_id, user_id=user_id))
+        await forget_memory(self._backend, user_id, memory_id)
         return deleted
 
     async def clear(self, user_id: str) -> int:

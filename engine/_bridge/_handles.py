@@ -16,6 +16,8 @@ from contextlib import suppress
 from types import TracebackType
 from typing import Any, Final
 
+from engine._api._checkpoints import Checkpoints
+from engine._api._items import Items
 from engine._api._knowledge import Knowledge
 from engine._api._memories import Memories
 from engine._api._sessions import Sessions
@@ -35,6 +37,8 @@ FACADES: Final = {
     "memories": Memories,
     "working": Working,
     "knowledge": Knowledge,
+    "items": Items,
+    "checkpoints": Checkpoints,
 }
 
 #: Trio engine members the handles define themselves (not generated).
@@ -54,6 +58,8 @@ class _Handle:
     memories: Any
     working: Any
     knowledge: Any
+    items: Any
+    checkpoints: Any
 
     def __init__(self, portal: Portal, thread: EngineThread | None, owner: bool) -> None:
         self._portal = portal

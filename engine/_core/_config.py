@@ -10,7 +10,16 @@ from engine._core._errors import InvalidArgument
 from engine._core._size import MAX_RECORD_SIZE, check_record_size
 from engine._core._validate import DEFAULT, check_choice, check_ttl
 
-__all__ = ["KIND_NAMES", "EngineConfig", "KindPolicy"]
+__all__ = ["EVICTION_POLICIES", "KIND_NAMES", "EngineConfig", "KindPolicy"]
+
+EVICTION_POLICIES: Final = (
+    "noeviction",
+    "volatile-ttl",
+    "volatile-lru",
+    "allkeys-lru",
+    "allkeys-lfu",
+)
+"""The ``EngineConfig.eviction_policy`` values: Redis' ``maxmemory-policy`` names."""
 
 KIND_NAMES: Final = ("sessions", "memories", "working", "knowledge")
 WORKING_MEMORY_TTL: Final = 12 * 3600.0  # seconds; Arshai's working-memory default
@@ -55,6 +64,14 @@ def _record_size(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
 def _optional_positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
         _positive_int(instance, attribute, value)
+
+
+def _embedder(instance: object, attribute: object, value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"EngineConfig.embedder: expected a function of a list of texts or None, "
+            f"got {type(value).__name__}"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -110,6 +127,24 @@ class EngineConfig:
             grow past it in total: each run is its own write.
         sessions, memories, working, knowledge: the :class:`KindPolicy` of each kind.
             Working memory defaults to a 12 h TTL (as Arshai), the others to never.
+        max_memory: the memory budget in bytes (Redis' ``maxmemory``), or ``None``
+            (default) for none. Split evenly across the shards (each holds at most
+            ``max_memory // shards``), accounted per record as its payload plus a
+            fixed overhead (see ``docs/memory.md``). At least 4096 per shard.
+        eviction_policy: what a write does when its shard's budget is spent, one of
+            :data:`EVICTION_POLICIES` (Redis' ``maxmemory-policy``):
+            ``"noeviction"`` (default; the write raises ``MemoryLimitExceeded``,
+            reads and deletes keep working), ``"volatile-ttl"`` (evict the records
+            with a TTL, soonest deadline first), ``"volatile-lru"`` (those with a
+            TTL, least recently used first), ``"allkeys-lru"`` (any record, least
+            recently used first) or ``"allkeys-lfu"`` (any record, least frequently
+            used first). A whole session (with its runs) is the unit of eviction.
+            Items and checkpoints (``mem.items``, ``mem.checkpoints``) are
+            outside the budget: neither accounted nor evicted.
+        embedder: ``None``, or a function from a list of texts to one vector (list of
+            floats) per text; with it, ``mem.memories`` embeds each memory it stores
+            and searches with ``method="semantic"`` or ``"hybrid"``. It runs in a
+            worker thread, never on a shard.
     """
 
     shards: int = attrs.field(default=4, validator=_positive_int)
@@ -133,6 +168,26 @@ class EngineConfig:
     memories: KindPolicy = attrs.field(factory=KindPolicy)
     working: KindPolicy = attrs.field(factory=lambda: KindPolicy(default_ttl=WORKING_MEMORY_TTL))
     knowledge: KindPolicy = attrs.field(factory=KindPolicy)
+    max_memory: int | None = attrs.field(default=None, validator=_optional_positive_int)
+    eviction_policy: str = attrs.field(
+        default="noeviction",
+        validator=lambda i, a, v: check_choice(
+            "EngineConfig.eviction_policy", v, EVICTION_POLICIES
+        ),
+    )
+    embedder: Any = attrs.field(default=None, validator=_embedder)
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_memory is not None and self.max_memory < 4096 * self.shards:
+            raise InvalidArgument(
+                f"EngineConfig.max_memory: expected at least 4096 bytes per shard "
+                f"({4096 * self.shards} for {self.shards} shards), got {self.max_memory!r}"
+            )
+
+    @property
+    def shard_memory(self) -> int | None:
+        """Each shard's share of :attr:`max_memory` (bytes), or ``None``."""
+        return None if self.max_memory is None else self.max_memory // self.shards
 
     def policy(self, kind: str) -> KindPolicy:
         """The :class:`KindPolicy` of ``kind`` (one of ``KIND_NAMES``)."""

@@ -34,7 +34,7 @@ __all__ = [
     "Op",
 ]
 
-Kind = Literal["sessions", "memories", "working", "knowledge", "store"]
+Kind = Literal["sessions", "memories", "working", "knowledge", "items", "checkpoints", "store"]
 
 
 @attrs.frozen(eq=False)
@@ -47,7 +47,8 @@ class Op:
     Attributes:
         name: the stable wire name (journal entries, Redis dispatch).
         kind: the record kind it touches (``"sessions"``, ``"memories"``,
-            ``"working"``, ``"knowledge"``), or ``"store"`` for whole-store ones.
+            ``"working"``, ``"knowledge"``, ``"items"``, ``"checkpoints"``), or
+            ``"store"`` for whole-store ones.
         writes: it changes state; a durable shard journals every call.
         refreshes: a read that may restart a TTL (``refresh_on_read``); a durable
             shard journals a call that did.
@@ -120,6 +121,26 @@ GET_DOC: Final = _read("get_doc", "knowledge")
 LIST_DOCS: Final = _listing("list_docs", "knowledge")
 DELETE_DOC: Final = _write("delete_doc", "knowledge")
 
+# LangGraph's records (mem.items, mem.checkpoints): never pipelined; a read that may
+# restart an item's TTL (``refresh_ttl=True``) is journaled when it did.
+PUT_ITEM: Final = Op("put_item", "items", writes=True)
+GET_ITEM: Final = Op("get_item", "items", refreshes=True)
+DELETE_ITEM: Final = Op("delete_item", "items", writes=True)
+SEARCH_ITEMS: Final = Op("search_items", "items", refreshes=True, fan_out=True)
+LIST_ITEM_NAMESPACES: Final = _listing("list_item_namespaces", "items")
+
+PUT_CHECKPOINT: Final = Op("put_checkpoint", "checkpoints", writes=True)
+PUT_CHECKPOINT_WRITES: Final = Op("put_checkpoint_writes", "checkpoints", writes=True)
+GET_CHECKPOINT: Final = Op("get_checkpoint", "checkpoints")
+LIST_CHECKPOINTS: Final = _listing("list_checkpoints", "checkpoints")
+DELETE_CHECKPOINT_THREAD: Final = Op("delete_checkpoint_thread", "checkpoints", writes=True)
+DELETE_CHECKPOINT_RUNS: Final = Op(
+    "delete_checkpoint_runs", "checkpoints", writes=True, fan_out=True
+)
+PRUNE_CHECKPOINTS: Final = Op("prune_checkpoints", "checkpoints", writes=True)
+EXPORT_CHECKPOINT_THREAD: Final = Op("export_checkpoint_thread", "checkpoints")
+IMPORT_CHECKPOINT_THREAD: Final = Op("import_checkpoint_thread", "checkpoints", writes=True)
+
 CLEAR: Final = Op("clear", "store", writes=True, fan_out=True)
 EXPORT: Final = Op("export", "store", fan_out=True)
 
@@ -133,6 +154,10 @@ OPS: Final[dict[str, Op]] = {
         DELETE_MEMORY, CLEAR_MEMORIES,
         STORE_WORKING, RETRIEVE_WORKING, UPDATE_WORKING, DELETE_WORKING,
         UPSERT_DOC, GET_DOC, LIST_DOCS, DELETE_DOC,
+        PUT_ITEM, GET_ITEM, DELETE_ITEM, SEARCH_ITEMS, LIST_ITEM_NAMESPACES,
+        PUT_CHECKPOINT, PUT_CHECKPOINT_WRITES, GET_CHECKPOINT, LIST_CHECKPOINTS,
+        DELETE_CHECKPOINT_THREAD, DELETE_CHECKPOINT_RUNS, PRUNE_CHECKPOINTS,
+        EXPORT_CHECKPOINT_THREAD, IMPORT_CHECKPOINT_THREAD,
         CLEAR, EXPORT,
     )
 }  # fmt: skip

@@ -32,6 +32,8 @@ def _bound(value: Any) -> int:
     kind = type(value)
     if kind is str:
         return 6 * len(value) + 2
+    if kind is bytes:  # base64 in the journal
+        return 4 * len(value) // 3 + 6
     if value is None or kind is int or kind is float or kind is bool:
         return _SCALAR
     record_bound = _RECORD_BOUNDS.get(kind)

@@ -18,6 +18,10 @@ class StoreCounts:
         next_deadline: the earliest deadline (epoch seconds) or ``None``.
         expired_sessions, expired_memories, expired_working, expired_knowledge:
             records removed because their TTL passed (by the sweep or on access).
+        used_memory: bytes the shard's records account for (payload plus a fixed
+            overhead per record; see ``EngineConfig.max_memory``).
+        max_memory: the shard's budget in bytes, or ``None``.
+        evicted: records (a session with its runs is one) evicted for the budget.
     """
 
     sessions: int
@@ -31,6 +35,9 @@ class StoreCounts:
     expired_memories: int
     expired_working: int
     expired_knowledge: int
+    used_memory: int = 0
+    max_memory: int | None = None
+    evicted: int = 0
 
     @property
     def records(self) -> int:
@@ -129,6 +136,16 @@ class EngineStatistics:
     def expired(self) -> int:
         """Records removed by TTL, every kind."""
         return self._total("expired")
+
+    @property
+    def used_memory(self) -> int:
+        """Bytes the records account for, every shard (see ``EngineConfig.max_memory``)."""
+        return self._total("used_memory")
+
+    @property
+    def evicted(self) -> int:
+        """Records evicted for the memory budget, every shard."""
+        return self._total("evicted")
 
     @property
     def requests(self) -> int:

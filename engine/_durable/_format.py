@@ -27,8 +27,9 @@ from typing import Any, Final
 import attrs
 import orjson
 
-from engine._core._codec import FrozenDict, freeze_mapping
+from engine._core._codec import FrozenDict
 from engine._core._errors import EngineError
+from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._records import (
     KnowledgeDoc,
     Message,
@@ -38,6 +39,8 @@ from engine._core._records import (
     UserMemory,
     WorkingMemory,
 )
+from engine._core._rows import frozen
+from engine._core._trusted import trusted_record
 from engine._core._validate import DEFAULT
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "JournalCorrupt",
     "JournalHeader",
     "decode_entry",
+    "decode_record",
     "decode_snapshot",
     "encode_entry",
     "encode_header",
@@ -64,8 +68,14 @@ MAX_RECORD: Final = 1 << 30  # bytes; a longer length field is garbage (a torn w
 
 RECORD_TYPES: Final = {
     cls.__name__: cls
-    for cls in (Session, Run, Message, SessionSummary, UserMemory, WorkingMemory, KnowledgeDoc)
+    for cls in (
+        *(Session, Run, Message, SessionSummary, UserMemory, WorkingMemory, KnowledgeDoc),
+        *(Item, Checkpoint, ChannelBlob, PendingWrite),
+    )
 }
+#: Records with ``bytes`` fields: journaled through their ``to_dict`` (base64).
+_BINARY_RECORDS: Final = (Checkpoint, ChannelBlob, PendingWrite)
+_LANGGRAPH_RECORDS: Final = frozenset((Item, Checkpoint, ChannelBlob, PendingWrite))
 
 
 class JournalCorrupt(EngineError):
@@ -219,20 +229,37 @@ def _decode_arg(value: Any) -> Any:
     tag = value.get("$")
     if tag == "DEFAULT":
         return DEFAULT
-    if tag == "dict":
-        return freeze_mapping(value["v"], "journal payload")
+    if tag == "dict":  # CRC-checked, validated when written: trusted
+        return frozen(value["v"])
     if tag == "tuple":
         return tuple(_decode_arg(item) for item in value["v"])
     if tag == "frozenset":
         return frozenset(value["v"])
-    cls = RECORD_TYPES.get(str(tag))
-    if cls is None:
+    if str(tag) not in RECORD_TYPES:
         raise ValueError(f"unknown journal argument tag {tag!r}")
-    return cls.from_dict(value["v"])
+    return decode_record(str(tag), value["v"])
+
+
+def decode_record(kind: str, fields: Any) -> Any:
+    """The record of class ``kind`` from the ``to_dict()`` shape a journal or a
+    snapshot holds: built without validation (:func:`trusted_record`; the frame's CRC
+    vouches for it), but LangGraph's records (items, checkpoints: not stored as rows,
+    with base64 binary fields) through their validating ``from_dict``.
+
+    Raises:
+        KeyError: for an unknown ``kind`` or a missing required field.
+        TypeError, ValueError: for fields of an unusable shape.
+    """
+    cls = RECORD_TYPES[kind]
+    if cls in _LANGGRAPH_RECORDS:
+        return cls.from_dict(fields)
+    return trusted_record(kind, fields)
 
 
 _FIELD_NAMES: Final = {
-    cls: tuple(field.name for field in attrs.fields(cls)) for cls in RECORD_TYPES.values()
+    cls: tuple(field.name for field in attrs.fields(cls))
+    for cls in RECORD_TYPES.values()
+    if cls not in _BINARY_RECORDS
 }
 
 
@@ -240,6 +267,8 @@ def _record_fields(value: Any) -> dict[str, Any]:
     """orjson's ``default``: a record as the dict of its fields (``to_dict``'s shape;
     tuples and frozen payloads are written by orjson itself)."""
     names = _FIELD_NAMES.get(type(value))
+    if names is None and isinstance(value, _BINARY_RECORDS):
+        return value.to_dict()
     if names is None:
         raise TypeError(f"cannot journal a value of type {type(value).__name__}")
     return {name: getattr(value, name) for name in names}

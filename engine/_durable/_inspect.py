@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 import attrs
 
 from engine._core._config import EngineConfig
+from engine._core._rows import S_USER
 from engine._durable._data_dir import DataDir
 from engine._durable._recovery import recover_shard, written_config
 
@@ -64,7 +66,11 @@ class DataDirReport:
         return sum(getattr(report, field) for report in self.shard_reports)
 
 
-def inspect_data_dir(path: str | os.PathLike[str], now: float | None = None) -> DataDirReport:
+def inspect_data_dir(
+    path: str | os.PathLike[str],
+    now: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DataDirReport:
     """Recover every shard of ``path`` in memory, without changing a byte on disk.
 
     Safe while an engine is using the directory (the lock is not taken; the report
@@ -73,6 +79,8 @@ def inspect_data_dir(path: str | os.PathLike[str], now: float | None = None) -> 
     Args:
         path: a data directory written by ``open_memory_engine(data_dir=...)``.
         now: epoch seconds used to leave out expired records; default ``time.time()``.
+        progress: called as ``progress(shards_done, shards)`` before the first shard
+            and after each (a large directory takes seconds per shard).
 
     Raises:
         FileNotFoundError: if ``path`` has no manifest.
@@ -95,11 +103,13 @@ def inspect_data_dir(path: str | os.PathLike[str], now: float | None = None) -> 
         reports = []
         users: set[str] = set()
         for index in range(shards):
+            if progress is not None:
+                progress(index, shards)
             recovered = recover_shard(directory, generation, index, config, repair=False)
             store = recovered.store
             store.expire_due(at)
             counts = store.counts()
-            users.update(s.user_id for s in store.sessions.records.values() if s.user_id)
+            users.update(r[S_USER] for r in store.sessions.records.values() if r[S_USER])
             users.update(user for user, _ in store.memories.records)
             reports.append(
                 ShardReport(
@@ -116,6 +126,8 @@ def inspect_data_dir(path: str | os.PathLike[str], now: float | None = None) -> 
                     torn_bytes=recovered.truncated,
                 )
             )
+        if progress is not None:
+            progress(shards, shards)
     finally:
         directory.close()
     return DataDirReport(

@@ -19,8 +19,10 @@ import attrs
 
 from engine._core._config import KIND_NAMES, EngineConfig, KindPolicy
 from engine._core._errors import InvalidArgument
+from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._ops import OPS
 from engine._core._routing import shard_of
+from engine._core._rows import row_of
 from engine._core._snapshot import routing_key
 from engine._durable._data_dir import (
     MANIFEST,
@@ -34,9 +36,9 @@ from engine._durable._data_dir import (
 )
 from engine._durable._format import (
     HEADER_SIZE,
-    RECORD_TYPES,
     JournalCorrupt,
     decode_header,
+    decode_record,
     decode_snapshot,
     iter_entries,
     scan_frames,
@@ -46,6 +48,8 @@ from engine._store._store import ShardStore
 
 __all__ = ["RecoveredShard", "recover", "recover_shard", "written_config"]
 
+#: The records a snapshot holds that are not rows (``ShardStore.load`` takes them).
+LANGGRAPH_RECORDS = (Item, Checkpoint, ChannelBlob, PendingWrite)
 #: The wire names replay accepts: the operations a durable shard journals.
 JOURNALED = tuple(sorted(name for name, op in OPS.items() if op.journaled))
 
@@ -71,11 +75,23 @@ def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]
     data = read_file(path)
     body = decode_snapshot(data, str(path))
     taken_at = float(body["taken_at"])
+    items = []
+    langgraph = []  # items and checkpoints: not rows, loaded one by one after the rows
     for index, (kind, fields, ttl) in enumerate(body["records"]):
-        try:
-            record = RECORD_TYPES[kind].from_dict(fields)
+        try:  # CRC-checked and validated when written: trusted, not validated again
+            record = decode_record(kind, fields)
+            if isinstance(record, LANGGRAPH_RECORDS):
+                langgraph.append((record, ttl))
+                continue
+            number, key = ShardStore.identity(record)
+            items.append((number, key, row_of(record), ttl))
         except (KeyError, TypeError, ValueError) as error:
             raise JournalCorrupt(f"{path}: record {index}: {error}") from None
+    try:
+        store.load_rows(taken_at, items)  # every index built in bulk
+    except ValueError as error:  # a record twice
+        raise JournalCorrupt(f"{path}: {error}") from None
+    for record, ttl in langgraph:  # in dump order: a thread's checkpoints first
         store.load(taken_at, record, ttl)
     return int(body["seq"]), int(body["segment"]), len(data)
 
@@ -167,10 +183,12 @@ def recover_shard(
     segment the manifest records for it, which must exist)."""
     files = data_dir.files(generation, shard)
     store = ShardStore(config)
+    store.enforce_budget = False  # the journal holds the evictions that happened
     seq, first, snapshot_bytes = _load_snapshot(files, store)
     seq, next_segment, journal_bytes, replayed, truncated = _replay(
         files, store, seq, first, repair, recorded
     )
+    store.enforce_budget = True
     if repair and recorded is not None and not files.journal(recorded).exists():
         # repair deleted the recorded segment (torn before its header): record what is
         # left, so a crash before the next segment opens is not taken for a deletion

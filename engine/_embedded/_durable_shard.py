@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import trio
 
 from actors import CommitFailed
 from engine._api._clock import EngineClock
 from engine._core._errors import JournalUnavailable
-from engine._core._ops import Compact, Op
+from engine._core._ops import (
+    DELETE_DOC,
+    DELETE_MEMORY,
+    DELETE_SESSIONS,
+    DELETE_WORKING,
+    Compact,
+    Op,
+)
 from engine._durable._data_dir import fsync_dir, snapshot_body, write_snapshot
 from engine._durable._journal import ShardJournal
 from engine._embedded._shard import ShardBehaviour
@@ -26,6 +33,16 @@ from engine._store._dispatch import STORE_METHODS
 from engine._store._store import ShardStore
 
 __all__ = ["DurableShard"]
+
+
+#: The journal entry that replays an eviction of each record kind (the store's kind
+#: number -> the delete operation and its arguments for the record's key).
+_EVICTION_ENTRIES: Final[tuple[Callable[[Any], tuple[Op, tuple[Any, ...]]], ...]] = (
+    lambda sid: (DELETE_SESSIONS, ((sid,), None)),
+    lambda key: (DELETE_MEMORY, key),
+    lambda key: (DELETE_WORKING, key),
+    lambda doc_id: (DELETE_DOC, (doc_id,)),
+)
 
 
 class DurableShard(ShardBehaviour):
@@ -62,6 +79,7 @@ class DurableShard(ShardBehaviour):
         compact_min_bytes: int,
     ) -> None:
         super().__init__(store, clock)
+        store.eviction_log = []  # evictions are journaled (as deletes) before the write
         self.journal = journal
         self._spawn = spawn
         self._compact_factor = compact_factor
@@ -90,7 +108,12 @@ class DurableShard(ShardBehaviour):
             # Encode first: a write the journal cannot hold fails before it changes
             # anything (and before it takes a sequence number).
             entry = journal.encode(now, op.name, args)
-            result = method(store, now, *args)
+            try:
+                result = method(store, now, *args)
+            finally:
+                evicted = self._journal_evictions(now)
+            if evicted:  # the entry comes after the evictions: its sequence moved on
+                entry = journal.encode(now, op.name, args)
             journal.append(entry)
             self._writes.append(self._position)
             return result
@@ -99,6 +122,19 @@ class DurableShard(ShardBehaviour):
         if store.touches != touches:  # a read that restarted a TTL (ids only: encodable)
             self.journal.append(self.journal.encode(now, op.name, args))
         return result
+
+    def _journal_evictions(self, now: float) -> bool:
+        """Journal the records the write just evicted for the memory budget, as the
+        deletes that replay them (replay does not evict: it repeats these); return
+        whether there were any."""
+        log = self.store.eviction_log
+        if not log:
+            return False
+        for kind, key in log:
+            delete, args = _EVICTION_ENTRIES[kind](key)
+            self.journal.append(self.journal.encode(now, delete.name, args))
+        log.clear()
+        return True
 
     async def commit(self) -> None:
         """Group commit of the batch just served; maybe start a compaction.

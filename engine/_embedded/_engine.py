@@ -12,7 +12,9 @@ import attrs
 import trio
 
 from actors import Actor, ActorRef, unwrap_single_error
+from engine._api._checkpoints import Checkpoints
 from engine._api._clock import EngineClock
+from engine._api._items import Items
 from engine._api._knowledge import Knowledge
 from engine._api._memories import Memories
 from engine._api._pipeline import Pipeline
@@ -46,6 +48,8 @@ class MemoryEngine:
         memories: :class:`Memories` — user memories with topics and search.
         working: :class:`Working` — working memory with a TTL.
         knowledge: :class:`Knowledge` — the knowledge registry.
+        items: :class:`Items` — namespaced JSON items (LangGraph's store).
+        checkpoints: :class:`Checkpoints` — LangGraph checkpoints per thread.
         config: the :class:`EngineConfig` in force.
     """
 
@@ -66,6 +70,8 @@ class MemoryEngine:
         self.memories = Memories(self._router)
         self.working = Working(self._router)
         self.knowledge = Knowledge(self._router)
+        self.items = Items(self._router)
+        self.checkpoints = Checkpoints(self._router)
 
     # ---------------------------------------------------------------- public API
 

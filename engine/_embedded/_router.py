@@ -4,7 +4,7 @@ actors, by the key's shard."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import trio
@@ -13,11 +13,16 @@ from actors import ActorRef, gather
 from engine._api._backend import Settle
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, Overloaded, wrong_thread
-from engine._core._ops import Call, Compact
+from engine._core._ops import LIST_DOCS, LIST_SESSIONS, Call, Compact, Op
 from engine._core._routing import shard_of
+from engine._core._rows import doc_of, session_of
 from engine._embedded._pipeline import run_batch
 
 __all__ = ["ShardRouter"]
+
+#: The list queries whose shards answer with stored rows (``engine._core._rows``), and
+#: how a row the merge keeps becomes its record.
+_ROWS_LISTED: dict[Op, Callable[[Any], Any]] = {LIST_SESSIONS: session_of, LIST_DOCS: doc_of}
 
 
 class ShardRouter:
@@ -65,6 +70,10 @@ class ShardRouter:
             return self._call_checked(ref, call)
         return ref.ask(call)
 
+    async def in_thread(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        """``fn(arg)`` in a trio worker thread."""
+        return await trio.to_thread.run_sync(fn, arg)
+
     async def _call_checked(self, ref: ActorRef, call: Call) -> Any:
         """:meth:`call` when the engine is closed, rejects when full, or is misused."""
         self.check()
@@ -82,6 +91,10 @@ class ShardRouter:
             return await gather(((ref, call) for ref in self.refs), reject=self.reject)
         except trio.WouldBlock:
             raise self.overloaded() from None
+
+    def decoder(self, op: Op) -> Callable[[Any], Any] | None:
+        """Sessions and documents are listed as rows; see :meth:`Backend.decoder`."""
+        return _ROWS_LISTED.get(op)
 
     def run_batch(self, calls: Sequence[Call], settle: Settle) -> Awaitable[None]:
         """Run a pipeline's calls: one :class:`Batch` per shard (see

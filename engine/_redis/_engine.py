@@ -18,7 +18,9 @@ import attrs
 import trio
 
 from actors import single_leaf
+from engine._api._checkpoints import Checkpoints
 from engine._api._clock import EngineClock
+from engine._api._items import Items
 from engine._api._knowledge import Knowledge
 from engine._api._memories import Memories
 from engine._api._sessions import Sessions
@@ -26,7 +28,8 @@ from engine._api._working import Working
 from engine._core._config import EngineConfig
 from engine._core._errors import BackendUnavailable, InvalidArgument
 from engine._core._ops import CLEAR, EXPORT, Call
-from engine._core._snapshot import build_snapshot, parse_snapshot
+from engine._core._records import KnowledgeDoc, Session, UserMemory, WorkingMemory
+from engine._core._snapshot import AnyRecord, Record, build_snapshot, parse_snapshot
 from engine._core._statistics import EngineStatistics, ShardStatistics
 from engine._core._validate import check_ttl
 from engine._redis._client import connect
@@ -66,6 +69,8 @@ class RedisMemoryEngine:
         self.memories = Memories(self._router)
         self.working = Working(self._router)
         self.knowledge = Knowledge(self._router)
+        self.items = Items(self._router)
+        self.checkpoints = Checkpoints(self._router)
 
     # ---------------------------------------------------------------- public API
 
@@ -234,7 +239,11 @@ async def open_redis_memory(
         shards: partitions (hash-tagged key groups); overrides ``config.shards``.
             Fixed when the prefix is first used: reopening with another count
             raises :class:`InvalidArgument`. On a cluster use several per node.
-        config: an :class:`EngineConfig` (TTL policies; ``shards``).
+        config: an :class:`EngineConfig` (TTL policies; ``shards``). With
+            ``max_memory`` set, the server's ``maxmemory`` (every node's, on a
+            cluster) and ``maxmemory-policy`` are set to ``max_memory`` and
+            ``eviction_policy`` with ``CONFIG SET``: the budget is then the whole
+            server's, and Redis evicts keys, not records (see ``docs/memory.md``).
         prefix: the key prefix; engines with different prefixes never see each
             other's records. No ``{``, ``}`` or NUL.
         timeout: seconds a request (or the initial connection) may take before
@@ -276,7 +285,7 @@ async def open_redis_memory(
     interval = check_ttl("sweep_interval", sweep_interval)
     if type(sweep_limit) is not int or sweep_limit <= 0:
         raise InvalidArgument(f"sweep_limit: expected a positive int, got {sweep_limit!r}")
-    records = [] if snapshot is None else parse_snapshot(snapshot)
+    records = [] if snapshot is None else _base_records(parse_snapshot(snapshot))
     keys = KeyLayout(prefix, config.shards)
     clock = EngineClock.start(start_time)
     try:
@@ -291,6 +300,8 @@ async def open_redis_memory(
             capacity=capacity,
             credentials=_credentials(username, password, ssl_context),
         ) as conn:
+            if config.max_memory is not None:  # first: the claim below is a write
+                await conn.command(lambda c: _set_maxmemory(c, config))
             stored = await conn.command(lambda c: _claim_partitions(c, keys))
             if stored != config.shards:
                 raise InvalidArgument(
@@ -338,6 +349,28 @@ def _credentials(username: object, password: object, ssl_context: object) -> dic
     return options
 
 
+async def _set_maxmemory(client: Any, config: EngineConfig) -> None:
+    """``CONFIG SET maxmemory`` and ``maxmemory-policy`` from ``config``."""
+    await client.config_set(
+        {"maxmemory": str(config.max_memory), "maxmemory-policy": config.eviction_policy}
+    )
+
+
 async def _claim_partitions(client: Any, keys: KeyLayout) -> int:
     await client.hsetnx(keys.meta, "partitions", str(keys.partitions))
     return int(await client.hget(keys.meta, "partitions"))
+
+
+def _base_records(
+    records: list[tuple[AnyRecord, float | None]],
+) -> list[tuple[Record, float | None]]:
+    """The records a Redis snapshot restore supports; LangGraph's are refused."""
+    base: list[tuple[Record, float | None]] = []
+    for record, ttl in records:
+        if not isinstance(record, Session | UserMemory | WorkingMemory | KnowledgeDoc):
+            raise InvalidArgument(
+                f"snapshot: restoring {type(record).__name__} records into Redis is not "
+                "supported yet; restore them into an embedded engine"
+            )
+        base.append((record, ttl))
+    return base

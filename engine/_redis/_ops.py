@@ -38,6 +38,7 @@ from engine._redis._codec import (
 )
 from engine._redis._conn import Connection
 from engine._redis._keys import NUL
+from engine._redis._ops_langgraph import LangGraphOps
 from engine._redis._ops_sessions import Ranked, SessionOps, scan_index
 
 __all__ = ["RedisOps"]
@@ -69,7 +70,7 @@ def _doc_entry(by_created: bool) -> Any:
     return entry
 
 
-class RedisOps(SessionOps):
+class RedisOps(SessionOps, LangGraphOps):
     """Every store operation on Redis: one method per :class:`Op`, of the op's name
     (``tests/engine/test_ops.py`` checks it), looked up once by :meth:`by_op`."""
 
@@ -77,7 +78,7 @@ class RedisOps(SessionOps):
     #: exactly one): a pipeline holds back later operations of their partition.
     SEVERAL_CALLS: ClassVar[frozenset[Op]] = frozenset(
         {ops.LIST_SESSIONS, ops.LIST_MEMORIES, ops.SEARCH_MEMORIES, ops.LIST_DOCS, ops.CLEAR,
-         ops.EXPORT}
+         ops.EXPORT, ops.SEARCH_ITEMS, ops.PRUNE_CHECKPOINTS, ops.IMPORT_CHECKPOINT_THREAD}
     )  # fmt: skip
 
     def __init__(self, conn: Connection, config: EngineConfig) -> None:
@@ -299,7 +300,7 @@ class RedisOps(SessionOps):
     # ------------------------------------------------------- whole-partition operations
 
     async def clear(self, p: int, now: float) -> int:
-        total = 0
+        total = await self._clear_langgraph(p, now)
         while True:
             reply = await self._conn.run("clear", p, now, _CLEAR_BATCH)
             removed, done = int(reply[0]), int(reply[1])
@@ -348,7 +349,7 @@ class RedisOps(SessionOps):
 
     async def sweep(self, p: int, now: float, limit: int) -> int:
         removed: int = await self._conn.run("sweep", p, now, str(limit))
-        return removed
+        return removed + await self._sweep_langgraph(p, now, limit)
 
 
 def _any(_: Any) -> bool:

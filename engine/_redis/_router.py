@@ -13,7 +13,7 @@ from engine._api._backend import Settle
 from engine._api._clock import EngineClock
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, wrong_thread
-from engine._core._ops import Call
+from engine._core._ops import Call, Op
 from engine._core._routing import shard_of
 from engine._redis._conn import Connection
 from engine._redis._ops import RedisOps
@@ -63,6 +63,10 @@ class RedisRouter:
         with self._conn.deadline(), self._conn.admitted(1):
             return await operation(partition, self._clock.now(), *call.args)
 
+    async def in_thread(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        """``fn(arg)`` in a trio worker thread."""
+        return await trio.to_thread.run_sync(fn, arg)
+
     async def each(self, fn: Callable[[int], Awaitable[T]]) -> list[T]:
         """``fn(partition)`` for every partition, concurrently; results in order.
 
@@ -92,6 +96,10 @@ class RedisRouter:
         args = call.args
         with self._conn.deadline(), self._conn.admitted(self.config.shards):
             return await self.each(lambda p: operation(p, now, *args))
+
+    def decoder(self, op: Op) -> Callable[[Any], Any] | None:
+        """Redis answers list queries with records; see :meth:`Backend.decoder`."""
+        return None
 
     async def run_batch(self, calls: Sequence[Call], settle: Settle) -> None:
         """Run a pipeline's calls as rounds of one coredis pipeline each (see

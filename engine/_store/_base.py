@@ -7,21 +7,32 @@ from collections.abc import Hashable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
 from engine._core._config import KIND_NAMES, EngineConfig
-from engine._core._records import (
-    WorkingMemory,
-    replace,
-)
+from engine._core._errors import MemoryLimitExceeded
+from engine._core._rows import EXPIRES, Row
+from engine._store._eviction import Eviction, row_cost
 from engine._store._expiry import ExpiryIndex
 from engine._store._knowledge_table import KnowledgeTable
 from engine._store._memory_table import MemoryTable
 from engine._store._session_table import SessionTable
 
-__all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "TTL", "WORKING", "Ranked", "StoreBase", "take"]
+__all__ = [
+    "ACCOUNTED",
+    "KNOWLEDGE",
+    "MEMORY",
+    "SESSION",
+    "TTL",
+    "WORKING",
+    "Ranked",
+    "StoreBase",
+    "take",
+]
 
 SESSION: Final = 0
 MEMORY: Final = 1
 WORKING: Final = 2
 KNOWLEDGE: Final = 3
+#: The kinds held as rows, accounted by the memory budget and evictable.
+ACCOUNTED: Final = frozenset((SESSION, MEMORY, WORKING, KNOWLEDGE))
 
 R = TypeVar("R")
 Ranked = list[tuple[tuple[float, Any], R]]
@@ -31,18 +42,18 @@ TTL = float | None
 def take(
     entries: Iterator[tuple[float, Any, R]], k: int | None, now: float
 ) -> tuple[Ranked[R], list[Any]]:
-    """Up to ``k`` live entries of ``entries`` as ``((timestamp, key), record)``, and
-    the keys of the expired records met on the way."""
+    """Up to ``k`` live entries of ``entries`` as ``((timestamp, key), row)``, and
+    the keys of the expired rows met on the way."""
     taken: Ranked[R] = []
     expired: list[Any] = []
     if k == 0:
         return taken, expired
-    for timestamp, key, record in entries:
-        expires = record.expires_at  # type: ignore[attr-defined]
+    for timestamp, key, row in entries:
+        expires = row[EXPIRES]  # type: ignore[index]
         if expires is not None and expires <= now:
             expired.append(key)
             continue
-        taken.append(((timestamp, key), record))
+        taken.append(((timestamp, key), row))
         if k is not None and len(taken) >= k:
             break
     return taken, expired
@@ -50,24 +61,46 @@ def take(
 
 class StoreBase:
     """The state of a shard store and its TTL plumbing; the record kinds' operations
-    are mixins over it (``engine._store_*``), assembled by ``ShardStore``."""
+    are mixins over it (``engine._store_*``), assembled by ``ShardStore``.
+
+    Every table holds rows (``engine._core._rows``: tuples of atomic values the
+    cyclic GC untracks), never ``attrs`` records; the operations build records from
+    rows on read, and rows from validated records on write.
+    """
 
     def __init__(self, config: EngineConfig) -> None:
         self.reconfigure(config)
         self.sessions = SessionTable()
         self.memories = MemoryTable()
-        self.working: dict[tuple[str, str], WorkingMemory] = {}
+        self.working: dict[tuple[str, str], Row] = {}
         self.knowledge = KnowledgeTable()
         self.expiry = ExpiryIndex()
         self._ttls: dict[tuple[int, Hashable], float] = {}
         self._expired = [0, 0, 0, 0]
         #: Reads that restarted a TTL (refresh_on_read): state changes to journal.
         self.touches = 0
+        #: Bytes the stored rows account for (``engine._store._eviction.row_cost``).
+        self.used_memory = 0
+        self.evicted = 0
+        #: When a list, every eviction's ``(kind, key)`` is appended (for a journal).
+        self.eviction_log: list[tuple[int, Hashable]] | None = None
+        #: Whether writes are held to the budget (off while a journal is replayed:
+        #: the journal holds the evictions that happened).
+        self.enforce_budget = True
 
     def reconfigure(self, config: EngineConfig) -> None:
-        """Use ``config``'s TTL policies from now on (records are unchanged)."""
+        """Use ``config``'s TTL policies and memory budget from now on (records are
+        unchanged; a store over a smaller budget evicts at its next growing write)."""
         self._config = config
         self._policies = tuple(config.policy(name) for name in KIND_NAMES)
+        self._budget = config.shard_memory
+        eviction = getattr(self, "_eviction", None)
+        if eviction is None or eviction.policy != config.eviction_policy:
+            self._eviction = Eviction(config.eviction_policy, ACCOUNTED)
+            if eviction is not None:  # a new policy starts from the records as they are
+                for kind in ACCOUNTED:
+                    for key, row in self._records_of(kind).items():
+                        self._eviction.written((kind, key), row[EXPIRES] is not None)
 
     # Every write is all or nothing (issue: a MemoryError mid-write must not leave a
     # record in some indexes and not others): each table's put/remove rolls itself
@@ -90,29 +123,82 @@ class StoreBase:
         self.expiry.discard(kind, key)
         self._ttls.pop((kind, key), None)
 
-    def _table_put(self, kind: int, key: Any, record: Any) -> None:
+    def _table_put(self, kind: int, key: Any, row: Row) -> None:
+        """Store ``row`` in its table (all or nothing) and account for it."""
+        old = self._records_of(kind).get(key)
         if kind == SESSION:
-            self.sessions.put(record)
+            self.sessions.put(row)
         elif kind == MEMORY:
-            self.memories.put(record)
+            self.memories.put(row)
         elif kind == WORKING:
-            self.working[key] = record
+            self.working[key] = row
         else:
-            self.knowledge.put(record)
+            self.knowledge.put(row)
+        self.used_memory += row_cost(row) - (0 if old is None else row_cost(old))
+        self._eviction.written((kind, key), row[EXPIRES] is not None)
 
     def _table_remove(self, kind: int, key: Any) -> Any:
         if kind == SESSION:
-            return self.sessions.remove(key)
-        if kind == MEMORY:
-            return self.memories.remove(key)
-        if kind == WORKING:
-            return self.working.pop(key, None)
-        return self.knowledge.remove(key)
+            row = self.sessions.remove(key)
+        elif kind == MEMORY:
+            row = self.memories.remove(key)
+        elif kind == WORKING:
+            row = self.working.pop(key, None)
+        else:
+            row = self.knowledge.remove(key)
+        if row is not None:
+            self.used_memory -= row_cost(row)
+            self._eviction.removed((kind, key))
+        return row
 
-    def _write(self, kind: int, key: Any, record: Any, ttl: TTL, expires: float | None) -> None:
-        """Store ``record`` and its deadline: both, or (on an error) neither."""
+    def _make_room(self, kind: int, key: Any, row: Row) -> None:
+        """Evict per the policy until ``row`` fits the shard's budget in place of
+        the row at ``key``: called before a write stores it. O(log n) per record
+        evicted (every index cleaned, as a delete).
+
+        Raises:
+            MemoryLimitExceeded: under ``noeviction``, when no record can be evicted
+                (e.g. ``volatile-*`` with no record with a TTL), or when the row alone
+                is larger than the shard's budget. Records evicted before that stay
+                evicted (as on Redis).
+        """
+        budget = self._budget
+        if budget is None or not self.enforce_budget:
+            return
         old = self._records_of(kind).get(key)
-        self._table_put(kind, key, record)
+        cost = row_cost(row)
+        grow = cost - (0 if old is None else row_cost(old))
+        if grow <= 0 or self.used_memory + grow <= budget:
+            return
+        policy = self._eviction.policy
+        if cost > budget:
+            raise MemoryLimitExceeded(
+                f"a {cost}-byte record cannot fit the shard's memory budget of {budget} bytes "
+                f"(EngineConfig.max_memory split over {self._config.shards} shards)"
+            )
+        while self.used_memory + grow > budget:
+            victim = self._eviction.victim(self.expiry, (kind, key))
+            if victim is None:
+                raise MemoryLimitExceeded(
+                    f"memory budget spent: {self.used_memory} of {budget} bytes used in this "
+                    f"shard, a write of {grow} more bytes refused (eviction_policy={policy!r}"
+                    + (")" if policy == "noeviction" else ": no record left to evict)")
+                )
+            self._evict(*victim)
+
+    def _evict(self, kind: int, key: Any) -> None:
+        if self._remove(kind, key) is not None:
+            self.evicted += 1
+            if self.eviction_log is not None:
+                self.eviction_log.append((kind, key))
+
+    def _write(self, kind: int, key: Any, row: Any, ttl: TTL, expires: float | None) -> None:
+        """Store ``row`` (for the kinds of ``RecordKinds``, the record) and its
+        deadline: both, or (on an error) neither. Makes room for it first (see
+        :meth:`_make_room`)."""
+        self._make_room(kind, key, row)
+        old = self._records_of(kind).get(key)
+        self._table_put(kind, key, row)
         try:
             self._set_deadline(kind, key, ttl, expires)
         except BaseException:
@@ -131,20 +217,22 @@ class StoreBase:
             return current
         return now + ttl
 
-    def _touch(self, kind: int, key: Hashable, record: R, now: float) -> R:
-        """Apply ``refresh_on_read``: restart the TTL of a record just read."""
+    def _touch(self, kind: int, key: Hashable, row: Row, now: float) -> Row:
+        """A point read of ``row``: count it for the eviction policy and apply
+        ``refresh_on_read`` (restart the TTL)."""
+        self._eviction.read((kind, key))
         ttl = self._ttls.get((kind, key))
         if ttl is None or not self._policies[kind].refresh_on_read:
-            return record
+            return row
         expires = now + ttl
-        record = replace(record, expires_at=expires)
+        row = (expires, *row[1:])
         self.expiry.set(kind, key, expires)
         self.touches += 1
         table: Any = self._records_of(kind)
-        table[key] = record  # sort keys (created/updated) unchanged: no reindexing
-        return record
+        table[key] = row  # sort keys (created/updated) unchanged: no reindexing
+        return row
 
-    def _records_of(self, kind: int) -> dict[Any, Any]:
+    def _records_of(self, kind: int) -> dict[Any, Row]:
         if kind == SESSION:
             return self.sessions.records
         if kind == MEMORY:
@@ -166,16 +254,16 @@ class StoreBase:
 
     def _remove_all(self, kind: int, keys: Iterable[Any]) -> int:
         """Remove the records at ``keys``: all of them, or (on an error) none."""
-        removed: list[tuple[Any, Any, TTL]] = []
+        removed: list[tuple[Any, Row, TTL]] = []
         try:
             for key in keys:
                 ttl = self._ttls.get((kind, key))
-                record = self._remove(kind, key)
-                if record is not None:
-                    removed.append((key, record, ttl))
+                row = self._remove(kind, key)
+                if row is not None:
+                    removed.append((key, row, ttl))
         except BaseException:
-            for key, record, ttl in reversed(removed):
-                self._write(kind, key, record, ttl, record.expires_at)
+            for key, row, ttl in reversed(removed):
+                self._write(kind, key, row, ttl, self._expires(kind, row))
             raise
         return len(removed)
 
@@ -184,16 +272,26 @@ class StoreBase:
             self._expired[kind] += 1
 
     @staticmethod
-    def _alive(record: Any, now: float) -> bool:
-        expires = record.expires_at
+    def _alive(row: Row, now: float) -> bool:
+        expires = row[EXPIRES]
         return expires is None or expires > now
 
+    def _expires(self, kind: int, record: Any) -> float | None:
+        """The deadline of ``record`` (a row of ``kind``; subclasses add kinds
+        whose records are not rows)."""
+        expires: float | None = record[EXPIRES]
+        return expires
+
     def _live(self, kind: int, key: Any, now: float) -> Any:
-        record = self._records_of(kind).get(key)
-        if record is not None and record.expires_at is not None and record.expires_at <= now:
-            self._expire(kind, key)
-            return None
-        return record
+        """The live row at ``key`` (for the kinds of ``RecordKinds``, the record),
+        or ``None`` (an expired one is removed)."""
+        row = self._records_of(kind).get(key)
+        if row is not None:
+            expires = self._expires(kind, row)
+            if expires is not None and expires <= now:
+                self._expire(kind, key)
+                return None
+        return row
 
     def _deadline(self, now: float, ttl: TTL) -> float | None:
         return None if ttl is None else now + ttl
@@ -218,9 +316,9 @@ class StoreBase:
                         self._expired[kind] += 1
                 except BaseException:  # the rest keep their deadlines: swept later
                     for other_kind, other_key in due[index:]:
-                        record = self._records_of(other_kind).get(other_key)
-                        if record is not None:
-                            self.expiry.set(other_kind, other_key, record.expires_at)
+                        row = self._records_of(other_kind).get(other_key)
+                        if row is not None:
+                            self.expiry.set(other_kind, other_key, self._expires(other_kind, row))
                     raise
             removed += len(due)
         return removed

@@ -19,21 +19,41 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Hashable
+from typing import Any
 
 from engine._core._text import K1, B, tokenize
 
 __all__ = ["KeywordIndex"]
 
 
-#: A term's posting: ``{doc: tf}``, or ``(doc, tf)`` inline when one document has it.
-_Posting = dict[Hashable, int] | tuple[Hashable, int]
+#: A term's posting: a flat tuple ``(doc, tf, doc, tf, ...)`` of up to this many
+#: documents, a ``{doc: tf}`` dict beyond (back to a tuple at half as many).
+SMALL_POSTING = 8
+
+#: A term's posting: ``(doc, tf, ...)`` pairs inline, or ``{doc: tf}``.
+_Posting = dict[Hashable, int] | tuple[Any, ...]
 
 
 def _expand(posting: _Posting) -> dict[Hashable, int]:
-    """A posting as ``{doc: tf}`` (an inline one becomes a one-entry dict)."""
+    """A posting as ``{doc: tf}`` (an inline one becomes a dict of its pairs)."""
     if isinstance(posting, tuple):
-        return {posting[0]: posting[1]}
+        return dict(zip(posting[::2], posting[1::2], strict=True))
     return posting
+
+
+def _without(posting: tuple[Any, ...], doc: Hashable) -> tuple[Any, ...]:
+    """An inline posting without ``doc``'s pair. O(pairs)."""
+    for index in range(0, len(posting), 2):
+        if posting[index] == doc:
+            return posting[:index] + posting[index + 2 :]
+    return posting
+
+
+def _shrunk(posting: dict[Hashable, int]) -> _Posting:
+    """A dict posting, inline again once it is down to half the inline bound."""
+    if len(posting) > SMALL_POSTING // 2:
+        return posting
+    return tuple(item for pair in posting.items() for item in pair)
 
 
 def _as_dict(posting: _Posting | None) -> dict[Hashable, int] | None:
@@ -50,8 +70,10 @@ class KeywordIndex:
     term that only one document of the user has — most terms, in a user's short
     memories — keeps its posting inline as a ``(doc, tf)`` tuple instead of a dict
     (as Lucene's "pulsing" postings format inlines the postings of rare terms in the
-    term dictionary); it becomes a dict when a second document gets the term, and a
-    tuple again when it is back to one.
+    term dictionary), and so does a term of up to :data:`SMALL_POSTING` documents, as
+    a flat ``(doc, tf, doc, tf, ...)`` tuple (atomic: the cyclic GC untracks it, and
+    it is a third of a small dict's size); it becomes a dict beyond, and a tuple
+    again at half as many.
 
     Complexity: add/remove O(terms of the document); search O(sum of the posting
     sizes of the query's terms + k log k).
@@ -82,7 +104,12 @@ class KeywordIndex:
             if posting is None:
                 postings[term] = (doc, frequency)  # inline: the term's only document
             elif isinstance(posting, tuple):
-                postings[term] = {posting[0]: posting[1], doc: frequency}
+                if len(posting) < 2 * SMALL_POSTING:
+                    postings[term] = (*posting, doc, frequency)
+                else:
+                    grown = _expand(posting)
+                    grown[doc] = frequency
+                    postings[term] = grown
             else:
                 posting[doc] = frequency
 
@@ -95,13 +122,15 @@ class KeywordIndex:
         postings = self._postings[user]
         for term in terms:
             posting = postings[term]
-            if isinstance(posting, tuple):  # ``doc`` was the term's only document
-                del postings[term]
+            if isinstance(posting, tuple):
+                rest = _without(posting, doc)
+                if rest:
+                    postings[term] = rest
+                else:  # ``doc`` was the term's only document
+                    del postings[term]
                 continue
             del posting[doc]
-            if len(posting) == 1:
-                ((other, frequency),) = posting.items()
-                postings[term] = (other, frequency)
+            postings[term] = _shrunk(posting)
         lengths = self._lengths[user]
         length = lengths.pop(doc)
         if lengths:
@@ -122,14 +151,16 @@ class KeywordIndex:
             for term in list(postings):
                 posting = postings[term]
                 if isinstance(posting, tuple):
-                    if posting[0] == doc:
+                    rest = _without(posting, doc)
+                    if rest:
+                        postings[term] = rest
+                    else:
                         del postings[term]
                     continue
                 posting.pop(doc, None)
-                if len(posting) == 1:
-                    ((other, frequency),) = posting.items()
-                    postings[term] = (other, frequency)
-                elif not posting:
+                if posting:
+                    postings[term] = _shrunk(posting)
+                else:
                     del postings[term]
         for table in (self._doc_terms, self._lengths):
             docs = table.get(user)
@@ -233,8 +264,13 @@ class KeywordIndex:
             assert docs and docs.keys() == lengths.keys()
             assert self._user_length[user] == sum(lengths.values())
             postings = self._postings[user]
-            # inline when one document has the term, a dict of two or more otherwise
-            assert all(isinstance(p, tuple) or len(p) >= 2 for p in postings.values())
+            # inline pairs up to SMALL_POSTING documents, a dict of more than half that
+            for p in postings.values():
+                if isinstance(p, tuple):
+                    assert p and len(p) % 2 == 0 and len(p) <= 2 * SMALL_POSTING
+                    assert len(set(p[::2])) == len(p) // 2
+                else:
+                    assert len(p) > SMALL_POSTING // 2
             expanded = {term: _expand(posting) for term, posting in postings.items()}
             for doc, terms in docs.items():
                 assert len(set(terms)) == len(terms)

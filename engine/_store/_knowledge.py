@@ -7,6 +7,7 @@ from engine._core._records import (
     KnowledgeDoc,
     replace,
 )
+from engine._core._rows import CREATED, Row, doc_of, doc_row
 from engine._store._base import KNOWLEDGE, TTL, Ranked, StoreBase, take
 
 __all__ = ["KnowledgeOps"]
@@ -17,23 +18,25 @@ class KnowledgeOps(StoreBase):
 
     def upsert_doc(self, now: float, doc: KnowledgeDoc, ttl: TTL) -> KnowledgeDoc:
         """Insert or replace a knowledge document."""
-        old: KnowledgeDoc | None = self._live(KNOWLEDGE, doc.doc_id, now)
+        old = self._live(KNOWLEDGE, doc.doc_id, now)
         if old is not None:
-            created = old.created_at
+            created = old[CREATED]
         else:
             created = now if doc.created_at is None else doc.created_at
         expires = self._deadline(now, ttl)
         stored = replace(doc, created_at=created, updated_at=now, expires_at=expires)
-        self._write(KNOWLEDGE, doc.doc_id, stored, ttl, expires)
+        self._write(KNOWLEDGE, doc.doc_id, doc_row(stored), ttl, expires)
         return stored
 
     def get_doc(self, now: float, doc_id: str) -> KnowledgeDoc | None:
         """The live document or ``None``."""
-        doc: KnowledgeDoc | None = self._live(KNOWLEDGE, doc_id, now)
-        return None if doc is None else self._touch(KNOWLEDGE, doc_id, doc, now)
+        row = self._live(KNOWLEDGE, doc_id, now)
+        return None if row is None else doc_of(self._touch(KNOWLEDGE, doc_id, row, now))
 
-    def list_docs(self, now: float, query: KnowledgeQuery, k: int | None) -> Ranked[KnowledgeDoc]:
-        """The first ``k`` live documents matching ``query``, with their sort keys."""
+    def list_docs(self, now: float, query: KnowledgeQuery, k: int | None) -> Ranked[Row]:
+        """The first ``k`` live documents matching ``query`` as *rows*, with their sort
+        keys: the engine merges the shards' lists and builds (``doc_of``) only the
+        documents it returns."""
         taken, expired = take(self.knowledge.scan(query), k, now)
         for key in expired:
             self._expire(KNOWLEDGE, key)

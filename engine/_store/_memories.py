@@ -9,6 +9,7 @@ from engine._core._records import (
     UserMemory,
     replace,
 )
+from engine._core._rows import CREATED, memory_of, memory_row
 from engine._store._base import MEMORY, TTL, Ranked, StoreBase, take
 from engine._store._memory_table import members
 
@@ -22,28 +23,28 @@ class MemoryOps(StoreBase):
         """Insert or replace a user memory (``memory_id`` must be set)."""
         assert memory.memory_id is not None
         key = (memory.user_id, memory.memory_id)
-        old: UserMemory | None = self._live(MEMORY, key, now)
+        old = self._live(MEMORY, key, now)
         if old is not None:
-            created = old.created_at
+            created = old[CREATED]
         else:
             created = now if memory.created_at is None else memory.created_at
         expires = self._deadline(now, ttl)
         stored = replace(memory, created_at=created, updated_at=now, expires_at=expires)
-        self._write(MEMORY, key, stored, ttl, expires)
+        self._write(MEMORY, key, memory_row(stored), ttl, expires)
         return stored
 
     def get_memory(self, now: float, user_id: str, memory_id: str) -> UserMemory | None:
         """The live memory or ``None``."""
         key = (user_id, memory_id)
-        memory: UserMemory | None = self._live(MEMORY, key, now)
-        return None if memory is None else self._touch(MEMORY, key, memory, now)
+        row = self._live(MEMORY, key, now)
+        return None if row is None else memory_of(self._touch(MEMORY, key, row, now))
 
     def list_memories(self, now: float, query: MemoryQuery, k: int | None) -> Ranked[UserMemory]:
         """The first ``k`` live memories matching ``query``, with their sort keys."""
         taken, expired = take(self.memories.scan(query), k, now)
         for key in expired:
             self._expire(MEMORY, key)
-        return taken
+        return [(sort, memory_of(row)) for sort, row in taken]
 
     def search_memories(
         self, now: float, user_id: str, query: str, method: str, limit: int | None
@@ -64,16 +65,18 @@ class MemoryOps(StoreBase):
                     len(self.memories.records) == before  # nothing expired: no retry
                 ):
                     return [
-                        self._touch(MEMORY, k, m, now)
+                        memory_of(self._touch(MEMORY, k, m, now))
                         for k, m in zip(keys, found, strict=True)
                         if m is not None
                     ]
                 # Expired memories were in the top k and are now removed: rank again.
         scan = MemoryQuery(user_id=user_id, descending=method == "last_n")
-        memories = [memory for _, memory in self.list_memories(now, scan, limit)]
+        taken, expired = take(self.memories.scan(scan), limit, now)
+        for key in expired:
+            self._expire(MEMORY, key)
         if method == "last_n":
-            memories.reverse()
-        return [self._touch(MEMORY, (user_id, m.memory_id), m, now) for m in memories]
+            taken.reverse()
+        return [memory_of(self._touch(MEMORY, key, row, now)) for (_, key), row in taken]
 
     def memory_topics(self, now: float, user_id: str | None) -> list[str]:
         """The topics of live memories (of one user, or all), sorted.

@@ -5,13 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from engine._core._errors import NotFound, OwnershipError
-from engine._core._queries import SessionQuery, messages_of
+from engine._core._queries import SessionQuery
 from engine._core._records import (
     Message,
     Run,
     Session,
     SessionSummary,
     replace,
+)
+from engine._core._rows import (
+    CREATED,
+    EXPIRES,
+    S_NAME,
+    S_RUN_IDS,
+    S_RUNS,
+    S_SUMMARY,
+    S_USER,
+    UPDATED,
+    Row,
+    encode_run,
+    encode_summary,
+    messages_of_rows,
+    run_of,
+    session_of,
+    session_row,
+    summary_of,
 )
 from engine._core._stamps import stamp_run, stamp_runs
 from engine._store._base import SESSION, TTL, Ranked, StoreBase, take
@@ -20,14 +38,19 @@ __all__ = ["SessionOps"]
 
 
 class SessionOps(StoreBase):
-    """Sessions: upsert with the ownership guard, scoped reads and updates, runs."""
+    """Sessions: upsert with the ownership guard, scoped reads and updates, runs.
 
-    def _session_for(self, now: float, session_id: str, user_id: str | None) -> Session:
-        session: Session | None = self._live(SESSION, session_id, now)
-        if session is None or (user_id is not None and session.user_id != user_id):
+    Sessions are stored as rows (``engine._core._rows``); a run is appended to a row
+    as its encoded bytes, and reads decode only what they return (e.g. the messages
+    of the last runs).
+    """
+
+    def _session_for(self, now: float, session_id: str, user_id: str | None) -> Row:
+        row: Row | None = self._live(SESSION, session_id, now)
+        if row is None or (user_id is not None and row[S_USER] != user_id):
             scope = "" if user_id is None else f" for user {user_id!r}"
             raise NotFound(f"no session {session_id!r}{scope}")
-        return session
+        return row
 
     def upsert_session(self, now: float, session: Session, ttl: TTL) -> Session:
         """Insert or replace a session; ``created_at`` is kept from the stored one.
@@ -36,13 +59,13 @@ class SessionOps(StoreBase):
             OwnershipError: if the stored session has another ``user_id``.
         """
         sid = session.session_id
-        old: Session | None = self._live(SESSION, sid, now)
-        if old is not None and old.user_id is not None and session.user_id != old.user_id:
+        old = self._live(SESSION, sid, now)
+        if old is not None and old[S_USER] is not None and session.user_id != old[S_USER]:
             raise OwnershipError(
                 f"session {sid!r} is owned by another user; got user_id={session.user_id!r}"
             )
         if old is not None:
-            created = old.created_at
+            created = old[CREATED]
         else:
             created = now if session.created_at is None else session.created_at
         summary = session.summary
@@ -57,19 +80,27 @@ class SessionOps(StoreBase):
             updated_at=now,
             expires_at=expires,
         )
-        self._write(SESSION, sid, stored, ttl, expires)
+        self._write(SESSION, sid, session_row(stored), ttl, expires)
         return stored
 
-    def _update_session(self, now: float, old: Session, **changes: Any) -> Session:
-        sid = old.session_id
-        expires = self._refreshed(SESSION, sid, now, old.expires_at)
-        new = replace(old, updated_at=now, expires_at=expires, **changes)
-        self.sessions.put(new)
-        if expires != old.expires_at:
+    def _update_session(self, now: float, old: Row, changes: dict[int, Any]) -> Row:
+        """Store ``old`` with the row fields ``changes`` (by index), ``updated_at`` =
+        now and the deadline refreshed per the policy; all or nothing."""
+        sid = old[3]
+        expires = self._refreshed(SESSION, sid, now, old[EXPIRES])
+        fields = list(old)
+        fields[EXPIRES] = expires
+        fields[UPDATED] = now
+        for index, value in changes.items():
+            fields[index] = value
+        new = tuple(fields)
+        self._make_room(SESSION, sid, new)
+        self._table_put(SESSION, sid, new)
+        if expires != old[EXPIRES]:
             try:
                 self.expiry.set(SESSION, sid, expires)
             except BaseException:  # all or nothing: the session as it was
-                self.sessions.put(old)
+                self._table_put(SESSION, sid, old)
                 raise
         return new
 
@@ -77,17 +108,15 @@ class SessionOps(StoreBase):
         self, now: float, session_id: str, user_id: str | None, runs_limit: int | None
     ) -> Session | None:
         """The live session, or ``None`` (also when scoped to another user)."""
-        session: Session | None = self._live(SESSION, session_id, now)
-        if session is None or (user_id is not None and session.user_id != user_id):
+        row = self._live(SESSION, session_id, now)
+        if row is None or (user_id is not None and row[S_USER] != user_id):
             return None
-        session = self._touch(SESSION, session_id, session, now)
-        if runs_limit is not None and runs_limit < len(session.runs):
-            runs = session.runs[len(session.runs) - runs_limit :]
-            session = replace(session, runs=runs)
-        return session
+        return session_of(self._touch(SESSION, session_id, row, now), runs_limit)
 
-    def list_sessions(self, now: float, query: SessionQuery, k: int | None) -> Ranked[Session]:
-        """The first ``k`` live sessions matching ``query``, with their sort keys."""
+    def list_sessions(self, now: float, query: SessionQuery, k: int | None) -> Ranked[Row]:
+        """The first ``k`` live sessions matching ``query`` as *rows*, with their sort
+        keys: the engine merges the shards' lists and builds (``session_of``) only
+        the sessions it returns."""
         taken, expired = take(self.sessions.scan(query), k, now)
         for key in expired:
             self._expire(SESSION, key)
@@ -97,7 +126,8 @@ class SessionOps(StoreBase):
         self, now: float, session_id: str, name: str, user_id: str | None
     ) -> Session:
         """Set a session's name. Raises ``NotFound``."""
-        return self._update_session(now, self._session_for(now, session_id, user_id), name=name)
+        row = self._session_for(now, session_id, user_id)
+        return session_of(self._update_session(now, row, {S_NAME: name}))
 
     def delete_session(self, now: float, session_id: str, user_id: str | None) -> bool:
         """Delete one live session (scoped); ``False`` if there was none."""
@@ -107,37 +137,46 @@ class SessionOps(StoreBase):
         """Delete the live sessions among ``session_ids`` (scoped); return how many."""
         doomed = []
         for sid in session_ids:
-            session: Session | None = self._live(SESSION, sid, now)
-            if session is not None and (user_id is None or session.user_id == user_id):
+            row = self._live(SESSION, sid, now)
+            if row is not None and (user_id is None or row[S_USER] == user_id):
                 doomed.append(sid)
         return self._remove_all(SESSION, dict.fromkeys(doomed))  # all or none
 
     def append_run(self, now: float, session_id: str, run: Run, user_id: str | None) -> Run:
         """Append ``run``, or replace the run with the same ``run_id`` in place.
 
-        Raises ``NotFound``. O(runs in the session).
+        Raises ``NotFound``. O(runs in the session + size of ``run``): the other runs
+        stay encoded as they are.
         """
-        session = self._session_for(now, session_id, user_id)
+        row = self._session_for(now, session_id, user_id)
         run = stamp_run(run, now)
-        runs = session.runs
-        for index in range(len(runs) - 1, -1, -1):
-            if runs[index].run_id == run.run_id:
-                runs = (*runs[:index], run, *runs[index + 1 :])
+        data = encode_run(run)
+        ids: tuple[str, ...] = row[S_RUN_IDS]
+        runs: tuple[bytes, ...] = row[S_RUNS]
+        for index in range(len(ids) - 1, -1, -1):
+            if ids[index] == run.run_id:
+                runs = (*runs[:index], data, *runs[index + 1 :])
                 break
         else:
-            runs = (*runs, run)
-        self._update_session(now, session, runs=runs)
+            ids = (*ids, run.run_id)
+            runs = (*runs, data)
+        self._update_session(now, row, {S_RUN_IDS: ids, S_RUNS: runs})
         return run
+
+    def _runs_of(
+        self, now: float, session_id: str, last_n: int | None, user_id: str | None
+    ) -> tuple[bytes, ...]:
+        row = self._touch(SESSION, session_id, self._session_for(now, session_id, user_id), now)
+        runs: tuple[bytes, ...] = row[S_RUNS]
+        if last_n is not None and last_n < len(runs):
+            runs = runs[len(runs) - last_n :]
+        return runs
 
     def get_runs(
         self, now: float, session_id: str, last_n: int | None, user_id: str | None
     ) -> tuple[Run, ...]:
         """The session's runs (the last ``last_n`` if given), oldest first."""
-        session = self._touch(SESSION, session_id, self._session_for(now, session_id, user_id), now)
-        runs = session.runs
-        if last_n is not None:
-            runs = runs[len(runs) - last_n :] if last_n < len(runs) else runs
-        return runs
+        return tuple([run_of(data) for data in self._runs_of(now, session_id, last_n, user_id)])
 
     def get_messages(
         self,
@@ -148,21 +187,20 @@ class SessionOps(StoreBase):
         user_id: str | None,
     ) -> list[Message]:
         """The messages of the session's (last ``last_n_runs``) runs, in order."""
-        runs = self.get_runs(now, session_id, last_n_runs, user_id)
-        return messages_of(runs, roles)
+        return messages_of_rows(self._runs_of(now, session_id, last_n_runs, user_id), roles)
 
     def set_summary(
         self, now: float, session_id: str, summary: SessionSummary, user_id: str | None
     ) -> SessionSummary:
         """Set the session's summary (``updated_at`` = now). Raises ``NotFound``."""
-        session = self._session_for(now, session_id, user_id)
+        row = self._session_for(now, session_id, user_id)
         summary = replace(summary, updated_at=now)
-        self._update_session(now, session, summary=summary)
+        self._update_session(now, row, {S_SUMMARY: encode_summary(summary)})
         return summary
 
     def get_summary(
         self, now: float, session_id: str, user_id: str | None
     ) -> SessionSummary | None:
         """The session's summary or ``None``. Raises ``NotFound`` if no session."""
-        session = self._session_for(now, session_id, user_id)
-        return self._touch(SESSION, session_id, session, now).summary
+        row = self._session_for(now, session_id, user_id)
+        return summary_of(self._touch(SESSION, session_id, row, now)[S_SUMMARY])

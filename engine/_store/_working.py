@@ -9,6 +9,7 @@ from engine._core._records import (
     WorkingMemory,
     replace,
 )
+from engine._core._rows import CREATED, EXPIRES, working_of, working_row
 from engine._core._validate import DEFAULT, Default
 from engine._store._base import TTL, WORKING, StoreBase
 
@@ -21,11 +22,11 @@ class WorkingOps(StoreBase):
     def store_working(self, now: float, record: WorkingMemory, ttl: TTL) -> WorkingMemory:
         """Insert or replace working memory; ``created_at`` kept from the stored one."""
         key = (record.conversation_id, record.memory_type)
-        old: WorkingMemory | None = self._live(WORKING, key, now)
-        created = old.created_at if old is not None else now
+        old = self._live(WORKING, key, now)
+        created = old[CREATED] if old is not None else now
         expires = self._deadline(now, ttl)
         stored = replace(record, created_at=created, updated_at=now, expires_at=expires)
-        self._write(WORKING, key, stored, ttl, expires)
+        self._write(WORKING, key, working_row(stored), ttl, expires)
         return stored
 
     def retrieve_working(
@@ -33,8 +34,8 @@ class WorkingOps(StoreBase):
     ) -> WorkingMemory | None:
         """The live working memory or ``None``."""
         key = (conversation_id, memory_type)
-        record: WorkingMemory | None = self._live(WORKING, key, now)
-        return None if record is None else self._touch(WORKING, key, record, now)
+        row = self._live(WORKING, key, now)
+        return None if row is None else working_of(self._touch(WORKING, key, row, now))
 
     def update_working(
         self,
@@ -52,24 +53,29 @@ class WorkingOps(StoreBase):
         deadline. Raises ``NotFound``.
         """
         key = (conversation_id, memory_type)
-        old: WorkingMemory | None = self._live(WORKING, key, now)
-        if old is None:
+        row = self._live(WORKING, key, now)
+        if row is None:
             raise NotFound(
                 f"no working memory {memory_type!r} for conversation {conversation_id!r}"
             )
+        old = working_of(row)
         changes: dict[str, Any] = {"data": data, "updated_at": now}
         if metadata is not None:
             changes["metadata"] = metadata
         if ttl is DEFAULT:
-            expires = self._refreshed(WORKING, key, now, old.expires_at)
-            new = replace(old, expires_at=expires, **changes)
-            self.expiry.set(WORKING, key, expires)
+            expires = self._refreshed(WORKING, key, now, row[EXPIRES])
         else:
             assert not isinstance(ttl, Default)
             expires = self._deadline(now, ttl)
-            new = replace(old, expires_at=expires, **changes)
+        new = replace(old, expires_at=expires, **changes)
+        new_row = working_row(new)
+        self._make_room(WORKING, key, new_row)
+        if ttl is DEFAULT:
+            self.expiry.set(WORKING, key, expires)
+        else:
+            assert not isinstance(ttl, Default)
             self._set_deadline(WORKING, key, ttl, expires)
-        self.working[key] = new
+        self._table_put(WORKING, key, new_row)
         return new
 
     def delete_working(self, now: float, conversation_id: str, memory_type: str) -> bool:

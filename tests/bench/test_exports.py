@@ -19,6 +19,7 @@ PUBLIC_ENGINE = frozenset(
         "engine.integrations.agno",
         "engine.integrations.arshai",
         "engine.integrations.upsonic",
+        "engine.integrations.langgraph",
     }
 )
 

@@ -28,7 +28,7 @@ from conformance_helpers import START, jumping
 
 from engine import EngineConfig, open_asyncio_engine, start_blocking_engine
 
-FACADES = ("sessions", "memories", "working", "knowledge")
+FACADES = ("sessions", "memories", "working", "knowledge", "items", "checkpoints")
 
 
 class _Adapter:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from engine import EngineConfig, ShardStore, UserMemory, open_memory_engine
 from engine._core._text import STOP_WORDS, memory_terms, tokenize
-from engine._store._keyword import KeywordIndex
+from engine._store._keyword import SMALL_POSTING, KeywordIndex
 from engine._store._memory_table import members
 
 START = 1_000_000.0
@@ -205,15 +205,22 @@ def test_clear() -> None:
     index._check()
 
 
-def test_a_term_of_one_document_is_inline_and_becomes_a_dict_when_shared() -> None:
+def test_a_term_of_a_few_documents_is_inline_and_becomes_a_dict_when_common() -> None:
     index = index_of({"a": "green tea"})
     assert index._postings["u"] == {"green": ("a", 1), "tea": ("a", 1)}
     index.add("u", "b", memory_terms("tea tea", ()))
-    assert index._postings["u"]["tea"] == {"a": 1, "b": 2}
+    assert index._postings["u"]["tea"] == ("a", 1, "b", 2)
     assert index._postings["u"]["green"] == ("a", 1)
     index._check()
     assert [doc for _, doc in index.search("u", "tea", 2)] == ["b", "a"]
     assert index.search("u", "green tea", 2) == index.search_exhaustive("u", "green tea", 2)
+    for n in range(SMALL_POSTING):  # past the inline bound: a dict
+        index.add("u", f"x{n}", memory_terms("tea", ()))
+    assert isinstance(index._postings["u"]["tea"], dict)
+    index._check()
+    assert index.search("u", "tea", 5) == index.search_exhaustive("u", "tea", 5)
+    for n in range(SMALL_POSTING):  # down to half the bound: inline again
+        index.remove("u", f"x{n}")
     index.remove("u", "b")
     assert index._postings["u"]["tea"] == ("a", 1)
     index._check()
@@ -344,7 +351,7 @@ def _topic_counts(store: ShardStore, user: str) -> dict[str, int]:
 
 def test_a_repeated_topic_leaves_the_other_memories_of_that_topic() -> None:
     store = store_with([memory("1", "x", "food", "food"), memory("2", "y", "food")])
-    assert store.memories.by_topic["u"] == {"food": {"1", "2"}}
+    assert set(members(store.memories.by_topic["u"]["food"])) == {"1", "2"}
     store.delete_memory(START, "u", "1")
     assert store.memories.by_topic["u"] == {"food": "2"}
     assert store.memory_topics(START, "u") == ["food"]

@@ -9,8 +9,11 @@ import inspect
 import pytest
 
 from engine import (
+    Checkpoint,
+    Checkpoints,
     EngineConfig,
     InvalidArgument,
+    Items,
     Knowledge,
     KnowledgeDoc,
     Memories,
@@ -21,12 +24,15 @@ from engine import (
     open_memory_engine,
 )
 from engine._api._backend import merge_ranked
+from engine._api._checkpoints import CheckpointRequests
+from engine._api._items import ItemRequests
 from engine._api._knowledge import KnowledgeRequests
 from engine._api._memories import MemoryRequests
 from engine._api._pipeline import PIPELINED
 from engine._api._session_requests import SessionRequests
 from engine._api._working import WorkingRequests
 from engine._core import _ops as ops
+from engine._core._items import namespace_key
 from engine._core._ops import Call
 
 PAIRS = [
@@ -110,3 +116,71 @@ async def test_a_pipeline_queues_built_requests_without_touching_the_engine() ->
             pass
         assert got.result() == stored.result()
         assert mem.statistics().requests == 1  # one Batch to the one shard
+
+
+CHECKPOINT = Checkpoint(
+    thread_id="t1",
+    checkpoint_ns="",
+    checkpoint_id="c1",
+    type="json",
+    data=b"{}",
+    metadata_type="json",
+    metadata_data=b"{}",
+)
+
+
+@pytest.mark.parametrize(
+    ("facade", "requests", "names"),
+    [
+        (Items, ItemRequests, ("put", "get", "delete")),
+        (Checkpoints, CheckpointRequests, ("put", "put_writes", "get", "delete_thread")),
+    ],
+    ids=["items", "checkpoints"],
+)
+def test_langgraph_builders_mirror_their_facade_methods(
+    facade: type, requests: type, names: tuple[str, ...]
+) -> None:
+    assert tuple(name for name in vars(requests) if not name.startswith("_")) == names
+    for name in names:
+        built = inspect.signature(getattr(requests, name))
+        sent = inspect.signature(getattr(facade, name))
+        assert list(built.parameters.values()) == list(sent.parameters.values()), name
+
+
+def test_langgraph_builders_route_by_namespace_and_thread() -> None:
+    config = EngineConfig(shards=3)
+    items = ItemRequests(config)
+    put = items.put(("docs", "alice"), "k1", {"a": 1}, ttl=5)
+    assert put.op is ops.PUT_ITEM and put.key == namespace_key(("docs", "alice"))
+    assert put.args[1] == 5.0
+    assert items.get(("docs", "alice"), "k1", refresh_ttl=True) == Call(
+        ops.GET_ITEM, (("docs", "alice"), "k1", True), put.key
+    )
+    with pytest.raises(TypeError, match="refresh_ttl: expected bool"):
+        items.get(("docs",), "k1", refresh_ttl=1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="reserved for the engine"):
+        items.put(("__shardmem__", "x"), "k", {})
+    checkpoints = CheckpointRequests(config)
+    assert checkpoints.delete_thread("t1") == Call(ops.DELETE_CHECKPOINT_THREAD, ("t1",), "t1")
+    assert checkpoints.get("t1").op is ops.GET_CHECKPOINT
+    with pytest.raises(InvalidArgument, match="at least one PendingWrite"):
+        checkpoints.put_writes([])
+    with pytest.raises(TypeError, match=r"blobs\[0\]: expected ChannelBlob"):
+        checkpoints.put(CHECKPOINT, ["blob"])  # type: ignore[list-item]
+    built = (put, checkpoints.get("t1"))
+    assert not any(call.op.pipelined for call in built)
+
+
+async def test_a_pipeline_refuses_semantic_search_which_embeds_first() -> None:
+    def embedder(texts: list[str]) -> list[list[float]]:
+        return [[float(len(text)), 1.0] for text in texts]
+
+    async with open_memory_engine(config=EngineConfig(embedder=embedder)) as mem:
+        pipeline = mem.pipeline()
+        for method in ("semantic", "hybrid"):
+            with pytest.raises(InvalidArgument, match=f"method='{method}' embeds the query"):
+                pipeline.memories.search("u1", "tea", method=method)
+        assert len(pipeline) == 0
+        await mem.memories.upsert(UserMemory(memory="tea", user_id="u1"))
+        found = await mem.memories.search("u1", "tea", method="semantic")
+        assert [memory.memory for memory in found] == ["tea"]

@@ -33,6 +33,7 @@ from engine import (
     WorkingMemory,
 )
 from engine._core._queries import KnowledgeQuery, MemoryQuery, SessionQuery
+from engine._core._rows import session_of
 
 START = 1_000_000.0
 OPERATIONS = 4_000
@@ -191,7 +192,7 @@ class Stress:
             return
         call()
         self.model.updated("sessions", sid)
-        self.check_deadline(self.store.sessions.records[sid], "sessions", sid)
+        self.check_deadline(session_of(self.store.sessions.records[sid]), "sessions", sid)
 
     def read_session(self) -> None:
         sid, user = f"s{self.rng.randrange(30)}", self.scope()
@@ -221,7 +222,7 @@ class Stress:
         else:
             self.store.get_summary(now, sid, user)
         self.model.touched("sessions", sid)
-        self.check_deadline(self.store.sessions.records[sid], "sessions", sid)
+        self.check_deadline(session_of(self.store.sessions.records[sid]), "sessions", sid)
 
     def delete_sessions(self) -> None:
         ids = tuple(
@@ -240,7 +241,9 @@ class Stress:
             order_by=self.rng.choice(["updated_at", "created_at"]),
             descending=self.rng.random() < 0.5,
         )
-        found = self.store.list_sessions(self.model.now, query, k)
+        found = [
+            (k_, session_of(r)) for k_, r in self.store.list_sessions(self.model.now, query, k)
+        ]
         live = {
             sid for sid, e in self.model.live("sessions").items() if user is None or e.owner == user
         }
@@ -377,7 +380,7 @@ class Stress:
                 del self.model.entries[("knowledge", doc_id)]
         else:
             found = self.store.list_docs(now, KnowledgeQuery(), None)
-            assert {doc.doc_id for _, doc in found} == set(self.model.live("knowledge"))
+            assert {row[3] for _, row in found} == set(self.model.live("knowledge"))
 
     # whole store ---------------------------------------------------------------------------
 

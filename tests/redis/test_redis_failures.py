@@ -258,3 +258,36 @@ async def test_credentials_as_arguments_and_a_typed_error_without_them() -> None
                 pass  # pragma: no cover
     finally:
         srv.stop()
+
+
+async def test_max_memory_and_eviction_policy_set_the_servers_maxmemory() -> None:
+    """``EngineConfig(max_memory=, eviction_policy=)`` on Redis is the server's
+    ``maxmemory`` and ``maxmemory-policy``: ``noeviction`` refuses writes with the
+    typed error, ``allkeys-lru`` lets the server evict instead."""
+    import coredis
+
+    from engine import EngineConfig
+
+    srv = Server(_free_port())
+    srv.start()
+    try:
+        config = EngineConfig(shards=1, max_memory=3 << 20, eviction_policy="noeviction")
+        async with open_redis_memory(
+            srv.url, config=config, timeout=TIMEOUT, sweep_interval=None
+        ) as mem:
+            with pytest.raises(MemoryLimitExceeded, match="maxmemory"):
+                for index in range(10_000):
+                    await mem.working.store(f"c{index}", "x" * 10_000)
+            assert (await mem.working.retrieve("c0")).data == "x" * 10_000  # reads work
+        config = EngineConfig(shards=1, max_memory=3 << 20, eviction_policy="allkeys-lru")
+        async with open_redis_memory(
+            srv.url, config=config, timeout=TIMEOUT, sweep_interval=None
+        ) as mem:
+            for index in range(1_000):  # the server evicts: no error
+                await mem.working.store(f"d{index}", "x" * 10_000)
+        client = coredis.Redis.from_url(srv.url, decode_responses=True)
+        async with client:
+            settings = await client.config_get(["maxmemory", "maxmemory-policy"])
+        assert settings == {"maxmemory": str(3 << 20), "maxmemory-policy": "allkeys-lru"}
+    finally:
+        srv.stop()

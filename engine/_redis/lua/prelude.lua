@@ -232,3 +232,131 @@ local function touch_session(sid, ix, refresh)
   end
   if refresh == '1' then restart('s' .. NUL .. sid, session_keys(sid), ix) end
 end
+
+-- LangGraph's records (mem.items, mem.checkpoints): the lg_*.lua scripts, called from
+-- engine/_redis/_ops_langgraph.py. Each first removes a bounded batch of due items and
+-- threads (lg_sweep) instead of calling sweep. Keys, with nk a namespace's labels joined
+-- by U+001E and lane = tid NUL ns:
+--
+--   B:IN                     zset         namespaces (score 0: lexical order)
+--   B:I:<nk>                 zset         the namespace's keys by updated_at
+--   B:IV:<nk> / B:IM:<nk>    hash         key -> item JSON / "c u e" times
+--   B:IX / B:IT              zset / hash  deadlines / TTLs of i NUL nk NUL key (items)
+--                                         and t NUL tid (threads)
+--   B:CT, B:CN:<tid>         set          threads; a thread's namespaces
+--   B:CO:<lane>              zset         checkpoint ids (score 0: id order)
+--   B:CC:<lane>              hash         checkpoint id -> checkpoint JSON
+--   B:CB:<lane>              hash         channel NUL version -> blob JSON
+--   B:CW:<lane> NUL <cid>    hash         task NUL idx -> pending write JSON
+--   B:CWL:<lane>             set          checkpoint ids with pending writes
+--   B:CR:<run>, B:CRT:<tid>  set          tid NUL ns NUL cid of a run; a thread's run ids
+local function lg_drop_item(nk, key)
+  local member = 'i' .. NUL .. nk .. NUL .. key
+  redis.call('ZREM', B .. ':I:' .. nk, key)
+  redis.call('HDEL', B .. ':IV:' .. nk, key)
+  redis.call('HDEL', B .. ':IM:' .. nk, key)
+  redis.call('ZREM', B .. ':IX', member)
+  redis.call('HDEL', B .. ':IT', member)
+  if redis.call('ZCARD', B .. ':I:' .. nk) == 0 then redis.call('ZREM', B .. ':IN', nk) end
+end
+local function lg_unrun(tid, ns, cid, run)
+  if run and run ~= cjson.null and run ~= '' then
+    redis.call('SREM', B .. ':CR:' .. run, tid .. NUL .. ns .. NUL .. cid)
+  end
+end
+local function lg_drop_checkpoint(tid, ns, cid)
+  local lane = tid .. NUL .. ns
+  local json = redis.call('HGET', B .. ':CC:' .. lane, cid)
+  if not json then return 0 end
+  lg_unrun(tid, ns, cid, cjson.decode(json).run_id)
+  redis.call('HDEL', B .. ':CC:' .. lane, cid)
+  redis.call('ZREM', B .. ':CO:' .. lane, cid)
+  redis.call('DEL', B .. ':CW:' .. lane .. NUL .. cid)
+  redis.call('SREM', B .. ':CWL:' .. lane, cid)
+  return 1
+end
+local function lg_collect_blobs(lane)
+  local used = {}
+  for _, json in ipairs(redis.call('HVALS', B .. ':CC:' .. lane)) do
+    for channel, version in pairs(cjson.decode(json).versions) do
+      used[channel .. NUL .. version] = true
+    end
+  end
+  for _, field in ipairs(redis.call('HKEYS', B .. ':CB:' .. lane)) do
+    if not used[field] then redis.call('HDEL', B .. ':CB:' .. lane, field) end
+  end
+end
+local function lg_drop_thread(tid)
+  local count = 0
+  for _, ns in ipairs(redis.call('SMEMBERS', B .. ':CN:' .. tid)) do
+    local lane = tid .. NUL .. ns
+    for _, cid in ipairs(redis.call('ZRANGE', B .. ':CO:' .. lane, 0, -1)) do
+      count = count + lg_drop_checkpoint(tid, ns, cid)
+    end
+    for _, cid in ipairs(redis.call('SMEMBERS', B .. ':CWL:' .. lane)) do
+      redis.call('DEL', B .. ':CW:' .. lane .. NUL .. cid)
+    end
+    redis.call('DEL', B .. ':CO:' .. lane, B .. ':CB:' .. lane, B .. ':CC:' .. lane,
+      B .. ':CWL:' .. lane)
+  end
+  redis.call('DEL', B .. ':CN:' .. tid)
+  redis.call('SREM', B .. ':CT', tid)
+  redis.call('ZREM', B .. ':IX', 't' .. NUL .. tid)
+  redis.call('HDEL', B .. ':IT', 't' .. NUL .. tid)
+  return count
+end
+local function lg_sweep(limit)
+  local due = redis.call('ZRANGEBYSCORE', B .. ':IX', '-inf', NOWS, 'LIMIT', 0, limit)
+  for _, member in ipairs(due) do
+    local rest = string.sub(member, 3)
+    if string.sub(member, 1, 1) == 'i' then
+      local cut = string.find(rest, NUL, 1, true)
+      lg_drop_item(string.sub(rest, 1, cut - 1), string.sub(rest, cut + 1))
+    else
+      lg_drop_thread(rest)
+    end
+  end
+  return #due
+end
+local function lg_deadline(member, ttl)
+  if ttl == '' then
+    redis.call('ZREM', B .. ':IX', member)
+    redis.call('HDEL', B .. ':IT', member)
+    return '-'
+  end
+  local e = fmt(NOW + tonumber(ttl))
+  redis.call('ZADD', B .. ':IX', e, member)
+  redis.call('HSET', B .. ':IT', member, ttl)
+  return e
+end
+local function lg_expired(member)
+  local e = redis.call('ZSCORE', B .. ':IX', member)
+  return e and tonumber(e) <= NOW
+end
+local function lg_live_thread(tid)
+  if lg_expired('t' .. NUL .. tid) then lg_drop_thread(tid) end
+  return redis.call('SISMEMBER', B .. ':CT', tid) == 1
+end
+local function lg_live_item(nk, key)
+  if lg_expired('i' .. NUL .. nk .. NUL .. key) then lg_drop_item(nk, key) end
+  return redis.call('HGET', B .. ':IM:' .. nk, key)
+end
+local function lg_refresh(nk, key, meta)
+  local member = 'i' .. NUL .. nk .. NUL .. key
+  local ttl = redis.call('HGET', B .. ':IT', member)
+  if not ttl then return meta end
+  local c, u = string.match(meta, '^(%S+) (%S+) ')
+  local e = lg_deadline(member, ttl)
+  meta = c .. ' ' .. u .. ' ' .. e
+  redis.call('HSET', B .. ':IM:' .. nk, key, meta)
+  return meta
+end
+local function lg_entry(lane, cid)
+  local json = redis.call('HGET', B .. ':CC:' .. lane, cid)
+  local blobs = {}
+  for channel, version in pairs(cjson.decode(json).versions) do
+    local blob = redis.call('HGET', B .. ':CB:' .. lane, channel .. NUL .. version)
+    if blob then blobs[#blobs + 1] = blob end
+  end
+  return {json, blobs, redis.call('HVALS', B .. ':CW:' .. lane .. NUL .. cid)}
+end

@@ -172,3 +172,23 @@ async def test_the_arshai_adapter_replays_what_arshai_replays() -> None:
         results[peer] = (counts.working, recorder.count("store_working"), tally.history_messages)
     assert results["arshai-shardmem"] == results["arshai"]
     assert PEER_OPERATIONS["arshai-shardmem"] == PEER_OPERATIONS["arshai"]
+
+
+async def test_the_langgraph_adapter_replays_what_langgraph_replays() -> None:
+    """``langgraph-shardmem``: the same calls through ``ShardmemStore`` hold the same
+    sessions, runs and memories and find the same history as ``InMemoryStore``."""
+    pytest.importorskip("langgraph", reason="langgraph is not installed")
+    results = {}
+    for peer in ("langgraph", "langgraph-shardmem"):
+        async with open_peer_target(peer, working_ttl=CONFIG.working_ttl) as target:
+            recorder, tally, counts = await _replay(target)
+        runs = recorder.count("append_run")
+        results[peer] = (
+            counts.sessions,
+            counts.runs,
+            counts.memories,
+            tally.history_messages,
+            runs,
+        )
+    assert results["langgraph-shardmem"] == results["langgraph"]
+    assert results["langgraph"][1] > 0
