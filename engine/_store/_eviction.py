@@ -38,10 +38,8 @@ def row_cost(row: tuple[Any, ...]) -> int:
         kind = type(value)
         if kind is str or kind is bytes:
             cost += len(value)
-        elif kind is tuple:
-            cost += ITEM_OVERHEAD * len(value)
-            for item in value:
-                cost += len(item)
+        elif kind is tuple:  # runs or topics: str/bytes items, summed in C
+            cost += ITEM_OVERHEAD * len(value) + sum(map(len, value))
     return cost
 
 
