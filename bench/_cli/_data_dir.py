@@ -148,6 +148,25 @@ def write_json_document(command: str, document: dict[str, object], path: str) ->
     return 0
 
 
+def run_reported(
+    command: str,
+    measure: Callable[[], Any],
+    tables: Callable[[Any], Any],
+    json_path: str | None,
+) -> int:
+    """A benchmark command's common tail, guarded (:func:`guarded`): ``measure()``, print
+    ``tables(result)`` on stdout, write ``result.to_dict()`` to ``json_path`` if given."""
+
+    def action() -> int:
+        result = measure()
+        rich_stdout().print(tables(result))
+        if json_path is not None:
+            return write_json_document(command, result.to_dict(), json_path)
+        return 0
+
+    return guarded(command, action)
+
+
 def add_inspect_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add ``inspect``; its handler is :func:`run_inspect`."""
     parser = subparsers.add_parser(

@@ -9,13 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from bench._cli._args import FSYNC_POLICIES, positive_int, positive_seconds
-from bench._cli._data_dir import (
-    check_output,
-    guarded,
-    prepare_new_data_dir,
-    rich_stdout,
-    write_json_document,
-)
+from bench._cli._data_dir import check_output, prepare_new_data_dir, run_reported
 from bench._durable._model import DurableOptions
 from bench._durable._report import durable_tables
 from bench._durable._run import run_durable
@@ -126,11 +120,9 @@ def run_bench_durable(args: argparse.Namespace) -> int:
     def announce(line: str) -> None:
         stderr.print(f"[dim]measuring {line}[/dim]", highlight=False)
 
-    def action() -> int:
-        result = run_durable(options, announce=None if args.no_progress else announce)
-        rich_stdout().print(durable_tables(result))
-        if args.json is not None:
-            return write_json_document(command, result.to_dict(), args.json)
-        return 0
-
-    return guarded(command, action)
+    return run_reported(
+        command,
+        lambda: run_durable(options, announce=None if args.no_progress else announce),
+        durable_tables,
+        args.json,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 
 from bench._cli._args import positive_int
-from bench._cli._data_dir import check_output, guarded, rich_stdout, write_json_document
+from bench._cli._data_dir import check_output, run_reported
 from bench._memory._model import MemoryOptions
 from bench._memory._report import memory_tables
 from bench._memory._run import run_memory
@@ -117,11 +117,9 @@ def run_bench_memory(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         stderr.print(f"[dim]{line}[/dim]", highlight=False)
 
-    def action() -> int:
-        result = run_memory(options, say=None if args.no_progress else say)
-        rich_stdout().print(memory_tables(result))
-        if args.json is not None:
-            return write_json_document(command, result.to_dict(), args.json)
-        return 0
-
-    return guarded(command, action)
+    return run_reported(
+        command,
+        lambda: run_memory(options, say=None if args.no_progress else say),
+        memory_tables,
+        args.json,
+    )
