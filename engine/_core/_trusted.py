@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from engine._core._encoded import _message, _run, _summary, frozen_object
 from engine._core._records import (
     KnowledgeDoc,
     Message,
@@ -23,16 +24,7 @@ from engine._core._records import (
     UserMemory,
     WorkingMemory,
 )
-from engine._core._rows import (
-    _doc,
-    _memory,
-    _message,
-    _object,
-    _run,
-    _session,
-    _summary,
-    _working,
-)
+from engine._core._rows import _doc, _memory, _session, _working
 
 __all__ = ["trusted_record"]
 
@@ -42,7 +34,7 @@ def _message_of_fields(fields: dict[str, Any]) -> Message:
         fields["role"],
         fields["content"],
         fields.get("name"),
-        _object(fields.get("metadata")),
+        frozen_object(fields.get("metadata")),
         fields.get("created_at"),
     )
     return message
@@ -53,7 +45,7 @@ def _run_of_fields(fields: dict[str, Any]) -> Run:
         fields["run_id"],
         tuple([_message_of_fields(m) for m in fields.get("messages", ())]),
         fields.get("status", "completed"),
-        _object(fields.get("metadata")),
+        frozen_object(fields.get("metadata")),
         fields.get("created_at"),
     )
     return run
@@ -77,8 +69,8 @@ def _session_of_fields(f: dict[str, Any]) -> Session:
         f.get("team_id"),
         f.get("workflow_id"),
         f.get("name"),
-        _object(f.get("state")),
-        _object(f.get("metadata")),
+        frozen_object(f.get("state")),
+        frozen_object(f.get("metadata")),
         tuple([_run_of_fields(run) for run in f.get("runs", ())]),
         _summary_of_fields(f.get("summary")),
         f.get("created_at"),
@@ -109,7 +101,7 @@ def _working_of_fields(f: dict[str, Any]) -> WorkingMemory:
         f["conversation_id"],
         f.get("memory_type", "working"),
         f["data"],
-        _object(f.get("metadata")),
+        frozen_object(f.get("metadata")),
         f.get("created_at"),
         f.get("updated_at"),
         f.get("expires_at"),
@@ -124,7 +116,7 @@ def _doc_of_fields(f: dict[str, Any]) -> KnowledgeDoc:
         f.get("description"),
         f.get("content_hash"),
         f.get("status", "ready"),
-        _object(f.get("metadata")),
+        frozen_object(f.get("metadata")),
         f.get("created_at"),
         f.get("updated_at"),
         f.get("expires_at"),

@@ -28,6 +28,7 @@ import attrs
 import orjson
 
 from engine._core._codec import FrozenDict
+from engine._core._encoded import frozen
 from engine._core._errors import EngineError
 from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._records import (
@@ -39,7 +40,6 @@ from engine._core._records import (
     UserMemory,
     WorkingMemory,
 )
-from engine._core._rows import frozen
 from engine._core._trusted import trusted_record
 from engine._core._validate import DEFAULT
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine._core._encoded import encode_run, encode_summary, messages_of_rows, run_of, summary_of
 from engine._core._errors import NotFound, OwnershipError
 from engine._core._queries import SessionQuery
 from engine._core._records import (
@@ -23,13 +24,8 @@ from engine._core._rows import (
     S_USER,
     UPDATED,
     Row,
-    encode_run,
-    encode_summary,
-    messages_of_rows,
-    run_of,
     session_of,
     session_row,
-    summary_of,
 )
 from engine._core._stamps import stamp_run, stamp_runs
 from engine._store._base import SESSION, TTL, Ranked, StoreBase, take

@@ -18,13 +18,12 @@ from engine import (
     UserMemory,
     WorkingMemory,
 )
+from engine._core._encoded import encode_run, run_of
 from engine._core._rows import (
     doc_of,
     doc_row,
-    encode_run,
     memory_of,
     memory_row,
-    run_of,
     session_of,
     session_row,
     working_of,
