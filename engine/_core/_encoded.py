@@ -9,7 +9,7 @@ skip validators and converters: only for values validated before. See
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -25,7 +25,6 @@ __all__ = [
     "encode_summary",
     "frozen",
     "frozen_object",
-    "messages_of_rows",
     "run_of",
     "summary_of",
 ]
@@ -125,17 +124,6 @@ def run_of(data: bytes) -> Run:
     run_id, status, meta, created, messages = orjson.loads(data)
     run: Run = _run(run_id, _messages(messages), status, frozen_object(meta), created)
     return run
-
-
-def messages_of_rows(runs: Iterable[bytes], roles: frozenset[str] | None) -> list[Message]:
-    """The messages of encoded runs, in order, only ``roles`` if given. Builds only
-    the messages returned. O(size of the runs)."""
-    found: list[Message] = []
-    for data in runs:
-        for role, content, name, meta, created in orjson.loads(data)[4]:
-            if roles is None or role in roles:
-                found.append(_message(role, content, name, frozen_object(meta), created))
-    return found
 
 
 def encode_summary(summary: SessionSummary | None) -> bytes | None:

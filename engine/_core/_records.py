@@ -16,10 +16,9 @@ import attrs
 from engine._core._codec import EMPTY, FrozenDict, freeze_mapping, thaw
 from engine._core._errors import InvalidArgument
 from engine._core._validate import (
+    MAX_ID_LENGTH,
     check_choice,
     check_id,
-    check_optional_id,
-    check_optional_str,
     check_str,
     check_str_tuple,
     check_timestamp,
@@ -42,17 +41,56 @@ MESSAGE_ROLES: Final = ("system", "user", "assistant", "tool")
 SESSION_TYPES: Final = ("agent", "team", "workflow")
 
 R = TypeVar("R")
+_INF: Final = float("inf")
 
 
-def _check(check: Callable[[str, Any], Any]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+def _name(instance: Any, attribute: attrs.Attribute[Any]) -> str:
+    return f"{type(instance).__name__}.{attribute.name}"
+
+
+# The validators below run for every field of every record built by a caller: each
+# accepts the common valid value with a few checks in C and builds the field's name
+# (for the error message) only when it calls the full check, which then raises.
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     def validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        check(f"{type(instance).__name__}.{attribute.name}", value)
+        if type(value) is not str or value not in choices:
+            check_choice(_name(instance, attribute), value, choices)
 
     return validator
 
 
-def _choice(choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
-    return _check(lambda name, value: check_choice(name, value, choices))
+def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not (
+        type(value) is str
+        and value.isascii()
+        and value.isprintable()
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and not value.isspace()
+    ):
+        check_id(_name(instance, attribute), value)
+
+
+def _opt_id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _id(instance, attribute, value)
+
+
+def _str(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if type(value) is not str or not value.isascii():
+        check_str(_name(instance, attribute), value)
+
+
+def _opt_str(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (type(value) is not str or not value.isascii()):
+        check_str(_name(instance, attribute), value)
+
+
+def _time(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # ``-inf < value < inf`` is false for NaN and the infinities: finite floats pass.
+    if value is not None and not (type(value) is float and -_INF < value < _INF):
+        check_timestamp(_name(instance, attribute), value)
 
 
 def _tuple_of(value: Any, kind: type, name: str) -> tuple[Any, ...]:
@@ -105,13 +143,6 @@ def _conv_run_messages(value: Any) -> tuple[Any, ...]:
 
 def _conv_session_runs(value: Any) -> tuple[Any, ...]:
     return _tuple_of(value, Run, "Session.runs")
-
-
-_id = _check(check_id)
-_opt_id = _check(check_optional_id)
-_opt_str = _check(check_optional_str)
-_str = _check(check_str)
-_time = _check(check_timestamp)
 
 
 def _from_dict(cls: type[R], data: object, nested: Mapping[str, Callable[[Any], Any]]) -> R:
@@ -355,7 +386,27 @@ class KnowledgeDoc(_Convertible):
     expires_at: float | None = attrs.field(default=None, validator=_time)
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_COPIERS: dict[type, Callable[[Any, dict[str, Any]], Any]] = {}
+
+
+def _copier(cls: type[Any]) -> Callable[[Any, dict[str, Any]], Any]:
+    """``copy(record, changes)`` for ``cls``: one unrolled slot write per field (as
+    ``attrs`` generates ``__init__``), each value from ``changes`` if there, else
+    from ``record``; no validators, no converters."""
+    names = tuple(field.name for field in attrs.fields(cls))
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    lines = ["def copy(record, changes):", "    new_record = new(cls)"]
+    for name in names:
+        slot = next(k.__dict__[name] for k in cls.__mro__ if name in k.__dict__)
+        namespace["set_" + name] = slot.__set__  # the slot's descriptor
+        lines.append(
+            f"    set_{name}(new_record, "
+            f"changes[{name!r}] if {name!r} in changes else record.{name})"
+        )
+    lines.append("    return new_record")
+    exec("\n".join(lines) + "\n", namespace)
+    copy: Callable[[Any, dict[str, Any]], Any] = namespace["copy"]
+    return copy
 
 
 def replace(record: R, **changes: Any) -> R:
@@ -363,13 +414,12 @@ def replace(record: R, **changes: Any) -> R:
 
     For the engine's own updates only: ``record`` was validated when it was built and
     every value in ``changes`` has been validated (or built by the engine). Unlike
-    ``attrs.evolve`` it costs O(fields), not O(size of the record's tuples).
+    ``attrs.evolve`` it costs O(fields), not O(size of the record's tuples): a copier
+    generated once per record class.
     """
     cls = type(record)
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls))  # type: ignore[arg-type]
-    new = object.__new__(cls)
-    for name in names:
-        object.__setattr__(new, name, changes[name] if name in changes else getattr(record, name))
+    copy = _COPIERS.get(cls)
+    if copy is None:
+        copy = _COPIERS[cls] = _copier(cls)
+    new: R = copy(record, changes)
     return new

@@ -29,6 +29,7 @@ An empty payload is ``None`` (no bytes object at all).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from engine._core._encoded import (
@@ -42,6 +43,7 @@ from engine._core._encoded import (
 )
 from engine._core._records import (
     KnowledgeDoc,
+    Run,
     Session,
     UserMemory,
     WorkingMemory,
@@ -150,8 +152,11 @@ _session = builder(
 )
 
 
-def session_of(row: Row, runs_limit: int | None = None) -> Session:
-    """The :class:`Session` of a row (only its last ``runs_limit`` runs if given).
+def session_of(
+    row: Row, runs_limit: int | None = None, decode_run: Callable[[bytes], Run] = run_of
+) -> Session:
+    """The :class:`Session` of a row (only its last ``runs_limit`` runs if given),
+    its runs decoded by ``decode_run`` (e.g. a cache's).
 
     O(size of the runs built).
     """
@@ -162,7 +167,7 @@ def session_of(row: Row, runs_limit: int | None = None) -> Session:
         *row[S_ID:S_STATE],
         decode_payload(row[S_STATE]),
         decode_payload(row[S_METADATA]),
-        tuple([run_of(data) for data in runs]) if runs else (),
+        tuple([decode_run(data) for data in runs]) if runs else (),
         summary_of(row[S_SUMMARY]),
         row[CREATED],
         row[UPDATED],

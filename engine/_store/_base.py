@@ -9,6 +9,7 @@ from typing import Any, Final, TypeVar
 from engine._core._config import KIND_NAMES, EngineConfig
 from engine._core._errors import MemoryLimitExceeded
 from engine._core._rows import EXPIRES, Row
+from engine._store._decoded import DecodedRuns
 from engine._store._eviction import Eviction, row_cost
 from engine._store._expiry import ExpiryIndex
 from engine._store._knowledge_table import KnowledgeTable
@@ -75,6 +76,8 @@ class StoreBase:
         self.working: dict[tuple[str, str], Row] = {}
         self.knowledge = KnowledgeTable()
         self.expiry = ExpiryIndex()
+        #: The runs history reads decoded last (bounded; see ``engine._store._decoded``).
+        self.decoded = DecodedRuns()
         self._ttls: dict[tuple[int, Hashable], float] = {}
         self._expired = [0, 0, 0, 0]
         #: Reads that restarted a TTL (refresh_on_read): state changes to journal.
@@ -123,9 +126,13 @@ class StoreBase:
         self.expiry.discard(kind, key)
         self._ttls.pop((kind, key), None)
 
-    def _table_put(self, kind: int, key: Any, row: Row) -> None:
-        """Store ``row`` in its table (all or nothing) and account for it."""
-        old = self._records_of(kind).get(key)
+    def _table_put(self, kind: int, key: Any, row: Row, grow: int | None = None) -> None:
+        """Store ``row`` in its table (all or nothing) and account for it: ``grow`` is
+        the change in accounted bytes when the caller knows it, else it is computed
+        from the row replaced (O(fields + runs) of both rows)."""
+        if grow is None:
+            old = self._records_of(kind).get(key)
+            grow = row_cost(row) - (0 if old is None else row_cost(old))
         if kind == SESSION:
             self.sessions.put(row)
         elif kind == MEMORY:
@@ -134,7 +141,7 @@ class StoreBase:
             self.working[key] = row
         else:
             self.knowledge.put(row)
-        self.used_memory += row_cost(row) - (0 if old is None else row_cost(old))
+        self.used_memory += grow
         self._eviction.written((kind, key), row[EXPIRES] is not None)
 
     def _table_remove(self, kind: int, key: Any) -> Any:
@@ -151,10 +158,11 @@ class StoreBase:
             self._eviction.removed((kind, key))
         return row
 
-    def _make_room(self, kind: int, key: Any, row: Row) -> None:
+    def _make_room(self, kind: int, key: Any, row: Row, grow: int | None = None) -> None:
         """Evict per the policy until ``row`` fits the shard's budget in place of
-        the row at ``key``: called before a write stores it. O(log n) per record
-        evicted (every index cleaned, as a delete).
+        the row at ``key`` (``grow``: the change in accounted bytes, if known): called
+        before a write stores it. O(log n) per record evicted (every index cleaned,
+        as a delete).
 
         Raises:
             MemoryLimitExceeded: under ``noeviction``, when no record can be evicted
@@ -165,12 +173,13 @@ class StoreBase:
         budget = self._budget
         if budget is None or not self.enforce_budget:
             return
-        old = self._records_of(kind).get(key)
-        cost = row_cost(row)
-        grow = cost - (0 if old is None else row_cost(old))
+        if grow is None:
+            old = self._records_of(kind).get(key)
+            grow = row_cost(row) - (0 if old is None else row_cost(old))
         if grow <= 0 or self.used_memory + grow <= budget:
             return
         policy = self._eviction.policy
+        cost = row_cost(row)
         if cost > budget:
             raise MemoryLimitExceeded(
                 f"a {cost}-byte record cannot fit the shard's memory budget of {budget} bytes "
@@ -195,10 +204,13 @@ class StoreBase:
     def _write(self, kind: int, key: Any, row: Any, ttl: TTL, expires: float | None) -> None:
         """Store ``row`` (for the kinds of ``RecordKinds``, the record) and its
         deadline: both, or (on an error) neither. Makes room for it first (see
-        :meth:`_make_room`)."""
-        self._make_room(kind, key, row)
+        :meth:`_make_room`). The row's accounted size is computed once, here."""
         old = self._records_of(kind).get(key)
-        self._table_put(kind, key, row)
+        grow = 0
+        if kind in ACCOUNTED:
+            grow = row_cost(row) - (0 if old is None else row_cost(old))
+        self._make_room(kind, key, row, grow)
+        self._table_put(kind, key, row, grow)
         try:
             self._set_deadline(kind, key, ttl, expires)
         except BaseException:

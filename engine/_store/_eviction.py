@@ -21,7 +21,7 @@ from typing import Any, Final
 from engine._store._chunked import ChunkedSortedList
 from engine._store._expiry import ExpiryIndex
 
-__all__ = ["ITEM_OVERHEAD", "RECORD_OVERHEAD", "Eviction", "row_cost"]
+__all__ = ["ITEM_OVERHEAD", "RECORD_OVERHEAD", "Eviction", "field_cost", "row_cost", "run_cost"]
 
 RECORD_OVERHEAD: Final = 400
 """Bytes accounted per record on top of its payload."""
@@ -41,6 +41,22 @@ def row_cost(row: tuple[Any, ...]) -> int:
         elif kind is tuple:  # runs or topics: str/bytes items, summed in C
             cost += ITEM_OVERHEAD * len(value) + sum(map(len, value))
     return cost
+
+
+def field_cost(value: Any) -> int:
+    """What one field of a row (after the timestamps) adds to :func:`row_cost`."""
+    kind = type(value)
+    if kind is str or kind is bytes:
+        return len(value)
+    if kind is tuple:
+        return ITEM_OVERHEAD * len(value) + sum(map(len, value))
+    return 0
+
+
+def run_cost(run_id: str, data: bytes) -> int:
+    """What one run adds to its session row's :func:`row_cost`: its id and its
+    encoded bytes, each an item of one of the row's two run tuples. O(1)."""
+    return 2 * ITEM_OVERHEAD + len(run_id) + len(data)
 
 
 class Eviction:

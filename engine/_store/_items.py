@@ -57,17 +57,17 @@ class RecordKinds(StoreBase):
         expires = record.expires_at
         return expires is None or expires > now
 
-    def _make_room(self, kind: int, key: Any, row: Any) -> None:
+    def _make_room(self, kind: int, key: Any, row: Any, grow: int | None = None) -> None:
         if kind not in (ITEM, THREAD):  # items and threads: outside the budget
-            super()._make_room(kind, key, row)
+            super()._make_room(kind, key, row, grow)
 
-    def _table_put(self, kind: int, key: Any, record: Any) -> None:
+    def _table_put(self, kind: int, key: Any, record: Any, grow: int | None = None) -> None:
         if kind == ITEM:
             self.items.put(record)
         elif kind == THREAD:
             self.threads.threads[key] = record
         else:
-            super()._table_put(kind, key, record)
+            super()._table_put(kind, key, record, grow)
 
     def _table_remove(self, kind: int, key: Any) -> Any:
         if kind == ITEM:

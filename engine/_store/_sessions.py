@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine._core._encoded import encode_run, encode_summary, messages_of_rows, run_of, summary_of
+from engine._core._encoded import encode_run, encode_summary, summary_of
 from engine._core._errors import NotFound, OwnershipError
 from engine._core._queries import SessionQuery
 from engine._core._records import (
@@ -29,6 +29,7 @@ from engine._core._rows import (
 )
 from engine._core._stamps import stamp_run, stamp_runs
 from engine._store._base import SESSION, TTL, Ranked, StoreBase, take
+from engine._store._eviction import field_cost, run_cost
 
 __all__ = ["SessionOps"]
 
@@ -79,10 +80,20 @@ class SessionOps(StoreBase):
         self._write(SESSION, sid, session_row(stored), ttl, expires)
         return stored
 
-    def _update_session(self, now: float, old: Row, changes: dict[int, Any]) -> Row:
+    def _update_session(
+        self, now: float, old: Row, changes: dict[int, Any], grow: int | None = None
+    ) -> Row:
         """Store ``old`` with the row fields ``changes`` (by index), ``updated_at`` =
-        now and the deadline refreshed per the policy; all or nothing."""
+        now and the deadline refreshed per the policy; all or nothing.
+
+        ``grow`` is the change in accounted bytes if the caller knows it, else the
+        changed fields' (``field_cost``): the other fields are not walked.
+        """
         sid = old[3]
+        if grow is None:
+            grow = sum(
+                [field_cost(value) - field_cost(old[index]) for index, value in changes.items()]
+            )
         expires = self._refreshed(SESSION, sid, now, old[EXPIRES])
         fields = list(old)
         fields[EXPIRES] = expires
@@ -90,13 +101,13 @@ class SessionOps(StoreBase):
         for index, value in changes.items():
             fields[index] = value
         new = tuple(fields)
-        self._make_room(SESSION, sid, new)
-        self._table_put(SESSION, sid, new)
+        self._make_room(SESSION, sid, new, grow)
+        self._table_put(SESSION, sid, new, grow)
         if expires != old[EXPIRES]:
             try:
                 self.expiry.set(SESSION, sid, expires)
             except BaseException:  # all or nothing: the session as it was
-                self._table_put(SESSION, sid, old)
+                self._table_put(SESSION, sid, old, -grow)
                 raise
         return new
 
@@ -107,7 +118,7 @@ class SessionOps(StoreBase):
         row = self._live(SESSION, session_id, now)
         if row is None or (user_id is not None and row[S_USER] != user_id):
             return None
-        return session_of(self._touch(SESSION, session_id, row, now), runs_limit)
+        return session_of(self._touch(SESSION, session_id, row, now), runs_limit, self.decoded.run)
 
     def list_sessions(self, now: float, query: SessionQuery, k: int | None) -> Ranked[Row]:
         """The first ``k`` live sessions matching ``query`` as *rows*, with their sort
@@ -141,22 +152,27 @@ class SessionOps(StoreBase):
     def append_run(self, now: float, session_id: str, run: Run, user_id: str | None) -> Run:
         """Append ``run``, or replace the run with the same ``run_id`` in place.
 
-        Raises ``NotFound``. O(runs in the session + size of ``run``): the other runs
-        stay encoded as they are.
+        Raises ``NotFound``. O(runs in the session) in C (the run tuples are copied)
+        + O(size of ``run``) to encode it: the other runs stay encoded as they are,
+        and the budget accounts only the difference. The stamped run is what the
+        decoded-runs cache answers for its bytes (a history read does not decode it).
         """
         row = self._session_for(now, session_id, user_id)
         run = stamp_run(run, now)
         data = encode_run(run)
+        run_id = run.run_id
         ids: tuple[str, ...] = row[S_RUN_IDS]
         runs: tuple[bytes, ...] = row[S_RUNS]
-        for index in range(len(ids) - 1, -1, -1):
-            if ids[index] == run.run_id:
-                runs = (*runs[:index], data, *runs[index + 1 :])
-                break
+        if run_id in ids:  # run ids are unique within a session
+            index = ids.index(run_id)
+            grow = len(data) - len(runs[index])
+            runs = (*runs[:index], data, *runs[index + 1 :])
         else:
-            ids = (*ids, run.run_id)
+            grow = run_cost(run_id, data)
+            ids = (*ids, run_id)
             runs = (*runs, data)
-        self._update_session(now, row, {S_RUN_IDS: ids, S_RUNS: runs})
+        self.decoded.add(data, run)  # right whether or not the write below succeeds
+        self._update_session(now, row, {S_RUN_IDS: ids, S_RUNS: runs}, grow)
         return run
 
     def _runs_of(
@@ -172,7 +188,8 @@ class SessionOps(StoreBase):
         self, now: float, session_id: str, last_n: int | None, user_id: str | None
     ) -> tuple[Run, ...]:
         """The session's runs (the last ``last_n`` if given), oldest first."""
-        return tuple([run_of(data) for data in self._runs_of(now, session_id, last_n, user_id)])
+        decoded = self.decoded.run
+        return tuple([decoded(data) for data in self._runs_of(now, session_id, last_n, user_id)])
 
     def get_messages(
         self,
@@ -182,8 +199,18 @@ class SessionOps(StoreBase):
         roles: frozenset[str] | None,
         user_id: str | None,
     ) -> list[Message]:
-        """The messages of the session's (last ``last_n_runs``) runs, in order."""
-        return messages_of_rows(self._runs_of(now, session_id, last_n_runs, user_id), roles)
+        """The messages of the session's (last ``last_n_runs``) runs, in order (only
+        ``roles`` if given). O(messages returned) when the runs are in the decoded-runs
+        cache (``engine._store._decoded``), else O(size of the runs read)."""
+        decoded = self.decoded.run
+        found: list[Message] = []
+        for data in self._runs_of(now, session_id, last_n_runs, user_id):
+            messages = decoded(data).messages
+            if roles is None:
+                found.extend(messages)
+            else:
+                found.extend([message for message in messages if message.role in roles])
+        return found
 
     def set_summary(
         self, now: float, session_id: str, summary: SessionSummary, user_id: str | None

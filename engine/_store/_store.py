@@ -64,6 +64,7 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         self.expiry.clear()
         self._ttls.clear()
         self._eviction.clear()
+        self.decoded.clear()
         self.used_memory = 0
         return count
 
