@@ -204,8 +204,15 @@ class StoreBase:
     def _write(self, kind: int, key: Any, row: Any, ttl: TTL, expires: float | None) -> None:
         """Store ``row`` (for the kinds of ``RecordKinds``, the record) and its
         deadline: both, or (on an error) neither. Makes room for it first (see
-        :meth:`_make_room`). The row's accounted size is computed once, here."""
-        old = self._records_of(kind).get(key)
+        :meth:`_make_room`)."""
+        self._write_over(kind, key, self._records_of(kind).get(key), row, ttl, expires)
+
+    def _write_over(
+        self, kind: int, key: Any, old: Any, row: Any, ttl: TTL, expires: float | None
+    ) -> None:
+        """:meth:`_write` where the caller has the record stored at ``key`` (``old``,
+        ``None`` if none): e.g. from :meth:`_live_row`. The row's accounted size is
+        computed once, here."""
         grow = 0
         if kind in ACCOUNTED:
             grow = row_cost(row) - (0 if old is None else row_cost(old))
@@ -231,10 +238,14 @@ class StoreBase:
 
     def _touch(self, kind: int, key: Hashable, row: Row, now: float) -> Row:
         """A point read of ``row``: count it for the eviction policy and apply
-        ``refresh_on_read`` (restart the TTL)."""
-        self._eviction.read((kind, key))
+        ``refresh_on_read`` (restart the TTL). O(1) (O(log n) under ``allkeys-lfu``
+        or with a restarted TTL)."""
+        if self._eviction.counts_reads:
+            self._eviction.read((kind, key))
+        if not self._policies[kind].refresh_on_read:
+            return row
         ttl = self._ttls.get((kind, key))
-        if ttl is None or not self._policies[kind].refresh_on_read:
+        if ttl is None:
             return row
         expires = now + ttl
         row = (expires, *row[1:])
@@ -300,6 +311,16 @@ class StoreBase:
         row = self._records_of(kind).get(key)
         if row is not None:
             expires = self._expires(kind, row)
+            if expires is not None and expires <= now:
+                self._expire(kind, key)
+                return None
+        return row
+
+    def _live_row(self, records: dict[Any, Row], kind: int, key: Any, now: float) -> Row | None:
+        """:meth:`_live` for a kind stored as rows, given its table's ``records``."""
+        row = records.get(key)
+        if row is not None:
+            expires = row[EXPIRES]
             if expires is not None and expires <= now:
                 self._expire(kind, key)
                 return None

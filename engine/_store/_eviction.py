@@ -81,10 +81,12 @@ class Eviction:
     count, as for ``refresh_on_read``.
     """
 
-    __slots__ = ("_counts", "_kinds", "_lru", "_ranked", "_tick", "policy")
+    __slots__ = ("_counts", "_kinds", "_lru", "_ranked", "_tick", "counts_reads", "policy")
 
     def __init__(self, policy: str, kinds: frozenset[int]) -> None:
         self.policy = policy
+        #: Whether :meth:`read` does anything (the LRU and LFU policies).
+        self.counts_reads = policy in ("allkeys-lru", "volatile-lru", "allkeys-lfu")
         self._kinds = kinds
         self._lru: OrderedDict[Ident, None] = OrderedDict()
         self._counts: dict[Ident, tuple[int, int]] = {}

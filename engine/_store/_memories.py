@@ -23,20 +23,20 @@ class MemoryOps(StoreBase):
         """Insert or replace a user memory (``memory_id`` must be set)."""
         assert memory.memory_id is not None
         key = (memory.user_id, memory.memory_id)
-        old = self._live(MEMORY, key, now)
+        old = self._live_row(self.memories.records, MEMORY, key, now)
         if old is not None:
             created = old[CREATED]
         else:
             created = now if memory.created_at is None else memory.created_at
         expires = self._deadline(now, ttl)
         stored = replace(memory, created_at=created, updated_at=now, expires_at=expires)
-        self._write(MEMORY, key, memory_row(stored), ttl, expires)
+        self._write_over(MEMORY, key, old, memory_row(stored), ttl, expires)
         return stored
 
     def get_memory(self, now: float, user_id: str, memory_id: str) -> UserMemory | None:
         """The live memory or ``None``."""
         key = (user_id, memory_id)
-        row = self._live(MEMORY, key, now)
+        row = self._live_row(self.memories.records, MEMORY, key, now)
         return None if row is None else memory_of(self._touch(MEMORY, key, row, now))
 
     def list_memories(self, now: float, query: MemoryQuery, k: int | None) -> Ranked[UserMemory]:
@@ -53,19 +53,20 @@ class MemoryOps(StoreBase):
         ``"last_n"`` (the newest ``limit`` updates, oldest first) or ``"first_n"``
         (the oldest ``limit``, oldest first). ``limit=None``: every match."""
         if method == "keyword":
+            memories = self.memories
+            records = memories.records
             while True:
-                everything = self.memories.by_updated.size(("user", user_id))
-                ranked = self.memories.keywords.search(
+                everything = memories.by_updated.size(("user", user_id))
+                ranked = memories.keywords.search(
                     user_id, query, everything if limit is None else limit
                 )
                 keys = [(user_id, mid) for _, mid in ranked]
-                before = len(self.memories.records)
-                found = [self._live(MEMORY, key, now) for key in keys]
-                if all(memory is not None for memory in found) or (
-                    len(self.memories.records) == before  # nothing expired: no retry
-                ):
+                before = len(records)
+                found = [self._live_row(records, MEMORY, key, now) for key in keys]
+                if None not in found or len(records) == before:  # nothing expired: no retry
+                    touch = self._touch
                     return [
-                        memory_of(self._touch(MEMORY, k, m, now))
+                        memory_of(touch(MEMORY, k, m, now))
                         for k, m in zip(keys, found, strict=True)
                         if m is not None
                     ]

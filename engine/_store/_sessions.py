@@ -43,7 +43,7 @@ class SessionOps(StoreBase):
     """
 
     def _session_for(self, now: float, session_id: str, user_id: str | None) -> Row:
-        row: Row | None = self._live(SESSION, session_id, now)
+        row = self._live_row(self.sessions.records, SESSION, session_id, now)
         if row is None or (user_id is not None and row[S_USER] != user_id):
             scope = "" if user_id is None else f" for user {user_id!r}"
             raise NotFound(f"no session {session_id!r}{scope}")
@@ -56,7 +56,7 @@ class SessionOps(StoreBase):
             OwnershipError: if the stored session has another ``user_id``.
         """
         sid = session.session_id
-        old = self._live(SESSION, sid, now)
+        old = self._live_row(self.sessions.records, SESSION, sid, now)
         if old is not None and old[S_USER] is not None and session.user_id != old[S_USER]:
             raise OwnershipError(
                 f"session {sid!r} is owned by another user; got user_id={session.user_id!r}"
@@ -77,7 +77,7 @@ class SessionOps(StoreBase):
             updated_at=now,
             expires_at=expires,
         )
-        self._write(SESSION, sid, session_row(stored), ttl, expires)
+        self._write_over(SESSION, sid, old, session_row(stored), ttl, expires)
         return stored
 
     def _update_session(
@@ -115,7 +115,7 @@ class SessionOps(StoreBase):
         self, now: float, session_id: str, user_id: str | None, runs_limit: int | None
     ) -> Session | None:
         """The live session, or ``None`` (also when scoped to another user)."""
-        row = self._live(SESSION, session_id, now)
+        row = self._live_row(self.sessions.records, SESSION, session_id, now)
         if row is None or (user_id is not None and row[S_USER] != user_id):
             return None
         return session_of(self._touch(SESSION, session_id, row, now), runs_limit, self.decoded.run)

@@ -22,11 +22,11 @@ class WorkingOps(StoreBase):
     def store_working(self, now: float, record: WorkingMemory, ttl: TTL) -> WorkingMemory:
         """Insert or replace working memory; ``created_at`` kept from the stored one."""
         key = (record.conversation_id, record.memory_type)
-        old = self._live(WORKING, key, now)
+        old = self._live_row(self.working, WORKING, key, now)
         created = old[CREATED] if old is not None else now
-        expires = self._deadline(now, ttl)
+        expires = None if ttl is None else now + ttl
         stored = replace(record, created_at=created, updated_at=now, expires_at=expires)
-        self._write(WORKING, key, working_row(stored), ttl, expires)
+        self._write_over(WORKING, key, old, working_row(stored), ttl, expires)
         return stored
 
     def retrieve_working(
@@ -34,7 +34,7 @@ class WorkingOps(StoreBase):
     ) -> WorkingMemory | None:
         """The live working memory or ``None``."""
         key = (conversation_id, memory_type)
-        row = self._live(WORKING, key, now)
+        row = self._live_row(self.working, WORKING, key, now)
         return None if row is None else working_of(self._touch(WORKING, key, row, now))
 
     def update_working(
