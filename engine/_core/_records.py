@@ -106,11 +106,11 @@ def _tuple_of(value: Any, kind: type, name: str) -> tuple[Any, ...]:
 
 
 def _conv_message_metadata(value: Any) -> FrozenDict:
-    return freeze_mapping(value, "Message.metadata")
+    return value if type(value) is FrozenDict else freeze_mapping(value, "Message.metadata")
 
 
 def _conv_run_metadata(value: Any) -> FrozenDict:
-    return freeze_mapping(value, "Run.metadata")
+    return value if type(value) is FrozenDict else freeze_mapping(value, "Run.metadata")
 
 
 def _conv_sessionsummary_topics(value: Any) -> tuple[str, ...]:
@@ -118,11 +118,11 @@ def _conv_sessionsummary_topics(value: Any) -> tuple[str, ...]:
 
 
 def _conv_session_state(value: Any) -> FrozenDict:
-    return freeze_mapping(value, "Session.state")
+    return value if type(value) is FrozenDict else freeze_mapping(value, "Session.state")
 
 
 def _conv_session_metadata(value: Any) -> FrozenDict:
-    return freeze_mapping(value, "Session.metadata")
+    return value if type(value) is FrozenDict else freeze_mapping(value, "Session.metadata")
 
 
 def _conv_usermemory_topics(value: Any) -> tuple[str, ...]:
@@ -130,11 +130,11 @@ def _conv_usermemory_topics(value: Any) -> tuple[str, ...]:
 
 
 def _conv_workingmemory_metadata(value: Any) -> FrozenDict:
-    return freeze_mapping(value, "WorkingMemory.metadata")
+    return value if type(value) is FrozenDict else freeze_mapping(value, "WorkingMemory.metadata")
 
 
 def _conv_knowledgedoc_metadata(value: Any) -> FrozenDict:
-    return freeze_mapping(value, "KnowledgeDoc.metadata")
+    return value if type(value) is FrozenDict else freeze_mapping(value, "KnowledgeDoc.metadata")
 
 
 def _conv_run_messages(value: Any) -> tuple[Any, ...]:

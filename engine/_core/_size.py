@@ -16,6 +16,7 @@ from typing import Any, Final
 import attrs
 import orjson
 
+from engine._core._codec import FrozenDict
 from engine._core._errors import InvalidArgument
 
 __all__ = ["MAX_RECORD_SIZE", "check_record_size", "record_size"]
@@ -42,10 +43,12 @@ def _bound(value: Any) -> int:
     if not value:  # an empty payload, tuple of topics or of runs: no serializing
         return 2
     if kind is tuple:
-        if type(value[0]) in _RECORD_BOUNDS or attrs.has(type(value[0])):
+        first = type(value[0])
+        if first in _RECORD_BOUNDS or attrs.has(first):  # records, e.g. a run's messages
+            item_bound = _RECORD_BOUNDS.get(first) or _compile_bound(first)
             total = 2
             for item in value:
-                total += _bound(item) + 1
+                total += (item_bound(item) if type(item) is first else _bound(item)) + 1
             return total
         return len(orjson.dumps(value))  # a payload list, or topics
     if isinstance(value, dict):
@@ -56,7 +59,7 @@ def _bound(value: Any) -> int:
 def _compile_bound(kind: type) -> Callable[[Any], int]:
     """The bound of a record of attrs class ``kind``: its fields' bounds plus 4 bytes
     of quotes and colon per key and 2 of braces, as straight-line code (strings and
-    ``None`` inline, no call), generated once per class as attrs does its
+    ``None`` and empty payloads inline, no call), generated once per class as attrs does its
     ``__init__``: the bound runs on every write."""
     names = tuple(field.name for field in attrs.fields(kind))
     lines = [
@@ -70,11 +73,13 @@ def _compile_bound(kind: type) -> Callable[[Any], int]:
             "        total += 6 * len(v) + 2",
             "    elif v is None:",
             f"        total += {_SCALAR}",
+            "    elif not v and (type(v) is FrozenDict or type(v) is tuple):",
+            "        total += 2",
             "    else:",
             "        total += _bound(v)",
         ]
     lines.append("    return total")
-    namespace: dict[str, Any] = {"_bound": _bound}
+    namespace: dict[str, Any] = {"_bound": _bound, "FrozenDict": FrozenDict}
     exec("\n".join(lines), namespace)
     record_bound: Callable[[Any], int] = namespace[f"bound_{kind.__name__}"]
     _RECORD_BOUNDS[kind] = record_bound

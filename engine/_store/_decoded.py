@@ -24,7 +24,7 @@ from engine._core._records import Run
 
 __all__ = ["DECODED_RUNS", "DecodedRuns"]
 
-DECODED_RUNS: Final = 512
+DECODED_RUNS: Final = 256
 """Runs per generation of a shard's cache (at most twice as many are cached)."""
 
 
