@@ -41,4 +41,7 @@ def stamp_run(run: Run, now: float) -> Run:
     created = run.created_at
     if created is not None and messages is run.messages:
         return run
-    return _run(run.run_id, messages, run.status, run.metadata, now if created is None else created)
+    stamped: Run = _run(
+        run.run_id, messages, run.status, run.metadata, now if created is None else created
+    )
+    return stamped
