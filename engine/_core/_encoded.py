@@ -78,10 +78,6 @@ def decode_payload(data: bytes | None) -> FrozenDict:
     return payload
 
 
-def _plain_or_none(payload: FrozenDict) -> FrozenDict | None:
-    return payload if payload else None
-
-
 def frozen_object(value: dict[str, Any] | None) -> FrozenDict:
     if not value:  # None or {}: the shared empty payload
         return EMPTY
@@ -96,16 +92,13 @@ _summary = builder(SessionSummary, ("summary", "topics", "updated_at"))
 
 def encode_run(run: Run) -> bytes:
     """One run (with its messages) as bytes. O(size of the run)."""
-    return _dumps(
+    return _dumps(  # an empty payload (falsy) is written as null
         (
             run.run_id,
             run.status,
-            _plain_or_none(run.metadata),
+            run.metadata or None,
             run.created_at,
-            [
-                (m.role, m.content, m.name, _plain_or_none(m.metadata), m.created_at)
-                for m in run.messages
-            ],
+            [(m.role, m.content, m.name, m.metadata or None, m.created_at) for m in run.messages],
         )
     )
 

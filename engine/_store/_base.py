@@ -111,15 +111,21 @@ class StoreBase:
     # them when a later one fails.
 
     def _set_deadline(self, kind: int, key: Hashable, ttl: TTL, expires: float | None) -> None:
-        previous = self.expiry.deadline(kind, key)
-        self.expiry.set(kind, key, expires)
+        ident = (kind, key)
+        ttls = self._ttls
+        previous = ttls.get(ident)
+        if ttl is None:
+            if previous is not None:
+                del ttls[ident]
+        else:
+            ttls[ident] = ttl
         try:
-            if ttl is None:
-                self._ttls.pop((kind, key), None)
+            self.expiry.set(kind, key, expires)
+        except BaseException:  # the index rolls itself back; the TTL too
+            if previous is None:
+                ttls.pop(ident, None)
             else:
-                self._ttls[(kind, key)] = ttl
-        except BaseException:
-            self.expiry.set(kind, key, previous)
+                ttls[ident] = previous
             raise
 
     def _forget_deadline(self, kind: int, key: Hashable) -> None:
@@ -142,7 +148,8 @@ class StoreBase:
         else:
             self.knowledge.put(row)
         self.used_memory += grow
-        self._eviction.written((kind, key), row[EXPIRES] is not None)
+        if self._eviction.counts_writes:
+            self._eviction.written((kind, key), row[EXPIRES] is not None)
 
     def _table_remove(self, kind: int, key: Any) -> Any:
         if kind == SESSION:

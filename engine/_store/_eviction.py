@@ -81,12 +81,23 @@ class Eviction:
     count, as for ``refresh_on_read``.
     """
 
-    __slots__ = ("_counts", "_kinds", "_lru", "_ranked", "_tick", "counts_reads", "policy")
+    __slots__ = (
+        "_counts",
+        "_kinds",
+        "_lru",
+        "_ranked",
+        "_tick",
+        "counts_reads",
+        "counts_writes",
+        "policy",
+    )
 
     def __init__(self, policy: str, kinds: frozenset[int]) -> None:
         self.policy = policy
         #: Whether :meth:`read` does anything (the LRU and LFU policies).
         self.counts_reads = policy in ("allkeys-lru", "volatile-lru", "allkeys-lfu")
+        #: Whether :meth:`written` does anything (the same policies).
+        self.counts_writes = self.counts_reads
         self._kinds = kinds
         self._lru: OrderedDict[Ident, None] = OrderedDict()
         self._counts: dict[Ident, tuple[int, int]] = {}
