@@ -219,7 +219,7 @@ def test_the_field_validators_raise_exactly_what_the_checks_raise(value: Any) ->
 def test_timestamps_accept_ints_and_refuse_bools_and_non_finite_floats() -> None:
     assert Run(run_id="r", created_at=5).created_at == 5
     for bad in (True, math.nan, math.inf, -math.inf):
-        with pytest.raises((TypeError, InvalidArgument), match="Run.created_at"):
+        with pytest.raises((TypeError, InvalidArgument), match=r"Run\.created_at"):
             Run(run_id="r", created_at=bad)
 
 
@@ -251,7 +251,10 @@ def test_replace_copies_every_field_but_the_changed_ones(record: Any) -> None:
 def test_stamps_fill_only_what_is_missing_and_return_complete_runs_themselves() -> None:
     partial = Run(
         run_id="r",
-        messages=(Message(role="user", content="a", created_at=1.0), Message(role="user", content="b")),
+        messages=(
+            Message(role="user", content="a", created_at=1.0),
+            Message(role="user", content="b"),
+        ),
     )
     stamped = stamp_run(partial, NOW)
     assert stamped.created_at == NOW
