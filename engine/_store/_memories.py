@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from engine._core._queries import MemoryQuery
 from engine._core._records import (
     UserMemory,
     replace,
 )
-from engine._core._rows import CREATED, memory_of, memory_row
+from engine._core._rows import CREATED, EXPIRES, Row, memory_of, memory_row
 from engine._store._base import MEMORY, TTL, Ranked, StoreBase, take
 from engine._store._memory_table import members
 
@@ -60,16 +61,22 @@ class MemoryOps(StoreBase):
                 ranked = memories.keywords.search(
                     user_id, query, everything if limit is None else limit
                 )
-                keys = [(user_id, mid) for _, mid in ranked]
-                before = len(records)
-                found = [self._live_row(records, MEMORY, key, now) for key in keys]
-                if None not in found or len(records) == before:  # nothing expired: no retry
+                live: list[tuple[Any, Row]] = []
+                swept = False
+                for _, memory_id in ranked:
+                    key: Any = (user_id, memory_id)
+                    row = records.get(key)
+                    if row is None:
+                        continue
+                    expires = row[EXPIRES]
+                    if expires is not None and expires <= now:
+                        self._expire(MEMORY, key)
+                        swept = True
+                    else:
+                        live.append((key, row))
+                if not swept:
                     touch = self._touch
-                    return [
-                        memory_of(touch(MEMORY, k, m, now))
-                        for k, m in zip(keys, found, strict=True)
-                        if m is not None
-                    ]
+                    return [memory_of(touch(MEMORY, key, row, now)) for key, row in live]
                 # Expired memories were in the top k and are now removed: rank again.
         scan = MemoryQuery(user_id=user_id, descending=method == "last_n")
         taken, expired = take(self.memories.scan(scan), limit, now)
