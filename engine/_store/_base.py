@@ -135,7 +135,11 @@ class StoreBase:
     def _table_put(self, kind: int, key: Any, row: Row, grow: int | None = None) -> None:
         """Store ``row`` in its table (all or nothing) and account for it: ``grow`` is
         the change in accounted bytes when the caller knows it, else it is computed
-        from the row replaced (O(fields + runs) of both rows)."""
+        from the row replaced (O(fields + runs) of both rows). The kinds outside
+        ``ACCOUNTED`` go to :meth:`_other_put`, unaccounted."""
+        if kind not in ACCOUNTED:
+            self._other_put(kind, key, row)
+            return
         if grow is None:
             old = self._records_of(kind).get(key)
             grow = row_cost(row) - (0 if old is None else row_cost(old))
@@ -158,8 +162,10 @@ class StoreBase:
             row = self.memories.remove(key)
         elif kind == WORKING:
             row = self.working.pop(key, None)
-        else:
+        elif kind == KNOWLEDGE:
             row = self.knowledge.remove(key)
+        else:
+            return self._other_remove(kind, key)
         if row is not None:
             self.used_memory -= row_cost(row)
             self._eviction.removed((kind, key))
@@ -178,8 +184,8 @@ class StoreBase:
                 evicted (as on Redis).
         """
         budget = self._budget
-        if budget is None or not self.enforce_budget:
-            return
+        if budget is None or not self.enforce_budget or kind not in ACCOUNTED:
+            return  # the kinds outside ACCOUNTED are outside the budget
         if grow is None:
             old = self._records_of(kind).get(key)
             grow = row_cost(row) - (0 if old is None else row_cost(old))
@@ -262,14 +268,31 @@ class StoreBase:
         table[key] = row  # sort keys (created/updated) unchanged: no reindexing
         return row
 
-    def _records_of(self, kind: int) -> dict[Any, Row]:
+    def _records_of(self, kind: int) -> dict[Any, Any]:
         if kind == SESSION:
             return self.sessions.records
         if kind == MEMORY:
             return self.memories.records
         if kind == WORKING:
             return self.working
-        return self.knowledge.records
+        if kind == KNOWLEDGE:
+            return self.knowledge.records
+        return self._other_records(kind)
+
+    # Hooks for the kinds not stored as rows (``engine._store._items.RecordKinds``):
+    # their table, deadline, put and remove. The row kinds never reach them.
+
+    def _other_records(self, kind: int) -> dict[Any, Any]:
+        raise ValueError(f"unknown record kind {kind}")
+
+    def _other_expires(self, kind: int, record: Any) -> float | None:
+        raise ValueError(f"unknown record kind {kind}")
+
+    def _other_put(self, kind: int, key: Any, record: Any) -> None:
+        raise ValueError(f"unknown record kind {kind}")
+
+    def _other_remove(self, kind: int, key: Any) -> Any:
+        raise ValueError(f"unknown record kind {kind}")
 
     def _remove(self, kind: int, key: Any) -> Any:
         """Remove the record at ``key`` and its deadline; all or nothing."""
@@ -307,10 +330,12 @@ class StoreBase:
         return expires is None or expires > now
 
     def _expires(self, kind: int, record: Any) -> float | None:
-        """The deadline of ``record`` (a row of ``kind``; subclasses add kinds
-        whose records are not rows)."""
-        expires: float | None = record[EXPIRES]
-        return expires
+        """The deadline of ``record`` (a row of ``kind``, or a record of a kind
+        the ``_other_*`` hooks serve)."""
+        if kind in ACCOUNTED:
+            expires: float | None = record[EXPIRES]
+            return expires
+        return self._other_expires(kind, record)
 
     def _live(self, kind: int, key: Any, now: float) -> Any:
         """The live row at ``key`` (for the kinds of ``RecordKinds``, the record),

@@ -38,18 +38,20 @@ class RecordKinds(StoreBase):
         self.items = ItemTable()
         self.threads = CheckpointTable()
 
-    def _records_of(self, kind: int) -> dict[Any, Any]:
+    # The hooks StoreBase calls for the kinds it does not store as rows.
+
+    def _other_records(self, kind: int) -> dict[Any, Any]:
         if kind == ITEM:
             return self.items.records
         if kind == THREAD:
             return self.threads.threads
-        return super()._records_of(kind)
+        return super()._other_records(kind)
 
-    def _expires(self, kind: int, record: Any) -> float | None:
+    def _other_expires(self, kind: int, record: Any) -> float | None:
         if kind in (ITEM, THREAD):
             expires: float | None = record.expires_at
             return expires
-        return super()._expires(kind, record)
+        return super()._other_expires(kind, record)
 
     @staticmethod
     def _current(record: Any, now: float) -> bool:
@@ -57,24 +59,20 @@ class RecordKinds(StoreBase):
         expires = record.expires_at
         return expires is None or expires > now
 
-    def _make_room(self, kind: int, key: Any, row: Any, grow: int | None = None) -> None:
-        if kind not in (ITEM, THREAD):  # items and threads: outside the budget
-            super()._make_room(kind, key, row, grow)
-
-    def _table_put(self, kind: int, key: Any, record: Any, grow: int | None = None) -> None:
+    def _other_put(self, kind: int, key: Any, record: Any) -> None:
         if kind == ITEM:
             self.items.put(record)
         elif kind == THREAD:
             self.threads.threads[key] = record
         else:
-            super()._table_put(kind, key, record, grow)
+            super()._other_put(kind, key, record)
 
-    def _table_remove(self, kind: int, key: Any) -> Any:
+    def _other_remove(self, kind: int, key: Any) -> Any:
         if kind == ITEM:
             return self.items.remove(key)
         if kind == THREAD:
             return self.threads.drop(key)
-        return super()._table_remove(kind, key)
+        return super()._other_remove(kind, key)
 
 
 class ItemOps(RecordKinds):
