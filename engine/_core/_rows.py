@@ -167,7 +167,7 @@ def session_of(
         *row[S_ID:S_STATE],
         decode_payload(row[S_STATE]),
         decode_payload(row[S_METADATA]),
-        tuple([decode_run(data) for data in runs]) if runs else (),
+        tuple(map(decode_run, runs)) if runs else (),
         summary_of(row[S_SUMMARY]),
         row[CREATED],
         row[UPDATED],

@@ -189,7 +189,7 @@ class SessionOps(StoreBase):
     ) -> tuple[Run, ...]:
         """The session's runs (the last ``last_n`` if given), oldest first."""
         decoded = self.decoded.run
-        return tuple([decoded(data) for data in self._runs_of(now, session_id, last_n, user_id)])
+        return tuple(map(decoded, self._runs_of(now, session_id, last_n, user_id)))
 
     def get_messages(
         self,
