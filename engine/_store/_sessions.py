@@ -166,11 +166,11 @@ class SessionOps(StoreBase):
         if run_id in ids:  # run ids are unique within a session
             index = ids.index(run_id)
             grow = len(data) - len(runs[index])
-            runs = (*runs[:index], data, *runs[index + 1 :])
+            runs = runs[:index] + (data,) + runs[index + 1 :]
         else:
             grow = run_cost(run_id, data)
-            ids = (*ids, run_id)
-            runs = (*runs, data)
+            ids += (run_id,)
+            runs += (data,)
         self.decoded.add(data, run)  # right whether or not the write below succeeds
         self._update_session(now, row, {S_RUN_IDS: ids, S_RUNS: runs}, grow)
         return run
