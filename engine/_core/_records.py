@@ -15,14 +15,15 @@ import attrs
 
 from engine._core._codec import EMPTY, FrozenDict, freeze_mapping, thaw
 from engine._core._errors import InvalidArgument
-from engine._core._validate import (
-    MAX_ID_LENGTH,
-    check_choice,
-    check_id,
-    check_str,
-    check_str_tuple,
-    check_timestamp,
+from engine._core._fields import (
+    field_choice,
+    field_id,
+    field_optional_id,
+    field_optional_str,
+    field_str,
+    field_timestamp,
 )
+from engine._core._validate import check_str_tuple
 
 __all__ = [
     "MESSAGE_ROLES",
@@ -41,56 +42,14 @@ MESSAGE_ROLES: Final = ("system", "user", "assistant", "tool")
 SESSION_TYPES: Final = ("agent", "team", "workflow")
 
 R = TypeVar("R")
-_INF: Final = float("inf")
 
-
-def _name(instance: Any, attribute: attrs.Attribute[Any]) -> str:
-    return f"{type(instance).__name__}.{attribute.name}"
-
-
-# The validators below run for every field of every record built by a caller: each
-# accepts the common valid value with a few checks in C and builds the field's name
-# (for the error message) only when it calls the full check, which then raises.
-
-
-def _choice(choices: tuple[str, ...]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
-    def validator(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if type(value) is not str or value not in choices:
-            check_choice(_name(instance, attribute), value, choices)
-
-    return validator
-
-
-def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not (
-        type(value) is str
-        and value.isascii()
-        and value.isprintable()
-        and 0 < len(value) <= MAX_ID_LENGTH
-        and not value.isspace()
-    ):
-        check_id(_name(instance, attribute), value)
-
-
-def _opt_id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        _id(instance, attribute, value)
-
-
-def _str(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if type(value) is not str or not value.isascii():
-        check_str(_name(instance, attribute), value)
-
-
-def _opt_str(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (type(value) is not str or not value.isascii()):
-        check_str(_name(instance, attribute), value)
-
-
-def _time(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    # ``-inf < value < inf`` is false for NaN and the infinities: finite floats pass.
-    if value is not None and not (type(value) is float and -_INF < value < _INF):
-        check_timestamp(_name(instance, attribute), value)
+# The field validators (also used by ``engine._core._items``' records).
+_choice = field_choice
+_id = field_id
+_opt_id = field_optional_id
+_opt_str = field_optional_str
+_str = field_str
+_time = field_timestamp
 
 
 def _tuple_of(value: Any, kind: type, name: str) -> tuple[Any, ...]:

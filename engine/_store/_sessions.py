@@ -166,7 +166,7 @@ class SessionOps(StoreBase):
         if run_id in ids:  # run ids are unique within a session
             index = ids.index(run_id)
             grow = len(data) - len(runs[index])
-            runs = runs[:index] + (data,) + runs[index + 1 :]
+            runs = (*runs[:index], data, *runs[index + 1 :])
         else:
             grow = run_cost(run_id, data)
             ids += (run_id,)
