@@ -10,7 +10,7 @@ from typing import Any
 import trio
 
 from actors import ActorRef, gather
-from engine._api._backend import Settle
+from engine._api._batch import BatchPart
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, Overloaded, wrong_thread
 from engine._core._ops import LIST_DOCS, LIST_SESSIONS, Call, Compact, Op
@@ -96,11 +96,11 @@ class ShardRouter:
         """Sessions and documents are listed as rows; see :meth:`Backend.decoder`."""
         return _ROWS_LISTED.get(op)
 
-    def run_batch(self, calls: Sequence[Call], settle: Settle) -> Awaitable[None]:
-        """Run a pipeline's calls: one :class:`Batch` per shard (see
+    def run_batch(self, parts: Sequence[BatchPart]) -> Awaitable[None]:
+        """Run a pipeline's parts: one :class:`Batch` per shard (see
         :func:`engine._embedded._pipeline.run_batch`; no frame of its own)."""
         self.check()
-        return run_batch(self.refs, calls, settle, reject=self.reject, overloaded=self.overloaded)
+        return run_batch(self.refs, parts, reject=self.reject, overloaded=self.overloaded)
 
     def close(self) -> None:
         """Refuse new requests and close every shard's mailbox."""
