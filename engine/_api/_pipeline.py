@@ -8,6 +8,7 @@ operation, and the shards work on their parts concurrently.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Awaitable
 from typing import Any, Final
 
 from engine._api._backend import Backend
@@ -166,10 +167,10 @@ class Pipeline:
             raise RuntimeError("a pipeline runs once; open a new one")
         return self
 
-    async def __aexit__(self, kind: object, error: object, traceback: object) -> None:
+    def __aexit__(self, kind: object, error: object, traceback: object) -> Awaitable[None]:
+        # A plain method returning execute()'s coroutine: no coroutine frame of its own
         self._ran = True
-        if error is None:
-            await self.execute()
+        return _sent_nothing() if error is not None else self.execute()
 
     async def execute(self) -> None:
         """Send the queued operations (one request per shard) and collect results."""
@@ -182,6 +183,10 @@ class Pipeline:
             for part in parts.values():
                 if part.errors:
                     raise _first_error(results)
+
+
+async def _sent_nothing() -> None:
+    """The exit of a pipeline whose block raised: nothing is sent."""
 
 
 def _first_error(results: list[PipelineResult[Any]]) -> Exception:
