@@ -99,7 +99,8 @@ class ShardRouter:
     def run_batch(self, parts: Sequence[BatchPart]) -> Awaitable[None]:
         """Run a pipeline's parts: one :class:`Batch` per shard (see
         :func:`engine._embedded._pipeline.run_batch`; no frame of its own)."""
-        self.check()
+        if self.closed or threading.get_ident() != self._thread:
+            self.check()
         return run_batch(self.refs, parts, reject=self.reject, overloaded=self.overloaded)
 
     def close(self) -> None:
