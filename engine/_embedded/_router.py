@@ -4,6 +4,7 @@ actors, by the key's shard."""
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -14,11 +15,12 @@ from engine._api._batch import BatchPart
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, Overloaded, wrong_thread
 from engine._core._ops import LIST_DOCS, LIST_SESSIONS, Call, Compact, Op
-from engine._core._routing import shard_of
 from engine._core._rows import doc_of, session_of
 from engine._embedded._pipeline import run_batch
 
 __all__ = ["ShardRouter"]
+
+_crc32 = zlib.crc32
 
 #: The list queries whose shards answer with stored rows (``engine._core._rows``), and
 #: how a row the merge keeps becomes its record.
@@ -65,7 +67,9 @@ class ShardRouter:
         A plain method returning the awaitable (``ref.ask``, whose closed error is
         already :class:`EngineClosed`): no coroutine frame of its own per request.
         """
-        ref = self.refs[shard_of(call.key, len(self.refs))]  # type: ignore[arg-type]
+        refs = self.refs
+        # shard_of(call.key, len(refs)), inline: once per request
+        ref = refs[_crc32(call.key.encode("utf-8", "surrogatepass")) % len(refs)]  # type: ignore[union-attr]
         if self.closed or self.reject or threading.get_ident() != self._thread:
             return self._call_checked(ref, call)
         return ref.ask(call)

@@ -83,3 +83,19 @@ async def test_results_of_fast_and_direct_gets_agree() -> None:
             assert session.result() == await mem.sessions.get(sid)
             assert working.result() == await mem.working.retrieve(sid)
             assert doc.result() == await mem.knowledge.get(sid)
+
+
+@pytest.mark.parametrize("key", ["w1", "é-unicode", "x" * 300])
+async def test_direct_and_pipelined_calls_route_as_shard_of(key: str) -> None:
+    # The router and the pipeline hash keys inline (no shard_of frame per request).
+    async with open_memory_engine(shards=5) as mem:
+        await mem.working.store(key, "direct")
+        async with mem.pipeline() as p:
+            p.working.store(f"{key}-p", "pipelined")
+            got = p.working.retrieve(key)
+        assert got.result().data == "direct"
+        working = [shard.store.working for shard in mem.statistics().shards]
+        expected = [0] * mem.shards
+        for stored in (key, f"{key}-p"):
+            expected[shard_of(stored, mem.shards)] += 1
+        assert working == expected
