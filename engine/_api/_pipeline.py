@@ -112,8 +112,10 @@ class Pipeline:
     :class:`PipelineResult`. Only single-shard methods can be pipelined (lists,
     ``recent`` and topics across users cannot).
 
-    On exit the operations are grouped by shard; each shard gets one request and
-    runs its part in queued order, at one engine time; shards run concurrently.
+    Each operation is routed as it is queued (to the shard of its key, as a direct
+    call would be). On exit each shard gets one request and runs its part in queued
+    order, at one engine time; shards run concurrently. Cost: O(1) per queued
+    operation, one request per shard involved.
     Each operation succeeds or fails on its own. Then, like redis-py's
     ``execute(raise_on_error=True)``, the first error (in queued order) is raised,
     unless ``raise_on_error=False``; every result stays readable either way.
