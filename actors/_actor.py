@@ -243,6 +243,7 @@ class Actor:
         timer_batch = self.timer_batch
         max_batch = math.inf if self.max_batch is None else self.max_batch
         commit = getattr(behaviour, "commit", None)
+        clock = trio.lowlevel.current_clock()  # what trio.current_time() reads
         task_status.started(self.ref)
         # Whether the mailbox may hold requests: false right after a drain that ended
         # on an empty mailbox with no await since (nothing else ran, so nothing was
@@ -260,7 +261,7 @@ class Actor:
                     deadline = behaviour.next_deadline()
                     if deadline == math.inf:
                         first = await receive.receive()
-                    elif deadline > trio.current_time():
+                    elif deadline > clock.current_time():
                         with trio.move_on_at(deadline):
                             first = await receive.receive()
                 maybe_queued = True
@@ -284,7 +285,7 @@ class Actor:
                         self._serve(batch)
                     else:
                         await self._serve_committed(batch, commit)
-                now = trio.current_time()
+                now = clock.current_time()
                 if behaviour.next_deadline() <= now:
                     counters.timers += behaviour.fire_timers(now, timer_batch)
                     counters.timer_batches += 1

@@ -58,8 +58,10 @@ async def gather(requests: Iterable[tuple[ActorRef, object]], *, reject: bool = 
                 if not parked:  # a checkpoint even on the error path
                     await trio.lowlevel.checkpoint()
                 raise
-        else:
-            results.append(await reply.wait())
+        else:  # pending: park at once (Reply.wait's pending branch, without its frame)
+            reply._waited = True
+            reply._task = trio.lowlevel.current_task()
+            results.append(await trio.lowlevel.wait_task_rescheduled(reply._abort))
             parked = True
     if not parked:
         await trio.lowlevel.checkpoint()

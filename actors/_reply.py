@@ -60,7 +60,19 @@ class Reply(Generic[T]):
         Raises:
             RuntimeError: if the reply was already resolved.
         """
-        return self._resolve(outcome.Value(value))
+        # _resolve inline: every served request ends here
+        if self._resolved:
+            raise RuntimeError("a Reply can be resolved only once")
+        self._resolved = True
+        if self._abandoned:
+            return False
+        task = self._task
+        if task is not None:
+            self._task = None
+            trio.lowlevel.reschedule(task, outcome.Value(value))
+        else:
+            self._outcome = outcome.Value(value)
+        return True
 
     def set_error(self, error: BaseException) -> bool:
         """Resolve with an exception that the waiting client will raise. Never blocks; O(1).

@@ -13,15 +13,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from operator import itemgetter
 from typing import Any, Protocol
 
-import outcome
-
+from engine._api._batch import BatchPart
 from engine._core._config import EngineConfig
 from engine._core._ops import Call, Op
 
-__all__ = ["Backend", "Settle", "list_merged", "merge_ranked"]
-
-#: ``settle(index, result)``: the outcome of the ``index``-th call of a batch.
-Settle = Callable[[int, outcome.Outcome[Any]], None]
+__all__ = ["Backend", "list_merged", "merge_ranked"]
 
 _first = itemgetter(0)
 
@@ -58,10 +54,11 @@ class Backend(Protocol):
         embedder), without blocking the engine's event loop; its result or error."""
         ...
 
-    def run_batch(self, calls: Sequence[Call], settle: Settle) -> Awaitable[None]:
-        """Run a pipeline's ``calls`` (each routed by its key; each shard runs its part
-        in the given order) and report each call's outcome with ``settle`` as it is
-        known. Calls not settled when this raises may or may not have run."""
+    def run_batch(self, parts: Sequence[BatchPart]) -> Awaitable[None]:
+        """Run a pipeline's ``parts``, each in its shard (``part.shard``, of
+        ``config.shards``) with its calls in order, the shards concurrently, and fill
+        in each part's ``values`` and ``errors`` as they are known. Calls whose result
+        is not known when this raises may or may not have run."""
         ...
 
 

@@ -25,10 +25,13 @@ class EngineClock:
     Attributes:
         epoch: epoch seconds at the anchor.
         trio_time: trio's clock at the anchor.
+        clock: the trio run's clock (:func:`trio.lowlevel.current_clock`), read
+            directly: what :func:`trio.current_time` reads, without its two frames.
     """
 
     epoch: float
     trio_time: float
+    clock: trio.abc.Clock
 
     @classmethod
     def start(cls, epoch: float | None = None) -> EngineClock:
@@ -46,11 +49,11 @@ class EngineClock:
             raise InvalidArgument(
                 f"start_time: expected epoch seconds within ±{_MAX_EPOCH:.0e}, got {epoch!r}"
             )
-        return cls(anchor, trio.current_time())
+        return cls(anchor, trio.current_time(), trio.lowlevel.current_clock())
 
     def now(self) -> float:
         """Current engine time, epoch seconds."""
-        return self.epoch + (trio.current_time() - self.trio_time)
+        return self.epoch + (self.clock.current_time() - self.trio_time)
 
     def to_trio(self, epoch: float) -> float:
         """The trio time at which the engine clock reads ``epoch``."""

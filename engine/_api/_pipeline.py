@@ -7,11 +7,13 @@ operation, and the shards work on their parts concurrently.
 
 from __future__ import annotations
 
-from typing import Any, Final, Generic, TypeVar
-
-import outcome
+import zlib
+from collections.abc import Awaitable
+from typing import Any, Final
 
 from engine._api._backend import Backend
+from engine._api._batch import BatchPart, PipelineResult
+from engine._api._fast_gets import FAST_GETS
 from engine._api._knowledge import Knowledge, KnowledgeRequests
 from engine._api._memories import Memories, MemoryRequests
 from engine._api._session_requests import SessionRequests
@@ -20,8 +22,6 @@ from engine._api._working import Working, WorkingRequests
 from engine._core._ops import Call
 
 __all__ = ["PIPELINED", "Pipeline", "PipelineResult"]
-
-T = TypeVar("T")
 
 #: Each kind's facade and its request builders: a pipeline queues what a builder
 #: returns, so the pipelined methods are exactly the builders' (single-shard) methods.
@@ -38,92 +38,48 @@ PIPELINED: Final = {
     for kind, (_, requests) in _KINDS.items()
 }
 
-
-class PipelineResult(Generic[T]):
-    """The result of one queued operation, available after the pipeline ran."""
-
-    __slots__ = ("_description", "_outcome")
-
-    def __init__(self, description: str) -> None:
-        self._description = description
-        self._outcome: outcome.Outcome[T] | None = None
-
-    @property
-    def done(self) -> bool:
-        """Whether the operation ran (its result or error is known)."""
-        return self._outcome is not None
-
-    def result(self) -> T:
-        """The operation's return value.
-
-        Raises:
-            RuntimeError: if the pipeline has not run (or was cancelled first).
-            Exception: the operation's own error (e.g. ``NotFound``).
-        """
-        if self._outcome is None:
-            raise RuntimeError(f"{self._description}: the pipeline has not run")
-        result = self._outcome
-        if isinstance(result, outcome.Error):
-            raise result.error
-        assert isinstance(result, outcome.Value)
-        value: T = result.value
-        return value
-
-    def __repr__(self) -> str:
-        state = "pending" if self._outcome is None else repr(self._outcome)
-        return f"<PipelineResult {self._description}: {state}>"
+_new = object.__new__
+_crc32 = zlib.crc32
 
 
-class _Queueing:
-    """A pipeline's facade of one kind: its methods validate and queue at once (plain
-    ``def``, no await) and return a :class:`PipelineResult`.
-
-    The methods are built once per kind (:func:`_queueing_class`), so an operation
-    costs one builder call, not an attribute lookup that builds a closure.
-    """
-
-    __slots__ = ("_pipeline", "_requests")
-
-    def __init__(self, pipeline: Pipeline, requests: Any) -> None:
-        self._pipeline = pipeline
-        self._requests = requests
-
-
-def _queueing(kind: str, name: str, facade: type, requests: type) -> Any:
-    description = f"{kind}.{name}"
+def _queueing(name: str, requests: type) -> Any:
+    """The queueing method ``name``: the builder of that name, then
+    :meth:`Pipeline._queue`."""
     build = getattr(requests, name)
 
-    def queue(self: _Queueing, *args: Any, **kwargs: Any) -> PipelineResult[Any]:
-        call = build(self._requests, *args, **kwargs)  # validation raises here
-        result: PipelineResult[Any] = PipelineResult(description)
-        pipeline = self._pipeline
-        pipeline._calls.append(call)
-        pipeline._results.append(result)
-        return result
+    def queue(self: Any, *args: Any, **kwargs: Any) -> PipelineResult[Any]:
+        pipeline: Pipeline = self._pipeline
+        return pipeline._queue(build(self, *args, **kwargs))  # validation raises here
 
-    queue.__name__ = queue.__qualname__ = name
-    queue.__doc__ = getattr(facade, name).__doc__
     return queue
 
 
-def _queueing_class(kind: str) -> type[_Queueing]:
-    """A :class:`_Queueing` subclass with a queueing method per builder of ``kind``;
-    any other attribute raises an ``AttributeError`` naming the choices."""
+def _queueing_class(kind: str) -> type:
+    """The pipeline facade of ``kind``: a subclass of its request builders whose
+    builder methods queue what they build; any other attribute raises an
+    ``AttributeError`` naming the choices."""
     facade, requests = _KINDS[kind]
     allowed = PIPELINED[kind]
 
-    def __getattr__(self: _Queueing, name: str) -> Any:
+    def __getattr__(self: Any, name: str) -> Any:
         raise AttributeError(
             f"{kind}.{name} cannot be pipelined; pipelined methods: {', '.join(allowed)}"
         )
 
-    namespace: dict[str, Any] = {name: _queueing(kind, name, facade, requests) for name in allowed}
+    namespace: dict[str, Any] = {}
+    for name in allowed:
+        queue = FAST_GETS.get((kind, name))
+        if queue is None:
+            queue = _queueing(name, requests)
+        queue.__name__ = queue.__qualname__ = name
+        queue.__doc__ = getattr(facade, name).__doc__
+        namespace[name] = queue
     namespace["__getattr__"] = __getattr__
-    namespace["__slots__"] = ()
-    return type(f"Pipelined{facade.__name__}", (_Queueing,), namespace)
+    namespace["__slots__"] = ("_pipeline",)
+    return type(f"Pipelined{facade.__name__}", (requests,), namespace)
 
 
-_QUEUEING: Final = {kind: (_KINDS[kind][1], _queueing_class(kind)) for kind in _KINDS}
+_QUEUEING: Final = {kind: _queueing_class(kind) for kind in _KINDS}
 
 
 class _FacadeSlot:
@@ -131,16 +87,18 @@ class _FacadeSlot:
     use one or two kinds) and then found in the instance dict (a non-data descriptor:
     no lookup failure, no ``__getattr__``, on either access)."""
 
-    __slots__ = ("_kind",)
+    __slots__ = ("_kind", "_queueing")
 
     def __init__(self, kind: str) -> None:
         self._kind = kind
+        self._queueing = _QUEUEING[kind]
 
     def __get__(self, pipeline: Pipeline | None, owner: type | None = None) -> Any:
         if pipeline is None:
             return self
-        requests, queueing = _QUEUEING[self._kind]
-        facade = queueing(pipeline, requests(pipeline._backend.config))
+        facade: Any = _new(self._queueing)  # a builder (its _config) bound to the pipeline
+        facade._config = pipeline._config
+        facade._pipeline = pipeline
         pipeline.__dict__[self._kind] = facade
         return facade
 
@@ -154,8 +112,10 @@ class Pipeline:
     :class:`PipelineResult`. Only single-shard methods can be pipelined (lists,
     ``recent`` and topics across users cannot).
 
-    On exit the operations are grouped by shard; each shard gets one request and
-    runs its part in queued order, at one engine time; shards run concurrently.
+    Each operation is routed as it is queued (to the shard of its key, as a direct
+    call would be). On exit each shard gets one request and runs its part in queued
+    order, at one engine time; shards run concurrently. Cost: O(1) per queued
+    operation, one request per shard involved.
     Each operation succeeds or fails on its own. Then, like redis-py's
     ``execute(raise_on_error=True)``, the first error (in queued order) is raised,
     unless ``raise_on_error=False``; every result stays readable either way.
@@ -173,8 +133,10 @@ class Pipeline:
         if type(raise_on_error) is not bool:
             raise TypeError(f"raise_on_error: expected bool, got {raise_on_error!r}")
         self._backend = backend
+        self._config = config = backend.config
+        self._shards = config.shards
         self._raise = raise_on_error
-        self._calls: list[Call] = []
+        self._parts: dict[int, BatchPart] = {}
         self._results: list[PipelineResult[Any]] = []
         self._ran = False
 
@@ -184,30 +146,55 @@ class Pipeline:
     knowledge: Any = _FacadeSlot("knowledge")
 
     def __len__(self) -> int:
-        return len(self._calls)
+        return len(self._results)
+
+    def _queue(self, call: Call) -> PipelineResult[Any]:
+        """Queue a built call in the part of its key's shard; return its result."""
+        key: str = call[2]  # type: ignore[assignment]  # pipelined calls have a key
+        # shard_of(key, shards), inline: once per queued operation
+        shard = _crc32(key.encode("utf-8", "surrogatepass")) % self._shards
+        part = self._parts.get(shard)
+        if part is None:
+            part = self._parts[shard] = BatchPart(shard)
+        calls = part.calls
+        result: PipelineResult[Any] = _new(PipelineResult)
+        result._part = part
+        result._position = len(calls)
+        calls.append(call)
+        self._results.append(result)
+        return result
 
     async def __aenter__(self) -> Pipeline:
         if self._ran:
             raise RuntimeError("a pipeline runs once; open a new one")
         return self
 
-    async def __aexit__(self, kind: object, error: object, traceback: object) -> None:
+    def __aexit__(self, kind: object, error: object, traceback: object) -> Awaitable[None]:
+        # A plain method returning execute()'s coroutine: no coroutine frame of its own
         self._ran = True
-        if error is None:
-            await self.execute()
+        return _sent_nothing() if error is not None else self.execute()
 
     async def execute(self) -> None:
         """Send the queued operations (one request per shard) and collect results."""
-        calls, results = self._calls, self._results
-        if not calls:
+        parts, results = self._parts, self._results
+        if not results:
             return
-        self._calls, self._results = [], []
-
-        def settle(index: int, value: outcome.Outcome[Any]) -> None:
-            results[index]._outcome = value
-
-        await self._backend.run_batch(calls, settle)
+        self._parts, self._results = {}, []
+        await self._backend.run_batch(list(parts.values()))
         if self._raise:
-            for result in results:
-                if isinstance(result._outcome, outcome.Error):
-                    raise result._outcome.error
+            for part in parts.values():
+                if part.errors:
+                    raise _first_error(results)
+
+
+async def _sent_nothing() -> None:
+    """The exit of a pipeline whose block raised: nothing is sent."""
+
+
+def _first_error(results: list[PipelineResult[Any]]) -> Exception:
+    """The error of the first failed operation, in queued order."""
+    for result in results:
+        errors = result._part.errors
+        if errors is not None and result._position in errors:
+            return errors[result._position]
+    raise AssertionError("no operation failed")  # pragma: no cover

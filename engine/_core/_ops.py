@@ -20,6 +20,7 @@ Pure values: no trio, no store. Each backend maps an :class:`Op` to its own code
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final, Literal, NamedTuple
 
 import attrs
@@ -178,9 +179,12 @@ class Call(NamedTuple):
 
 class Batch(NamedTuple):
     """A pipeline's calls for one shard: run in order at one ``now``, each succeeding
-    or failing on its own (one ``outcome.Outcome`` per call)."""
+    or failing on its own. The shard answers with each call's value in one list and
+    the errors by position (``engine._api._batch.BatchReply``). Each call is a
+    :class:`Call` or a plain ``(op, args, key)`` tuple (cheaper to build); the sender
+    does not change ``calls`` once sent."""
 
-    calls: tuple[Call, ...]
+    calls: Sequence[tuple[Op, tuple[Any, ...], str | None]]
 
 
 class Compact(NamedTuple):

@@ -1,9 +1,10 @@
 """The embedded engine's half of a pipeline: one :class:`Batch` request per shard.
 
-:class:`engine.Pipeline` (``engine._api._pipeline``) queues the built :class:`Call`
-requests; on exit :meth:`ShardRouter.run_batch` hands them here. Each shard gets its
-calls, in queued order, as one request that it serves at one ``now``; the shards work
-concurrently.
+:class:`engine.Pipeline` (``engine._api._pipeline``) routes each operation as it is
+queued, into one :class:`BatchPart` per shard; on exit :meth:`ShardRouter.run_batch`
+hands the parts here. Each shard gets its part's calls, in queued order, as one request
+that it serves at one ``now`` and answers with one list of values (a
+:data:`~engine._api._batch.BatchReply`); the shards work concurrently.
 """
 
 from __future__ import annotations
@@ -13,56 +14,38 @@ from collections.abc import Callable, Sequence
 import trio
 
 from actors import ActorRef, gather
-from engine._api._backend import Settle
+from engine._api._batch import BatchPart
 from engine._core._errors import Overloaded
-from engine._core._ops import Batch, Call
-from engine._core._routing import shard_of
+from engine._core._ops import Batch
 
 __all__ = ["run_batch"]
 
 
 async def run_batch(
     refs: Sequence[ActorRef],
-    calls: Sequence[Call],
-    settle: Settle,
+    parts: Sequence[BatchPart],
     *,
     reject: bool,
     overloaded: Callable[[], Overloaded],
 ) -> None:
-    """Send ``calls`` as one :class:`Batch` per shard of ``refs``; ``settle`` each
-    call's outcome. ``reject``: fail with ``overloaded()`` on a full mailbox instead
-    of waiting for room.
+    """Send each part's calls to its shard of ``refs`` as one :class:`Batch`; settle
+    the parts with the replies. ``reject``: fail with ``overloaded()`` on a full
+    mailbox instead of waiting for room.
 
     Raises:
         EngineClosed: if the engine closes first (the shards' actors raise it).
         Overloaded: with ``when_full='reject'``, if a shard's mailbox is full (nothing
             is settled then; other shards' parts may have run).
     """
-    shards = len(refs)
-    owners = [shard_of(call.key, shards) for call in calls]  # type: ignore[arg-type]
-    first = owners[0]
-    single = owners.count(first) == len(owners)
+    if len(parts) == 1 and not reject:  # one shard: one ask
+        part = parts[0]
+        part.settle(await refs[part.shard].ask(Batch(part.calls)))
+        return
     try:
-        if single and not reject:  # one shard: one ask
-            outcomes = await refs[first].ask(Batch(tuple(calls)))
-            for index, value in enumerate(outcomes):
-                settle(index, value)
-            return
-        groups: dict[int, list[int]] = {}
-        for index, owner in enumerate(owners):
-            if owner in groups:
-                groups[owner].append(index)
-            else:
-                groups[owner] = [index]
         replies = await gather(
-            [
-                (refs[shard], Batch(tuple([calls[i] for i in indexes])))
-                for shard, indexes in groups.items()
-            ],
-            reject=reject,
+            [(refs[part.shard], Batch(part.calls)) for part in parts], reject=reject
         )
     except trio.WouldBlock:
         raise overloaded() from None
-    for indexes, outcomes in zip(groups.values(), replies, strict=True):
-        for index, value in zip(indexes, outcomes, strict=True):
-            settle(index, value)
+    for part, reply in zip(parts, replies, strict=True):
+        part.settle(reply)

@@ -4,21 +4,23 @@ actors, by the key's shard."""
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import trio
 
 from actors import ActorRef, gather
-from engine._api._backend import Settle
+from engine._api._batch import BatchPart
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, Overloaded, wrong_thread
 from engine._core._ops import LIST_DOCS, LIST_SESSIONS, Call, Compact, Op
-from engine._core._routing import shard_of
 from engine._core._rows import doc_of, session_of
 from engine._embedded._pipeline import run_batch
 
 __all__ = ["ShardRouter"]
+
+_crc32 = zlib.crc32
 
 #: The list queries whose shards answer with stored rows (``engine._core._rows``), and
 #: how a row the merge keeps becomes its record.
@@ -65,7 +67,9 @@ class ShardRouter:
         A plain method returning the awaitable (``ref.ask``, whose closed error is
         already :class:`EngineClosed`): no coroutine frame of its own per request.
         """
-        ref = self.refs[shard_of(call.key, len(self.refs))]  # type: ignore[arg-type]
+        refs = self.refs
+        # shard_of(call.key, len(refs)), inline: once per request
+        ref = refs[_crc32(call.key.encode("utf-8", "surrogatepass")) % len(refs)]  # type: ignore[union-attr]
         if self.closed or self.reject or threading.get_ident() != self._thread:
             return self._call_checked(ref, call)
         return ref.ask(call)
@@ -96,11 +100,12 @@ class ShardRouter:
         """Sessions and documents are listed as rows; see :meth:`Backend.decoder`."""
         return _ROWS_LISTED.get(op)
 
-    def run_batch(self, calls: Sequence[Call], settle: Settle) -> Awaitable[None]:
-        """Run a pipeline's calls: one :class:`Batch` per shard (see
+    def run_batch(self, parts: Sequence[BatchPart]) -> Awaitable[None]:
+        """Run a pipeline's parts: one :class:`Batch` per shard (see
         :func:`engine._embedded._pipeline.run_batch`; no frame of its own)."""
-        self.check()
-        return run_batch(self.refs, calls, settle, reject=self.reject, overloaded=self.overloaded)
+        if self.closed or threading.get_ident() != self._thread:
+            self.check()
+        return run_batch(self.refs, parts, reject=self.reject, overloaded=self.overloaded)
 
     def close(self) -> None:
         """Refuse new requests and close every shard's mailbox."""

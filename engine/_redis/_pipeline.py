@@ -20,12 +20,9 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import outcome
-
-from engine._api._backend import Settle
+from engine._api._batch import BatchPart
 from engine._api._pipeline import Pipeline
-from engine._core._ops import Call, Op
-from engine._core._routing import shard_of
+from engine._core._ops import Op
 from engine._redis._ops import RedisOps
 
 if TYPE_CHECKING:
@@ -64,35 +61,35 @@ class DeferredConnection:
 class _Running:
     """An operation of the pipeline, started and waiting for its call's reply."""
 
-    __slots__ = ("call", "coroutine", "index", "partition", "settle", "single")
+    __slots__ = ("call", "coroutine", "part", "position", "single")
 
     def __init__(
-        self, coroutine: Coroutine[Any, Any, Any], index: int, settle: Settle, single: bool
+        self, coroutine: Coroutine[Any, Any, Any], part: BatchPart, position: int, single: bool
     ) -> None:
         self.coroutine = coroutine
-        self.index = index
-        self.settle = settle
+        self.part = part
+        self.position = position
         self.single = single
         self.call: _Call | None = None
-        self.partition = -1
 
     def advance(self, reply: Any) -> bool:
-        """Resume with ``reply`` (an exception is thrown in); ``True`` once done."""
+        """Resume with ``reply`` (an exception is thrown in); ``True`` once done (its
+        value or error is then in its part)."""
         try:
             if isinstance(reply, BaseException):
                 call = self.coroutine.throw(reply)
             else:
                 call = self.coroutine.send(reply)
         except StopIteration as done:
-            self.settle(self.index, outcome.Value(done.value))
+            self.part.values[self.position] = done.value  # type: ignore[index]
             return True
         except Exception as error:
-            self.settle(self.index, outcome.Error(error))
+            self.part.set_error(self.position, error)
             return True
         if not isinstance(call, _Call):
             self.coroutine.close()
             wrong = RuntimeError(f"a pipelined operation awaited {call!r}, not a script call")
-            self.settle(self.index, outcome.Error(wrong))
+            self.part.set_error(self.position, wrong)
             return True
         self.call = call
         return False
@@ -112,21 +109,20 @@ class RedisPipeline(Pipeline):
 async def run_batch(
     conn: Connection,
     ops: dict[Op, Callable[..., Any]],
-    calls: Sequence[Call],
-    settle: Settle,
+    parts: Sequence[BatchPart],
     *,
-    partitions: int,
     now: float,
 ) -> None:
-    """Run ``calls`` with ``ops`` (:class:`RedisOps` methods on a
-        :class:`DeferredConnection`) in rounds, one ``conn.run_batch`` each; ``settle`` each
-        call's outcome as it is known. ``partitions``: how many there are; ``now``: the
-    engine time of every call. Each partition runs its calls in order: a call that
-        may make several script calls (:attr:`RedisOps.SEVERAL_CALLS`) holds back the later
-        ones of its partition until it is done."""
-    queues: dict[int, deque[tuple[int, Call]]] = {}
-    for index, call in enumerate(calls):
-        queues.setdefault(shard_of(call.key, partitions), deque()).append((index, call))  # type: ignore[arg-type]
+    """Run each part's calls in its partition (``part.shard``) with ``ops``
+    (:class:`RedisOps` methods on a :class:`DeferredConnection`) in rounds, one
+    ``conn.run_batch`` each; each result goes into its part as soon as it is known.
+    ``now``: the engine time of every call. Each partition runs its calls in order: a
+    call that may make several script calls (:attr:`RedisOps.SEVERAL_CALLS`) holds back
+    the later ones of its partition until it is done."""
+    queues: dict[int, deque[tuple[int, BatchPart]]] = {}
+    for part in parts:
+        part.pending()
+        queues[part.shard] = deque((position, part) for position in range(len(part.calls)))
     holding: dict[int, _Running] = {}  # partition -> its unfinished multi-call op
     batch: list[_Running] = []
     try:
@@ -137,12 +133,12 @@ async def run_batch(
                     continue
                 queue = queues[partition]
                 while queue:
-                    index, (op, args, _) = queue.popleft()
+                    position, part = queue.popleft()
+                    op, args, _ = part.calls[position]
                     single = op not in RedisOps.SEVERAL_CALLS
-                    running = _Running(ops[op](partition, now, *args), index, settle, single)
+                    running = _Running(ops[op](partition, now, *args), part, position, single)
                     if running.advance(None):
                         continue
-                    running.partition = partition
                     batch.append(running)
                     if not running.single:
                         holding[partition] = running
@@ -155,9 +151,9 @@ async def run_batch(
             replies = await conn.run_batch([(c.name, c.partition, c.now, c.args) for c in pending])
             for running, reply in zip(batch, replies, strict=True):
                 if running.advance(reply):
-                    holding.pop(running.partition, None)
+                    holding.pop(running.part.shard, None)
                 else:
-                    holding[running.partition] = running
+                    holding[running.part.shard] = running
             batch = []
     finally:
         for running in (*batch, *holding.values()):

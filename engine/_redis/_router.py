@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from engine._api._backend import Settle
+from engine._api._batch import BatchPart
 from engine._api._clock import EngineClock
 from engine._core._config import EngineConfig
 from engine._core._errors import EngineClosed, wrong_thread
@@ -101,15 +101,8 @@ class RedisRouter:
         """Redis answers list queries with records; see :meth:`Backend.decoder`."""
         return None
 
-    async def run_batch(self, calls: Sequence[Call], settle: Settle) -> None:
-        """Run a pipeline's calls as rounds of one coredis pipeline each (see
-        :func:`engine._redis._pipeline.run_batch`)."""
+    async def run_batch(self, parts: Sequence[BatchPart]) -> None:
+        """Run a pipeline's parts (one per partition) as rounds of one coredis pipeline
+        each (see :func:`engine._redis._pipeline.run_batch`)."""
         self.check()
-        await run_batch(
-            self._conn,
-            self._deferred,
-            calls,
-            settle,
-            partitions=self.config.shards,
-            now=self._clock.now(),
-        )
+        await run_batch(self._conn, self._deferred, parts, now=self._clock.now())

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import EngineConfig, InvalidArgument, JournalCorrupt, Session, ShardStore
+from engine._api._batch import NO_VALUE
 from engine._api._clock import EngineClock
 from engine._core import _ops as ops
 from engine._core._ops import OPS, Batch, Call, Compact, Op
@@ -98,10 +99,11 @@ async def test_shard_serves_calls_batches_and_refuses_compaction() -> None:
             (Call(ops.GET_SESSION, ("s1", None, None)), Call(ops.RENAME_SESSION, ("s2", "x", None)))
         )
     )
-    assert isinstance(results, list)
-    assert results[0].unwrap() == session
+    values, errors = results
+    assert values == [session, NO_VALUE] and list(errors) == [1]
     with pytest.raises(LookupError, match="no session 's2'"):
-        results[1].unwrap()
+        raise errors[1]
+    assert shard.handle(Batch((Call(ops.GET_SESSION, ("s1", None, None)),))) == ([session], None)
     with pytest.raises(InvalidArgument, match="no data_dir"):
         shard.handle(Compact())
     with pytest.raises(TypeError, match="got tuple"):
