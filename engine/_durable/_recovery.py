@@ -19,10 +19,8 @@ import attrs
 
 from engine._core._config import KIND_NAMES, EngineConfig, KindPolicy
 from engine._core._errors import InvalidArgument
-from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._ops import OPS
 from engine._core._routing import shard_of
-from engine._core._rows import row_of
 from engine._core._snapshot import routing_key
 from engine._durable._data_dir import (
     MANIFEST,
@@ -39,8 +37,8 @@ from engine._durable._format import (
     JournalCorrupt,
     decode_header,
     decode_record,
-    decode_snapshot,
     iter_entries,
+    read_snapshot,
     scan_frames,
 )
 from engine._store._dispatch import STORE_METHODS
@@ -48,8 +46,6 @@ from engine._store._store import ShardStore
 
 __all__ = ["RecoveredShard", "recover", "recover_shard", "written_config"]
 
-#: The records a snapshot holds that are not rows (``ShardStore.load`` takes them).
-LANGGRAPH_RECORDS = (Item, Checkpoint, ChannelBlob, PendingWrite)
 #: The wire names replay accepts: the operations a durable shard journals.
 JOURNALED = tuple(sorted(name for name, op in OPS.items() if op.journaled))
 
@@ -73,27 +69,18 @@ def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]
     if not path.exists() and not path.is_symlink():
         return 0, 0, 0
     data = read_file(path)
-    body = decode_snapshot(data, str(path))
-    taken_at = float(body["taken_at"])
-    items = []
-    langgraph = []  # items and checkpoints: not rows, loaded one by one after the rows
-    for index, (kind, fields, ttl) in enumerate(body["records"]):
-        try:  # CRC-checked and validated when written: trusted, not validated again
-            record = decode_record(kind, fields)
-            if isinstance(record, LANGGRAPH_RECORDS):
-                langgraph.append((record, ttl))
-                continue
-            number, key = ShardStore.identity(record)
-            items.append((number, key, row_of(record), ttl))
-        except (KeyError, TypeError, ValueError) as error:
-            raise JournalCorrupt(f"{path}: record {index}: {error}") from None
+    body = read_snapshot(data, str(path))  # CRC-checked, of the rows' shape: trusted
+    taken_at = body.taken_at
     try:
-        store.load_rows(taken_at, items)  # every index built in bulk
-    except ValueError as error:  # a record twice
+        store.load_kinds(taken_at, body.rows(), body.ttls)  # every index built in bulk
+    except ValueError as error:  # a record twice, or TTLs not parallel to the rows
         raise JournalCorrupt(f"{path}: {error}") from None
-    for record, ttl in langgraph:  # in dump order: a thread's checkpoints first
-        store.load(taken_at, record, ttl)
-    return int(body["seq"]), int(body["segment"]), len(data)
+    for index, (kind, fields, ttl) in enumerate(body.records):
+        try:  # items and checkpoints, in dump order (a thread's checkpoints first)
+            store.load(taken_at, decode_record(kind, fields), ttl)
+        except (KeyError, TypeError, ValueError) as error:
+            raise JournalCorrupt(f"{path}: record {kind} {index}: {error!r}") from None
+    return body.seq, body.segment, len(data)
 
 
 def _replay(

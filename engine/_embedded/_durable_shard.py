@@ -30,7 +30,7 @@ from engine._durable._data_dir import fsync_dir, snapshot_body, write_snapshot
 from engine._durable._journal import ShardJournal
 from engine._embedded._shard import ShardBehaviour
 from engine._store._dispatch import STORE_METHODS
-from engine._store._store import ShardStore
+from engine._store._store import ShardStore, StoreRows
 
 __all__ = ["DurableShard"]
 
@@ -170,21 +170,20 @@ class DurableShard(ShardBehaviour):
             return False
         self._compacting = True
         now = self._clock.now()
-        records = [r for kind in self.store.dump(now).values() for r in kind]
-        ttls = [self.store.ttl_of(r) for r in records]
+        contents = self.store.export_rows(now)  # rows as stored: encoded in the thread
         seq = self.journal.seq
         segment = await self.journal.rotate()
-        self._spawn(self._write_snapshot, records, ttls, now, seq, segment)
+        self._spawn(self._write_snapshot, contents, now, seq, segment)
         return True
 
     async def _write_snapshot(
-        self, records: list[Any], ttls: list[float | None], now: float, seq: int, segment: int
+        self, contents: StoreRows, now: float, seq: int, segment: int
     ) -> None:
         journal = self.journal
         files = journal.files
 
         def write() -> int:
-            body = snapshot_body(records, ttls, now, files.shard, journal.shards, seq, segment)
+            body = snapshot_body(contents, now, files.shard, journal.shards, seq, segment)
             size = write_snapshot(files, body)
             for old in files.segments():
                 if old < segment:
