@@ -6,7 +6,8 @@ Journal file (one per shard and segment)::
 
     header  = b"SHMJ" | version u16 | shard u32 | shards u32 | segment u64   (22 bytes)
     record  = length u32 | crc32(payload) u32 | payload                        (repeated)
-    payload = JSON [seq, now, op, args]
+    payload = JSON [seq, now, op, args]                    (a logical entry)
+            | msgpack [seq, now, op, kind, row, ttl]         (a row entry: _row_entries)
 
 All integers are little-endian. ``op`` is a ``ShardStore`` method name; ``args`` its
 arguments after ``now``, tagged so that records, tuples and the ``DEFAULT`` sentinel
@@ -45,6 +46,7 @@ from engine._core._records import (
 )
 from engine._core._trusted import trusted_record
 from engine._core._validate import DEFAULT
+from engine._durable._row_entries import ROW_ENTRY_MARK, decode_row_entry
 from engine._durable._snapshot_rows import (
     SnapshotRows,
     decode_rows_body,
@@ -78,6 +80,9 @@ _HEADER = struct.Struct("<4sHIIQ")
 _FRAME = struct.Struct("<II")
 _SNAPSHOT_HEADER = struct.Struct("<4sHI")
 MAX_RECORD: Final = 1 << 30  # bytes; a longer length field is garbage (a torn write)
+#: The first byte of an entry's payload: JSON's ``[`` or a row entry's msgpack header.
+_ENTRY_MARKS: Final = frozenset((ord("["), ROW_ENTRY_MARK))
+_ROW_ENTRY: Final = bytes((ROW_ENTRY_MARK,))
 
 RECORD_TYPES: Final = {
     cls.__name__: cls
@@ -213,7 +218,7 @@ def _next_valid_frame(data: bytes, start: int) -> int | None:
         length, crc = _FRAME.unpack_from(data, position)
         end = position + _FRAME.size + length
         body = position + _FRAME.size
-        valid = length and end <= size and data[body : body + 1] == b"["
+        valid = length and end <= size and data[body] in _ENTRY_MARKS
         if valid and zlib.crc32(data[body:end]) == crc:
             return position
     return None
@@ -293,7 +298,12 @@ def encode_entry(seq: int, now: float, op: str, args: tuple[Any, ...]) -> bytes:
 
 
 def decode_entry(payload: bytes) -> tuple[int, float, str, tuple[Any, ...]]:
-    """Parse :func:`encode_entry`'s output. Raises ``ValueError`` if malformed."""
+    """Parse :func:`encode_entry`'s output, or a row entry's
+    (:func:`~engine._durable._row_entries.encode_row_entry`: its one argument is a
+    :class:`~engine._durable._row_entries.RowWrite`). Raises ``ValueError`` if
+    malformed."""
+    if payload[:1] == _ROW_ENTRY:
+        return decode_row_entry(payload)
     seq, now, op, args = orjson.loads(payload)
     if type(seq) is not int or not isinstance(now, int | float) or type(op) is not str:
         raise ValueError("malformed journal entry")

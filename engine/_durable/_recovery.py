@@ -41,7 +41,7 @@ from engine._durable._format import (
     read_snapshot,
     scan_frames,
 )
-from engine._store._dispatch import STORE_METHODS
+from engine._durable._replay import Replay
 from engine._store._store import ShardStore
 
 __all__ = ["RecoveredShard", "recover", "recover_shard", "written_config"]
@@ -102,6 +102,7 @@ def _replay(
             f"{files.shard}'s newest journal segment)"
         )
     total = records = truncated = 0
+    replay = Replay(store)
     for position, segment in enumerate(segments):
         path = files.journal(segment)
         # a gap in the numbers alone is no damage (a torn last segment is deleted by
@@ -146,13 +147,17 @@ def _replay(
                     f"operations: {', '.join(JOURNALED)})"
                 )
             try:
-                STORE_METHODS[known](store, now, *args)
+                replay.apply(now, known, args)
             except Exception as error:
                 raise JournalCorrupt(
                     f"{path}: entry {entry_seq}: replaying {op} failed: {error!r}"
                 ) from None
             seq = entry_seq
             records += 1
+    try:
+        replay.flush()
+    except ValueError as error:  # cannot happen for what apply queued: damage
+        raise JournalCorrupt(f"{files.journal(segments[-1])}: {error}") from None
     next_segment = (segments[-1] + 1) if segments else max(first, 1)
     return seq, next_segment, total, records, truncated
 

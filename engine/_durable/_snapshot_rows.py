@@ -18,6 +18,7 @@ Pure: bytes in, values out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
@@ -26,7 +27,17 @@ from engine._core._records import KnowledgeDoc, Session, UserMemory, WorkingMemo
 from engine._core._rows import doc_of, memory_of, row_of, session_of, working_of
 from engine._core._trusted import trusted_record
 
-__all__ = ["SnapshotRows", "decode_rows_body", "encode_rows_body", "rows_of_v1", "v1_of_rows"]
+__all__ = [
+    "DocRow",
+    "MemoryRow",
+    "SessionRow",
+    "SnapshotRows",
+    "WorkingRow",
+    "decode_rows_body",
+    "encode_rows_body",
+    "rows_of_v1",
+    "v1_of_rows",
+]
 
 _Time = int | float  # epoch seconds: a float the engine stamped, or a caller's int
 _Deadline = int | float | None
@@ -137,7 +148,7 @@ def decode_rows_body(payload: bytes) -> SnapshotRows:
 
 
 #: The classes stored as rows, by kind number, and how each is built from its row.
-_ROW_KINDS: Final = (
+_ROW_KINDS: Final[tuple[tuple[type, Callable[[Any], Any]], ...]] = (
     (Session, session_of),
     (UserMemory, memory_of),
     (WorkingMemory, working_of),

@@ -28,6 +28,7 @@ from engine._core._ops import (
 )
 from engine._durable._data_dir import fsync_dir, snapshot_body, write_snapshot
 from engine._durable._journal import ShardJournal
+from engine._durable._row_entries import ROW_WRITES
 from engine._embedded._shard import ShardBehaviour
 from engine._store._dispatch import STORE_METHODS
 from engine._store._store import ShardStore, StoreRows
@@ -105,14 +106,20 @@ class DurableShard(ShardBehaviour):
             journal = self.journal
             if journal.failure is not None and not journal.retry_due():
                 raise journal.unavailable()  # refused before it changes anything
-            # Encode first: a write the journal cannot hold fails before it changes
-            # anything (and before it takes a sequence number).
-            entry = journal.encode(now, op.name, args)
+            stores_row = ROW_WRITES.get(op)
+            if stores_row is None:
+                # Encode first: a write the journal cannot hold fails before it
+                # changes anything (and before it takes a sequence number).
+                entry = journal.encode(now, op.name, args)
             try:
                 result = method(store, now, *args)
             finally:
                 evicted = self._journal_evictions(now)
-            if evicted:  # the entry comes after the evictions: its sequence moved on
+            if stores_row is not None:  # journaled as the row it stored (always encodes)
+                kind, key_of = stores_row
+                row, ttl = store.stored_row(kind, key_of(args))
+                entry = journal.encode_row(now, op.name, kind, row, ttl)
+            elif evicted:  # the entry comes after the evictions: its sequence moved on
                 entry = journal.encode(now, op.name, args)
             journal.append(entry)
             self._writes.append(self._position)

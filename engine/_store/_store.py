@@ -38,11 +38,11 @@ from engine._store._memories import MemoryOps
 from engine._store._sessions import SessionOps
 from engine._store._working import WorkingOps
 
-__all__ = ["KNOWLEDGE", "MEMORY", "SESSION", "WORKING", "ShardStore", "StoreRows"]
+__all__ = ["KNOWLEDGE", "MEMORY", "ROW_KEYS", "SESSION", "WORKING", "ShardStore", "StoreRows"]
 
 
 #: The key of a row, by kind number (``engine._core._rows`` layouts).
-_KEY: Final = (itemgetter(3), itemgetter(3, 4), itemgetter(3, 4), itemgetter(3))
+ROW_KEYS: Final = (itemgetter(3), itemgetter(3, 4), itemgetter(3, 4), itemgetter(3))
 
 
 class StoreRows(NamedTuple):
@@ -216,9 +216,34 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         self._write(kind, key, row, None if expires is None else ttl, expires)
         return True
 
+    def holds(self, kind: int, key: Any) -> bool:
+        """Whether a row of ``kind`` is stored at ``key`` (expired or not). O(1)."""
+        return key in self._records_of(kind)
+
+    def stored_row(self, kind: int, key: Any) -> tuple[Row, float | None]:
+        """The row stored at ``key`` of ``kind`` and its TTL (seconds or ``None``):
+        what a durable shard journals after a whole-record write. O(1).
+
+        Raises:
+            KeyError: if there is none.
+        """
+        return self._records_of(kind)[key], self._ttls.get((kind, key))
+
+    def put_row(self, now: float, kind: int, key: Any, row: Row, ttl: float | None) -> None:
+        """Redo a whole-record write that stored ``row`` at ``key`` with ``ttl``
+        (:meth:`stored_row`, journaled): the stored row (an expired one counted as
+        expired, as the write counted it) replaced, its deadline ``row``'s own.
+        Trusts the row. O(log n). Makes room under the budget as any write does,
+        unless ``enforce_budget`` is off (as while a journal is replayed).
+        """
+        self._live(kind, key, now)
+        expires = row[EXPIRES]
+        self._write(kind, key, row, None if expires is None else ttl, expires)
+
     def load_rows(self, now: float, items: list[tuple[int, Any, Any, float | None]]) -> int:
         """:meth:`load_row` for many ``(kind, key, row, ttl)`` of records not stored
-        yet: :meth:`load_kinds` (the key is the row's own).
+        yet: :meth:`load_kinds` (the key is the row's own), with the eviction
+        policy told of them in the order given (as loading them one by one would).
 
         Raises:
             ValueError: if a record is already stored, or for a kind not stored as
@@ -231,7 +256,13 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
                 raise ValueError(f"load_rows: kind {kind} is not stored as rows (use load)")
             rows[kind].append(row)
             ttls[kind].append(ttl)
-        return self.load_kinds(now, rows, ttls)
+        loaded = self._load_kinds(now, rows, ttls, tell_eviction=False)
+        written = self._eviction.written
+        for kind, key, row, _ in items:
+            expires = row[EXPIRES]
+            if expires is None or expires > now:
+                written((kind, key), expires is not None)
+        return loaded
 
     def load_kinds(
         self, now: float, rows: Sequence[list[Row]], ttls: Sequence[list[float | None]]
@@ -249,13 +280,23 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
             ValueError: if a record is already stored (or listed twice), or if a
                 kind's TTLs do not run parallel to its rows.
         """
+        return self._load_kinds(now, rows, ttls, tell_eviction=True)
+
+    def _load_kinds(
+        self,
+        now: float,
+        rows: Sequence[list[Row]],
+        ttls: Sequence[list[float | None]],
+        *,
+        tell_eviction: bool,
+    ) -> int:
         live: tuple[list[Row], ...] = ([], [], [], [])
         deadlines = []
         store_ttls = self._ttls
         written = self._eviction.written
         used = 0
         for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE):
-            kind_rows, kind_ttls, kept, key_of = rows[kind], ttls[kind], live[kind], _KEY[kind]
+            kind_rows, kind_ttls, kept, key_of = rows[kind], ttls[kind], live[kind], ROW_KEYS[kind]
             if len(kind_rows) != len(kind_ttls):
                 raise ValueError(
                     f"load_kinds: {len(kind_ttls)} TTLs for {len(kind_rows)} rows of kind {kind}"
@@ -272,7 +313,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
                     )
                 kept.append(row)
                 used += row_cost(row)
-                written((kind, key), expires is not None)
+                if tell_eviction:
+                    written((kind, key), expires is not None)
         self.sessions.load_many(live[SESSION])
         self.memories.load_many(live[MEMORY])
         working = self.working

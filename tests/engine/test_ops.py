@@ -34,9 +34,8 @@ JOURNALED_NAMES = [
 
 #: Public ShardStore methods that are not operations a request carries.
 NOT_OPERATIONS = {
-    "counts", "dump", "expire_due", "export_rows", "identity", "load", "load_kinds", "load_row",
-    "load_rows",
-    "next_deadline", "reconfigure", "ttl_of",
+    "counts", "dump", "expire_due", "export_rows", "holds", "identity", "load", "load_kinds",
+    "load_row", "load_rows", "next_deadline", "put_row", "reconfigure", "stored_row", "ttl_of",
 }  # fmt: skip
 
 
