@@ -2,10 +2,11 @@
 checkpoint and re-sharding (see :mod:`engine._durable._data_dir` for the layout).
 
 No trio here: recovery runs before the shards start. Recovery of a shard: load its
-snapshot (records alive at ``taken_at``), then replay every journal segment from the
-snapshot's ``segment`` on, in order, through the same ``ShardStore`` methods with the
-logged ``now``; an entry naming an operation that is not journaled
-(:attr:`engine._core._ops.Op.journaled`) is damage. A torn tail of the *last* segment
+snapshot (rows alive at ``taken_at``, indexes built in bulk), then replay every journal
+segment from the snapshot's ``segment`` on, in order, with the logged ``now``: logical
+entries through the same ``ShardStore`` methods, row entries as puts of their rows, runs
+of them in bulk (:mod:`engine._durable._replay`); an entry naming an operation that is
+not journaled (:attr:`engine._core._ops.Op.journaled`) is damage. A torn tail of the *last* segment
 (a crash mid-write) is cut off (``repair=True``); any other damage raises
 :class:`JournalCorrupt` naming the file and offset.
 """

@@ -1,8 +1,8 @@
 """Durability: the committing shard behaviour, which journals each batch's writes.
 
 Compaction (Redis' AOF rewrite is the model): when the journal outgrows the snapshot
-by ``compact_factor``, the owner takes the live records (an O(n) list of references to
-immutable records), starts a new journal segment, and a background task writes the
+by ``compact_factor``, the owner takes the live rows (an O(n) list of references to
+immutable tuples, no record built), starts a new journal segment, and a background task writes the
 snapshot in a worker thread and then deletes the older segments. The shard keeps
 serving while the snapshot is written.
 """
