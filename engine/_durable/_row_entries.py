@@ -35,6 +35,7 @@ __all__ = [
     "ROW_ENTRY_MARK",
     "ROW_WRITES",
     "RowWrite",
+    "check_row_write",
     "decode_row_entry",
     "encode_row_entry",
 ]
@@ -73,6 +74,19 @@ def encode_row_entry(
 ) -> bytes:
     """The payload of a row entry. O(size of the row)."""
     return _ENCODER.encode((seq, now, op, kind, row, ttl))
+
+
+def check_row_write(args: tuple[Any, ...]) -> None:
+    """Check, before a whole-record write ``(record, ttl)`` is applied, that the row it
+    will store can be journaled. Its strings were checked when the record was built
+    (no lone surrogate) and its payloads are bytes; what msgpack could still refuse are
+    the record's timestamps and the TTL as ints beyond 64 bits. O(1).
+
+    Raises:
+        OverflowError: if one of them is such an int.
+    """
+    record = args[0]
+    _ENCODER.encode((record.created_at, record.updated_at, record.expires_at, args[1]))
 
 
 def decode_row_entry(payload: bytes) -> tuple[int, float, str, tuple[RowWrite]]:

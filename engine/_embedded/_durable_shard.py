@@ -106,11 +106,13 @@ class DurableShard(ShardBehaviour):
             journal = self.journal
             if journal.failure is not None and not journal.retry_due():
                 raise journal.unavailable()  # refused before it changes anything
+            # Encode (or check) first: a write the journal cannot hold fails before
+            # it changes anything (and before it takes a sequence number).
             stores_row = ROW_WRITES.get(op)
             if stores_row is None:
-                # Encode first: a write the journal cannot hold fails before it
-                # changes anything (and before it takes a sequence number).
                 entry = journal.encode(now, op.name, args)
+            else:
+                journal.check_row(op.name, args)
             try:
                 result = method(store, now, *args)
             finally:

@@ -78,3 +78,21 @@ async def test_a_row_entry_of_another_kind_than_its_operation_is_corrupt(
         JournalCorrupt, match=rf"^{path}: entry 3: replaying upsert_session failed: .*kind 3"
     ):
         await session_ids(tmp_path)
+
+
+@pytest.mark.parametrize("field", ["created_at", "updated_at", "expires_at"])
+async def test_a_row_the_journal_cannot_hold_is_refused_before_it_is_applied(
+    tmp_path: Path, field: str
+) -> None:
+    """An int timestamp beyond 64 bits passes the record's checks (finite), but
+    msgpack cannot hold it: the upsert is refused before it changes anything, as a
+    logical entry's arguments are."""
+    async with open_memory_engine(shards=1, data_dir=tmp_path) as mem:
+        with pytest.raises(TypeError, match="the journal cannot store this request"):
+            await mem.sessions.upsert(Session(session_id="bad", **{field: 2**70}))
+        with pytest.raises(TypeError, match="the journal cannot store this request"):
+            await mem.memories.upsert(UserMemory(user_id="u", memory="x", **{field: 2**70}))
+        assert await mem.sessions.get("bad") is None
+        assert await mem.memories.list(user_id="u") == []
+        await mem.sessions.upsert(Session(session_id="s7"))
+    assert await session_ids(tmp_path) == ["s7"]
