@@ -76,6 +76,7 @@ SNAPSHOT_MAGIC: Final = b"SHMS"
 FORMAT_VERSION: Final = 1
 #: The snapshot version written today (rows); version 1 (JSON records) is still read.
 SNAPSHOT_VERSION: Final = 2
+_SNAPSHOT_V1: Final = 1
 _HEADER = struct.Struct("<4sHIIQ")
 _FRAME = struct.Struct("<II")
 _SNAPSHOT_HEADER = struct.Struct("<4sHI")
@@ -319,7 +320,7 @@ def encode_snapshot(body: dict[str, Any] | SnapshotRows) -> bytes:
     if isinstance(body, SnapshotRows):
         payload, version = encode_rows_body(body), SNAPSHOT_VERSION
     else:
-        payload, version = orjson.dumps(body), FORMAT_VERSION
+        payload, version = orjson.dumps(body), _SNAPSHOT_V1
     return _SNAPSHOT_HEADER.pack(SNAPSHOT_MAGIC, version, zlib.crc32(payload)) + payload
 
 
@@ -330,7 +331,7 @@ def _snapshot_payload(data: bytes, path: str) -> tuple[int, bytes]:
     magic, version, crc = _SNAPSHOT_HEADER.unpack_from(data)
     if magic != SNAPSHOT_MAGIC:
         raise JournalCorrupt(f"{path}: offset 0: not a shardmem snapshot (magic {magic!r})")
-    if version not in (FORMAT_VERSION, SNAPSHOT_VERSION):
+    if version not in (_SNAPSHOT_V1, SNAPSHOT_VERSION):
         raise JournalCorrupt(f"{path}: offset 4: snapshot version {version} is not supported")
     payload = data[_SNAPSHOT_HEADER.size :]
     if zlib.crc32(payload) != crc:

@@ -64,16 +64,17 @@ class RecoveredShard:
     truncated: int
 
 
-def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]:
-    """Load the snapshot into ``store``; return ``(seq, first segment, size)``."""
+def _load_snapshot(files: ShardFiles, store: ShardStore, replay: Replay) -> tuple[int, int, int]:
+    """Load the snapshot: its rows queued in ``replay`` (stored at its next flush),
+    the other records into ``store``; return ``(seq, first segment, size)``."""
     path = files.snapshot
     if not path.exists() and not path.is_symlink():
         return 0, 0, 0
     data = read_file(path)
     body = read_snapshot(data, str(path))  # CRC-checked, of the rows' shape: trusted
     taken_at = body.taken_at
-    try:
-        store.load_kinds(taken_at, body.rows(), body.ttls)  # every index built in bulk
+    try:  # every index built in bulk, with the journal's first run of new rows
+        replay.seed(taken_at, body.rows(), body.ttls)
     except ValueError as error:  # a record twice, or TTLs not parallel to the rows
         raise JournalCorrupt(f"{path}: {error}") from None
     for index, (kind, fields, ttl) in enumerate(body.records):
@@ -86,7 +87,7 @@ def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]
 
 def _replay(
     files: ShardFiles,
-    store: ShardStore,
+    replay: Replay,
     seq: int,
     first: int,
     repair: bool,
@@ -103,7 +104,6 @@ def _replay(
             f"{files.shard}'s newest journal segment)"
         )
     total = records = truncated = 0
-    replay = Replay(store)
     for position, segment in enumerate(segments):
         path = files.journal(segment)
         # a gap in the numbers alone is no damage (a torn last segment is deleted by
@@ -157,8 +157,9 @@ def _replay(
             records += 1
     try:
         replay.flush()
-    except ValueError as error:  # cannot happen for what apply queued: damage
-        raise JournalCorrupt(f"{files.journal(segments[-1])}: {error}") from None
+    except ValueError as error:  # cannot happen for what was queued: damage
+        where = files.journal(segments[-1]) if segments else files.snapshot
+        raise JournalCorrupt(f"{where}: {error}") from None
     next_segment = (segments[-1] + 1) if segments else max(first, 1)
     return seq, next_segment, total, records, truncated
 
@@ -177,9 +178,10 @@ def recover_shard(
     files = data_dir.files(generation, shard)
     store = ShardStore(config)
     store.enforce_budget = False  # the journal holds the evictions that happened
-    seq, first, snapshot_bytes = _load_snapshot(files, store)
+    replay = Replay(store)
+    seq, first, snapshot_bytes = _load_snapshot(files, store, replay)
     seq, next_segment, journal_bytes, replayed, truncated = _replay(
-        files, store, seq, first, repair, recorded
+        files, replay, seq, first, repair, recorded
     )
     store.enforce_budget = True
     if repair and recorded is not None and not files.journal(recorded).exists():

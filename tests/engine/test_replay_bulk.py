@@ -136,10 +136,21 @@ def _journal(config: EngineConfig, steps: list[Any]) -> tuple[ShardStore, list[b
     return store, entries, now
 
 
-def _replayed(config: EngineConfig, entries: list[bytes], bulk: bool) -> ShardStore:
+def _replayed(
+    config: EngineConfig, entries: list[bytes], bulk: bool, snapshot: Any = None
+) -> ShardStore:
+    """Replay ``entries`` into a new store, after loading ``snapshot`` (``(taken_at,
+    StoreRows)``) if given: one entry at a time (and the snapshot with ``load_kinds``),
+    or with :class:`Replay` (the snapshot seeded into it)."""
     store = ShardStore(config)
     store.enforce_budget = False
     replay = Replay(store)
+    if snapshot is not None:
+        taken_at, rows = snapshot
+        if bulk:
+            replay.seed(taken_at, rows.rows, rows.ttls)
+        else:
+            store.load_kinds(taken_at, rows.rows, rows.ttls)
     for payload in entries:
         _, now, name, args = decode_entry(payload)
         op = next(op for op in STORE_METHODS if op.name == name)
@@ -193,6 +204,29 @@ def test_bulk_replay_equals_sequential_replay(
     assert bulk.used_memory == written.used_memory
     assert dict(bulk._ttls) == dict(written._ttls)
     assert dict(bulk.expiry._deadlines) == dict(written.expiry._deadlines)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    steps=st.lists(STEPS, min_size=10, max_size=60),
+    cut=st.integers(0, 60),
+    policy=st.sampled_from(["allkeys-lru", "allkeys-lfu", "volatile-ttl"]),
+)
+def test_a_seeded_snapshot_and_the_journal_after_it_load_as_sequentially(
+    steps: list[Any], cut: int, policy: str
+) -> None:
+    """A snapshot taken after ``cut`` entries, then the rest of the journal: seeding
+    :class:`Replay` with the snapshot's rows gives the store that loading the snapshot
+    (``load_kinds``) and replaying the rest one entry at a time gives."""
+    config = EngineConfig(shards=2, max_memory=4096 * 2, eviction_policy=policy)
+    _, entries, _ = _journal(config, steps)
+    cut = min(cut, len(entries))
+    taken_at = decode_entry(entries[cut - 1])[1] if cut else START
+    rows = _replayed(config, entries[:cut], bulk=False).export_rows(taken_at)
+    sequential = _replayed(config, entries[cut:], bulk=False, snapshot=(taken_at, rows))
+    bulk = _replayed(config, entries[cut:], bulk=True, snapshot=(taken_at, rows))
+    bulk._check()
+    assert _state(bulk) == _state(sequential)
 
 
 def test_a_run_of_fresh_rows_is_loaded_in_one_bulk_load(monkeypatch: Any) -> None:
