@@ -21,7 +21,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "_core": (set(), {"attrs", "orjson", "numpy"}),
     "_store": ({"_core"}, {"attrs", "sortedcontainers"}),
     "_api": ({"_core"}, {"attrs", "trio", "outcome"}),
-    "_durable": ({"_core", "_store"}, {"attrs", "orjson", "trio"}),
+    "_durable": ({"_core", "_store"}, {"attrs", "msgspec", "orjson", "trio"}),
     "_embedded": (
         {"_core", "_store", "_api", "_durable", "_bridge"},
         {"attrs", "trio", "outcome", "actors"},

@@ -33,7 +33,8 @@ from engine._durable._format import (
     JournalCorrupt,
     encode_snapshot,
 )
-from engine._store._store import ShardStore
+from engine._durable._snapshot_rows import SnapshotRows
+from engine._store._store import KNOWLEDGE, MEMORY, SESSION, WORKING, ShardStore, StoreRows
 
 __all__ = ["DataDir", "ShardFiles"]
 
@@ -285,41 +286,45 @@ class DataDir:
 
 
 def snapshot_body(
-    records: list[Any],
-    ttls: list[float | None],
+    contents: StoreRows,
     now: float,
     shard: int,
     shards: int,
     seq: int,
     segment: int,
-) -> dict[str, Any]:
-    """The body of a shard snapshot: the records (alive at ``now``) with their TTLs.
+) -> SnapshotRows:
+    """The body of a shard snapshot (format version 2): the rows of
+    ``contents`` (:meth:`ShardStore.export_rows` at ``now``) as they are, and the
+    records that are not rows as their ``to_dict()``, each with its TTL.
 
     ``seq`` is the last journal entry the snapshot covers and ``segment`` the first
-    journal segment to replay after it. O(n).
+    journal segment to replay after it. O(n); builds no record from a row (safe in a
+    worker thread: rows are immutable).
     """
-    return {
-        "shard": shard,
-        "shards": shards,
-        "seq": seq,
-        "segment": segment,
-        "taken_at": now,
-        "records": [
-            [type(r).__name__, r.to_dict(), ttl] for r, ttl in zip(records, ttls, strict=True)
-        ],
-    }
+    rows, ttls = contents.rows, contents.ttls
+    return SnapshotRows(
+        shard=shard,
+        shards=shards,
+        seq=seq,
+        segment=segment,
+        taken_at=now,
+        sessions=rows[SESSION],
+        memories=rows[MEMORY],
+        working=rows[WORKING],
+        knowledge=rows[KNOWLEDGE],
+        ttls=(ttls[SESSION], ttls[MEMORY], ttls[WORKING], ttls[KNOWLEDGE]),
+        records=[(type(r).__name__, r.to_dict(), ttl) for r, ttl in contents.records],
+    )
 
 
 def store_snapshot_body(
     store: ShardStore, now: float, shard: int, shards: int, seq: int, segment: int
-) -> dict[str, Any]:
+) -> SnapshotRows:
     """:func:`snapshot_body` of every live record of ``store``."""
-    records = [record for kind in store.dump(now).values() for record in kind]
-    ttls = [store.ttl_of(record) for record in records]
-    return snapshot_body(records, ttls, now, shard, shards, seq, segment)
+    return snapshot_body(store.export_rows(now), now, shard, shards, seq, segment)
 
 
-def write_snapshot(files: ShardFiles, body: dict[str, Any]) -> int:
+def write_snapshot(files: ShardFiles, body: SnapshotRows) -> int:
     """Write a shard snapshot atomically; return its size in bytes."""
     data = encode_snapshot(body)
     write_atomically(files.snapshot, data)

@@ -6,15 +6,19 @@ Journal file (one per shard and segment)::
 
     header  = b"SHMJ" | version u16 | shard u32 | shards u32 | segment u64   (22 bytes)
     record  = length u32 | crc32(payload) u32 | payload                        (repeated)
-    payload = JSON [seq, now, op, args]
+    payload = JSON [seq, now, op, args]                    (a logical entry)
+            | msgpack [seq, now, op, kind, row, ttl]         (a row entry: _row_entries)
 
 All integers are little-endian. ``op`` is a ``ShardStore`` method name; ``args`` its
 arguments after ``now``, tagged so that records, tuples and the ``DEFAULT`` sentinel
 come back as they were. Replaying the entries in order through the same methods with
 the same ``now`` rebuilds the shard exactly (the store never reads a clock).
 
-Shard snapshot file: ``b"SHMS" | version u16 | crc32(payload) u32 | payload`` where the
-payload is JSON ``{"shard", "shards", "seq", "segment", "taken_at", "records"}``.
+Shard snapshot file: ``b"SHMS" | version u16 | crc32(payload) u32 | payload``. Version 2
+(written today): the payload is msgpack of the shard's rows as the store holds them
+(:class:`~engine._durable._snapshot_rows.SnapshotRows`). Version 1 (still read): JSON
+``{"shard", "shards", "seq", "segment", "taken_at", "records"}``, each record its
+``[class name, to_dict(), ttl]``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,14 @@ from engine._core._records import (
 )
 from engine._core._trusted import trusted_record
 from engine._core._validate import DEFAULT
+from engine._durable._row_entries import ROW_ENTRY_MARK, decode_row_entry
+from engine._durable._snapshot_rows import (
+    SnapshotRows,
+    decode_rows_body,
+    encode_rows_body,
+    rows_of_v1,
+    v1_of_rows,
+)
 
 __all__ = [
     "JOURNAL_MAGIC",
@@ -55,16 +67,23 @@ __all__ = [
     "encode_snapshot",
     "frame",
     "read_frames",
+    "read_snapshot",
     "scan_frames",
 ]
 
 JOURNAL_MAGIC: Final = b"SHMJ"
 SNAPSHOT_MAGIC: Final = b"SHMS"
 FORMAT_VERSION: Final = 1
+#: The snapshot version written today (rows); version 1 (JSON records) is still read.
+SNAPSHOT_VERSION: Final = 2
+_SNAPSHOT_V1: Final = 1
 _HEADER = struct.Struct("<4sHIIQ")
 _FRAME = struct.Struct("<II")
 _SNAPSHOT_HEADER = struct.Struct("<4sHI")
 MAX_RECORD: Final = 1 << 30  # bytes; a longer length field is garbage (a torn write)
+#: The first byte of an entry's payload: JSON's ``[`` or a row entry's msgpack header.
+_ENTRY_MARKS: Final = frozenset((ord("["), ROW_ENTRY_MARK))
+_ROW_ENTRY: Final = bytes((ROW_ENTRY_MARK,))
 
 RECORD_TYPES: Final = {
     cls.__name__: cls
@@ -200,7 +219,7 @@ def _next_valid_frame(data: bytes, start: int) -> int | None:
         length, crc = _FRAME.unpack_from(data, position)
         end = position + _FRAME.size + length
         body = position + _FRAME.size
-        valid = length and end <= size and data[body : body + 1] == b"["
+        valid = length and end <= size and data[body] in _ENTRY_MARKS
         if valid and zlib.crc32(data[body:end]) == crc:
             return position
     return None
@@ -280,34 +299,78 @@ def encode_entry(seq: int, now: float, op: str, args: tuple[Any, ...]) -> bytes:
 
 
 def decode_entry(payload: bytes) -> tuple[int, float, str, tuple[Any, ...]]:
-    """Parse :func:`encode_entry`'s output. Raises ``ValueError`` if malformed."""
+    """Parse :func:`encode_entry`'s output, or a row entry's
+    (:func:`~engine._durable._row_entries.encode_row_entry`: its one argument is a
+    :class:`~engine._durable._row_entries.RowWrite`). Raises ``ValueError`` if
+    malformed."""
+    if payload[:1] == _ROW_ENTRY:
+        return decode_row_entry(payload)
     seq, now, op, args = orjson.loads(payload)
     if type(seq) is not int or not isinstance(now, int | float) or type(op) is not str:
         raise ValueError("malformed journal entry")
     return seq, float(now), op, tuple(_decode_arg(arg) for arg in args)
 
 
-def encode_snapshot(body: dict[str, Any]) -> bytes:
-    """A shard snapshot file's bytes: magic, version, CRC-32, JSON body."""
-    payload = orjson.dumps(body)
-    return _SNAPSHOT_HEADER.pack(SNAPSHOT_MAGIC, FORMAT_VERSION, zlib.crc32(payload)) + payload
+def encode_snapshot(body: dict[str, Any] | SnapshotRows) -> bytes:
+    """A shard snapshot file's bytes: magic, version, CRC-32, payload.
+
+    A :class:`SnapshotRows` is written as version 2 (what the engine writes); a dict
+    in version 1's JSON shape as version 1 (to make files of the previous release).
+    """
+    if isinstance(body, SnapshotRows):
+        payload, version = encode_rows_body(body), SNAPSHOT_VERSION
+    else:
+        payload, version = orjson.dumps(body), _SNAPSHOT_V1
+    return _SNAPSHOT_HEADER.pack(SNAPSHOT_MAGIC, version, zlib.crc32(payload)) + payload
 
 
-def decode_snapshot(data: bytes, path: str) -> dict[str, Any]:
-    """Parse a shard snapshot file. Raises :class:`JournalCorrupt` naming ``path``."""
+def _snapshot_payload(data: bytes, path: str) -> tuple[int, bytes]:
+    """The version and CRC-checked payload of a snapshot file."""
     if len(data) < _SNAPSHOT_HEADER.size:
         raise JournalCorrupt(f"{path}: offset 0: snapshot truncated")
     magic, version, crc = _SNAPSHOT_HEADER.unpack_from(data)
     if magic != SNAPSHOT_MAGIC:
         raise JournalCorrupt(f"{path}: offset 0: not a shardmem snapshot (magic {magic!r})")
-    if version != FORMAT_VERSION:
+    if version not in (_SNAPSHOT_V1, SNAPSHOT_VERSION):
         raise JournalCorrupt(f"{path}: offset 4: snapshot version {version} is not supported")
     payload = data[_SNAPSHOT_HEADER.size :]
     if zlib.crc32(payload) != crc:
         raise JournalCorrupt(
             f"{path}: offset {_SNAPSHOT_HEADER.size}: snapshot fails its CRC check"
         )
-    body: dict[str, Any] = orjson.loads(payload)
+    return version, payload
+
+
+def read_snapshot(data: bytes, path: str) -> SnapshotRows:
+    """Parse a shard snapshot file of either version into rows (what recovery loads).
+
+    A version-2 file decodes straight into the stored rows; a version-1 file's
+    records are built (without validation) and encoded into rows. O(size).
+
+    Raises:
+        JournalCorrupt: for a bad header, a CRC failure or a body of the wrong shape,
+            naming ``path`` (and, where known, the record).
+    """
+    version, payload = _snapshot_payload(data, path)
+    try:
+        if version == SNAPSHOT_VERSION:
+            return decode_rows_body(payload)
+        return rows_of_v1(orjson.loads(payload))
+    except (KeyError, TypeError, ValueError) as error:  # msgspec's errors are ValueErrors
+        raise JournalCorrupt(f"{path}: offset {_SNAPSHOT_HEADER.size}: {error}") from None
+
+
+def decode_snapshot(data: bytes, path: str) -> dict[str, Any]:
+    """Parse a shard snapshot file of either version into version 1's JSON shape
+    (builds every record of a version-2 file: for tools and tests; recovery uses
+    :func:`read_snapshot`). Raises :class:`JournalCorrupt` naming ``path``."""
+    version, payload = _snapshot_payload(data, path)
+    try:
+        if version == SNAPSHOT_VERSION:
+            return v1_of_rows(decode_rows_body(payload))
+        body: dict[str, Any] = orjson.loads(payload)
+    except (KeyError, TypeError, ValueError) as error:
+        raise JournalCorrupt(f"{path}: offset {_SNAPSHOT_HEADER.size}: {error}") from None
     return body
 
 

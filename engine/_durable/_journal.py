@@ -25,6 +25,7 @@ import trio
 from engine._core._errors import JournalUnavailable
 from engine._durable._data_dir import ShardFiles, create_file, fsync_dir
 from engine._durable._format import JournalHeader, encode_entry, encode_header, frame
+from engine._durable._row_entries import check_row_write, encode_row_entry
 
 __all__ = ["RETRY_INTERVAL", "ShardJournal"]
 
@@ -135,6 +136,27 @@ class ShardJournal:
             return frame(encode_entry(self.seq + 1, now, op, args))
         except (TypeError, ValueError) as error:  # orjson.JSONEncodeError is a TypeError
             raise TypeError(f"{op}: the journal cannot store this request ({error})") from None
+
+    def check_row(self, op: str, args: tuple[Any, ...]) -> None:
+        """Refuse, before it is applied, a whole-record write whose row
+        :meth:`encode_row` could not hold (see
+        :func:`~engine._durable._row_entries.check_row_write`). O(1).
+
+        Raises:
+            TypeError: as :meth:`encode` does for a request the journal cannot store.
+        """
+        try:
+            check_row_write(args)
+        except (OverflowError, TypeError, ValueError) as error:
+            raise TypeError(f"{op}: the journal cannot store this request ({error})") from None
+
+    def encode_row(
+        self, now: float, op: str, kind: int, row: tuple[Any, ...], ttl: float | None
+    ) -> bytes:
+        """The framed row entry (:mod:`engine._durable._row_entries`) the next
+        :meth:`append` would add: ``op`` stored ``row`` of ``kind`` with ``ttl``. A
+        stored row always encodes. O(size of the row)."""
+        return frame(encode_row_entry(self.seq + 1, now, op, kind, row, ttl))
 
     def append(self, entry: bytes) -> None:
         """Buffer an entry from :meth:`encode` (written at the next :meth:`commit`)."""

@@ -2,10 +2,11 @@
 checkpoint and re-sharding (see :mod:`engine._durable._data_dir` for the layout).
 
 No trio here: recovery runs before the shards start. Recovery of a shard: load its
-snapshot (records alive at ``taken_at``), then replay every journal segment from the
-snapshot's ``segment`` on, in order, through the same ``ShardStore`` methods with the
-logged ``now``; an entry naming an operation that is not journaled
-(:attr:`engine._core._ops.Op.journaled`) is damage. A torn tail of the *last* segment
+snapshot (rows alive at ``taken_at``, indexes built in bulk), then replay every journal
+segment from the snapshot's ``segment`` on, in order, with the logged ``now``: logical
+entries through the same ``ShardStore`` methods, row entries as puts of their rows, runs
+of them in bulk (:mod:`engine._durable._replay`); an entry naming an operation that is
+not journaled (:attr:`engine._core._ops.Op.journaled`) is damage. A torn tail of the *last* segment
 (a crash mid-write) is cut off (``repair=True``); any other damage raises
 :class:`JournalCorrupt` naming the file and offset.
 """
@@ -19,10 +20,8 @@ import attrs
 
 from engine._core._config import KIND_NAMES, EngineConfig, KindPolicy
 from engine._core._errors import InvalidArgument
-from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._ops import OPS
 from engine._core._routing import shard_of
-from engine._core._rows import row_of
 from engine._core._snapshot import routing_key
 from engine._durable._data_dir import (
     MANIFEST,
@@ -39,17 +38,15 @@ from engine._durable._format import (
     JournalCorrupt,
     decode_header,
     decode_record,
-    decode_snapshot,
     iter_entries,
+    read_snapshot,
     scan_frames,
 )
-from engine._store._dispatch import STORE_METHODS
+from engine._durable._replay import Replay
 from engine._store._store import ShardStore
 
 __all__ = ["RecoveredShard", "recover", "recover_shard", "written_config"]
 
-#: The records a snapshot holds that are not rows (``ShardStore.load`` takes them).
-LANGGRAPH_RECORDS = (Item, Checkpoint, ChannelBlob, PendingWrite)
 #: The wire names replay accepts: the operations a durable shard journals.
 JOURNALED = tuple(sorted(name for name, op in OPS.items() if op.journaled))
 
@@ -67,38 +64,30 @@ class RecoveredShard:
     truncated: int
 
 
-def _load_snapshot(files: ShardFiles, store: ShardStore) -> tuple[int, int, int]:
-    """Load the snapshot into ``store``; return ``(seq, first segment, size)``."""
+def _load_snapshot(files: ShardFiles, store: ShardStore, replay: Replay) -> tuple[int, int, int]:
+    """Load the snapshot: its rows queued in ``replay`` (stored at its next flush),
+    the other records into ``store``; return ``(seq, first segment, size)``."""
     path = files.snapshot
     if not path.exists() and not path.is_symlink():
         return 0, 0, 0
     data = read_file(path)
-    body = decode_snapshot(data, str(path))
-    taken_at = float(body["taken_at"])
-    items = []
-    langgraph = []  # items and checkpoints: not rows, loaded one by one after the rows
-    for index, (kind, fields, ttl) in enumerate(body["records"]):
-        try:  # CRC-checked and validated when written: trusted, not validated again
-            record = decode_record(kind, fields)
-            if isinstance(record, LANGGRAPH_RECORDS):
-                langgraph.append((record, ttl))
-                continue
-            number, key = ShardStore.identity(record)
-            items.append((number, key, row_of(record), ttl))
-        except (KeyError, TypeError, ValueError) as error:
-            raise JournalCorrupt(f"{path}: record {index}: {error}") from None
-    try:
-        store.load_rows(taken_at, items)  # every index built in bulk
-    except ValueError as error:  # a record twice
+    body = read_snapshot(data, str(path))  # CRC-checked, of the rows' shape: trusted
+    taken_at = body.taken_at
+    try:  # every index built in bulk, with the journal's first run of new rows
+        replay.seed(taken_at, body.rows(), body.ttls)
+    except ValueError as error:  # a record twice, or TTLs not parallel to the rows
         raise JournalCorrupt(f"{path}: {error}") from None
-    for record, ttl in langgraph:  # in dump order: a thread's checkpoints first
-        store.load(taken_at, record, ttl)
-    return int(body["seq"]), int(body["segment"]), len(data)
+    for index, (kind, fields, ttl) in enumerate(body.records):
+        try:  # items and checkpoints, in dump order (a thread's checkpoints first)
+            store.load(taken_at, decode_record(kind, fields), ttl)
+        except (KeyError, TypeError, ValueError) as error:
+            raise JournalCorrupt(f"{path}: record {kind} {index}: {error!r}") from None
+    return body.seq, body.segment, len(data)
 
 
 def _replay(
     files: ShardFiles,
-    store: ShardStore,
+    replay: Replay,
     seq: int,
     first: int,
     repair: bool,
@@ -159,13 +148,18 @@ def _replay(
                     f"operations: {', '.join(JOURNALED)})"
                 )
             try:
-                STORE_METHODS[known](store, now, *args)
+                replay.apply(now, known, args)
             except Exception as error:
                 raise JournalCorrupt(
                     f"{path}: entry {entry_seq}: replaying {op} failed: {error!r}"
                 ) from None
             seq = entry_seq
             records += 1
+    try:
+        replay.flush()
+    except ValueError as error:  # cannot happen for what was queued: damage
+        where = files.journal(segments[-1]) if segments else files.snapshot
+        raise JournalCorrupt(f"{where}: {error}") from None
     next_segment = (segments[-1] + 1) if segments else max(first, 1)
     return seq, next_segment, total, records, truncated
 
@@ -184,9 +178,10 @@ def recover_shard(
     files = data_dir.files(generation, shard)
     store = ShardStore(config)
     store.enforce_budget = False  # the journal holds the evictions that happened
-    seq, first, snapshot_bytes = _load_snapshot(files, store)
+    replay = Replay(store)
+    seq, first, snapshot_bytes = _load_snapshot(files, store, replay)
     seq, next_segment, journal_bytes, replayed, truncated = _replay(
-        files, store, seq, first, repair, recorded
+        files, replay, seq, first, repair, recorded
     )
     store.enforce_budget = True
     if repair and recorded is not None and not files.journal(recorded).exists():

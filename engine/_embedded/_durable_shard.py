@@ -1,8 +1,8 @@
 """Durability: the committing shard behaviour, which journals each batch's writes.
 
 Compaction (Redis' AOF rewrite is the model): when the journal outgrows the snapshot
-by ``compact_factor``, the owner takes the live records (an O(n) list of references to
-immutable records), starts a new journal segment, and a background task writes the
+by ``compact_factor``, the owner takes the live rows (an O(n) list of references to
+immutable tuples, no record built), starts a new journal segment, and a background task writes the
 snapshot in a worker thread and then deletes the older segments. The shard keeps
 serving while the snapshot is written.
 """
@@ -28,9 +28,10 @@ from engine._core._ops import (
 )
 from engine._durable._data_dir import fsync_dir, snapshot_body, write_snapshot
 from engine._durable._journal import ShardJournal
+from engine._durable._row_entries import ROW_WRITES
 from engine._embedded._shard import ShardBehaviour
 from engine._store._dispatch import STORE_METHODS
-from engine._store._store import ShardStore
+from engine._store._store import ShardStore, StoreRows
 
 __all__ = ["DurableShard"]
 
@@ -105,14 +106,22 @@ class DurableShard(ShardBehaviour):
             journal = self.journal
             if journal.failure is not None and not journal.retry_due():
                 raise journal.unavailable()  # refused before it changes anything
-            # Encode first: a write the journal cannot hold fails before it changes
-            # anything (and before it takes a sequence number).
-            entry = journal.encode(now, op.name, args)
+            # Encode (or check) first: a write the journal cannot hold fails before
+            # it changes anything (and before it takes a sequence number).
+            stores_row = ROW_WRITES.get(op)
+            if stores_row is None:
+                entry = journal.encode(now, op.name, args)
+            else:
+                journal.check_row(op.name, args)
             try:
                 result = method(store, now, *args)
             finally:
                 evicted = self._journal_evictions(now)
-            if evicted:  # the entry comes after the evictions: its sequence moved on
+            if stores_row is not None:  # journaled as the row it stored (always encodes)
+                kind, key_of = stores_row
+                row, ttl = store.stored_row(kind, key_of(args))
+                entry = journal.encode_row(now, op.name, kind, row, ttl)
+            elif evicted:  # the entry comes after the evictions: its sequence moved on
                 entry = journal.encode(now, op.name, args)
             journal.append(entry)
             self._writes.append(self._position)
@@ -170,21 +179,20 @@ class DurableShard(ShardBehaviour):
             return False
         self._compacting = True
         now = self._clock.now()
-        records = [r for kind in self.store.dump(now).values() for r in kind]
-        ttls = [self.store.ttl_of(r) for r in records]
+        contents = self.store.export_rows(now)  # rows as stored: encoded in the thread
         seq = self.journal.seq
         segment = await self.journal.rotate()
-        self._spawn(self._write_snapshot, records, ttls, now, seq, segment)
+        self._spawn(self._write_snapshot, contents, now, seq, segment)
         return True
 
     async def _write_snapshot(
-        self, records: list[Any], ttls: list[float | None], now: float, seq: int, segment: int
+        self, contents: StoreRows, now: float, seq: int, segment: int
     ) -> None:
         journal = self.journal
         files = journal.files
 
         def write() -> int:
-            body = snapshot_body(records, ttls, now, files.shard, journal.shards, seq, segment)
+            body = snapshot_body(contents, now, files.shard, journal.shards, seq, segment)
             size = write_snapshot(files, body)
             for old in files.segments():
                 if old < segment:

@@ -35,8 +35,8 @@ JOURNALED_NAMES = [
 
 #: Public ShardStore methods that are not operations a request carries.
 NOT_OPERATIONS = {
-    "counts", "dump", "expire_due", "identity", "load", "load_row", "load_rows",
-    "next_deadline", "reconfigure", "ttl_of",
+    "counts", "dump", "expire_due", "export_rows", "holds", "identity", "load", "load_kinds",
+    "load_row", "load_rows", "next_deadline", "put_row", "reconfigure", "stored_row", "ttl_of",
 }  # fmt: skip
 
 
