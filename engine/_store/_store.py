@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from engine._core._item_rows import item_of
 from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._records import (
     KnowledgeDoc,
@@ -22,7 +23,7 @@ from engine._core._statistics import StoreCounts
 from engine._store._base import ACCOUNTED, KNOWLEDGE, MEMORY, SESSION, WORKING
 from engine._store._checkpoints import CheckpointOps
 from engine._store._eviction import row_cost
-from engine._store._items import ITEM, ItemOps
+from engine._store._items import ITEM, THREAD, ItemOps
 from engine._store._knowledge import KnowledgeOps
 from engine._store._memories import MemoryOps
 from engine._store._sessions import SessionOps
@@ -58,7 +59,7 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         self.memories.clear()
         self.working.clear()
         self.knowledge.clear()
-        count += sum(self._current(item, now) for item in self.items.records.values())
+        count += sum(self._alive(row, now) for row in self.items.records.values())
         self.items.clear()
         self.threads.clear()
         self.expiry.clear()
@@ -72,7 +73,7 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         ``knowledge``, ``items``, ``checkpoints``, ``channel_blobs``, ``pending_writes``;
         a thread's checkpoints come before its blobs and writes).
 
-        O(n): every record but items and checkpoints is built from its row.
+        O(n): every record is built from its row.
         """
         dump: dict[str, list[Any]] = {
             name: [decode(r) for r in self._records_of(kind).values() if self._alive(r, now)]
@@ -83,9 +84,8 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
                 ("knowledge", KNOWLEDGE, doc_of),
             )
         }
-        dump["items"] = [r for r in self.items.records.values() if self._current(r, now)]
-        live = {t for t, state in self.threads.threads.items() if self._current(state, now)}
-        records = [r for r in self.threads.records() if r.thread_id in live]
+        dump["items"] = [item_of(r) for r in self.items.records.values() if self._alive(r, now)]
+        records = list(self._dump_checkpoints(now))
         for name, cls in (
             ("checkpoints", Checkpoint),
             ("channel_blobs", ChannelBlob),
@@ -220,12 +220,12 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         self.items._check()
         self.threads._check()
         self.expiry._check()
-        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE, ITEM):
+        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE, ITEM, THREAD):
             for key, record in self._records_of(kind).items():
                 assert self.expiry.deadline(kind, key) == self._expires(kind, record)
         assert set(self._ttls) <= set(self.expiry._deadlines)
         for kind, key in self.expiry._deadlines:
             assert key in self._records_of(kind), "a deadline without its record"
-        assert self.used_memory == sum(
+        assert self.used_memory == self._langgraph_used() + sum(
             row_cost(row) for kind in ACCOUNTED for row in self._records_of(kind).values()
         )
