@@ -13,28 +13,33 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 from engine._core._item_rows import I_KEY, I_NAMESPACE, I_VALUE, I_VECTORS
 from engine._core._items import hidden
 from engine._core._rows import UPDATED
 from engine._store._chunked import ChunkedSortedList
-from engine._store._eviction import RECORD_OVERHEAD
 from engine._store._ordered import OrderedGroups
 
-__all__ = ["ItemTable", "item_cost"]
+__all__ = ["ITEM_RECORD_OVERHEAD", "ItemTable", "item_cost"]
 
 Namespace = tuple[str, ...]
 Row = tuple[Any, ...]
 
+ITEM_RECORD_OVERHEAD: Final = 480
+"""Bytes accounted per item on top of its payload: the measured overhead of an item
+(``python -m bench.langgraph_items``: 477 bytes beyond the payload — the row, its
+key tuple and table slot, its order entry, its timestamps, the headers of its key
+and value objects), rounded up."""
+
 
 def item_cost(row: Row) -> int:
-    """The bytes an item row accounts for in the memory budget: ``RECORD_OVERHEAD``
-    plus the characters of its key and namespace labels and the bytes of its encoded
-    value and vectors. O(labels + vectors)."""
+    """The bytes an item row accounts for in the memory budget:
+    :data:`ITEM_RECORD_OVERHEAD` plus the characters of its key and namespace labels
+    and the bytes of its encoded value and vectors. O(labels + vectors)."""
     value = row[I_VALUE]
     return (
-        RECORD_OVERHEAD
+        ITEM_RECORD_OVERHEAD
         + len(row[I_KEY])
         + sum(map(len, row[I_NAMESPACE]))
         + (0 if value is None else len(value))
@@ -45,16 +50,23 @@ def item_cost(row: Row) -> int:
 class ItemTable:
     """Item rows by ``(namespace, key)``. put/remove O(log n); see the module docstring."""
 
-    __slots__ = ("by_namespace", "namespaces", "records")
+    __slots__ = ("_interned", "by_namespace", "namespaces", "records")
 
     def __init__(self) -> None:
         self.records: dict[tuple[Namespace, str], Row] = {}
         self.namespaces = ChunkedSortedList()
+        #: each stored namespace, to itself: its items share one tuple of labels
+        self._interned: dict[Namespace, Namespace] = {}
         #: namespace -> (updated_at, key) entries
         self.by_namespace = OrderedGroups()
 
     def __len__(self) -> int:
         return len(self.records)
+
+    def interned(self, namespace: Namespace) -> Namespace:
+        """The stored tuple equal to ``namespace`` (``namespace`` if none is): rows and
+        keys built with it share one tuple of labels per namespace. O(1)."""
+        return self._interned.get(namespace, namespace)
 
     def put(self, row: Row) -> None:
         """Insert or replace the item row ``row`` (timestamps set). All or nothing."""
@@ -74,6 +86,7 @@ class ItemTable:
         ns = ident[0]
         if not self.by_namespace.size(ns):
             self.namespaces.add(ns)
+            self._interned[ns] = ns
         self.by_namespace.add(ns, row[UPDATED], ident[1])
         self.records[ident] = row
 
@@ -83,6 +96,7 @@ class ItemTable:
         self.by_namespace.discard_from((ns,), row[UPDATED], row[I_KEY])
         if not self.by_namespace.size(ns):
             self.namespaces.discard(ns)
+            self._interned.pop(ns, None)
 
     def remove(self, ident: tuple[Namespace, str]) -> Row | None:
         """Remove and return the row at ``(namespace, key)``, or ``None``."""
@@ -128,6 +142,7 @@ class ItemTable:
         self.records.clear()
         self.namespaces.clear()
         self.by_namespace.clear()
+        self._interned.clear()
 
     def _check(self) -> None:
         self.namespaces._check()
@@ -141,4 +156,5 @@ class ItemTable:
                 assert row[UPDATED] == at and row[I_NAMESPACE] == ns and row[I_KEY] == key
             count += len(entries)
         assert count == len(self.records)
-        assert len(self.namespaces) == len({ns for ns, _ in self.records})
+        assert len(self.namespaces) == len({ns for ns, _ in self.records}) == len(self._interned)
+        assert all(ns is self._interned[ns] for ns, _ in self.records)

@@ -33,11 +33,14 @@ class ItemOps(RecordKinds):
         Raises:
             MemoryLimitExceeded: when the item cannot fit (see ``docs/memory.md``).
         """
-        ident = (item.namespace, item.key)
+        namespace = self.items.interned(item.namespace)
+        ident = (namespace, item.key)
         old: Row | None = self._live(ITEM, ident, now)
         created = old[CREATED] if old is not None else now
         expires = self._deadline(now, ttl)
-        stored = replace(item, created_at=created, updated_at=now, expires_at=expires)
+        stored = replace(
+            item, namespace=namespace, created_at=created, updated_at=now, expires_at=expires
+        )
         self._write(ITEM, ident, item_row(stored), ttl, expires)
         return stored
 
@@ -57,6 +60,7 @@ class ItemOps(RecordKinds):
             return False
         if expires is not None and ttl is None:
             ttl = max(expires - item.updated_at, 1e-9)  # type: ignore[operator]
+        item = replace(item, namespace=self.items.interned(item.namespace))
         ident = (item.namespace, item.key)
         self._write(ITEM, ident, item_row(item), None if expires is None else ttl, expires)
         return True

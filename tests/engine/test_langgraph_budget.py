@@ -20,7 +20,7 @@ from engine._core._item_rows import item_row
 from engine._core._records import replace
 from engine._store._checkpoint_table import T_COST
 from engine._store._eviction import RECORD_OVERHEAD
-from engine._store._item_table import item_cost
+from engine._store._item_table import ITEM_RECORD_OVERHEAD, item_cost
 from engine._store._items import ITEM
 from engine._store._store import ShardStore
 from tests.engine.test_checkpoints_api import blob, checkpoint, write
@@ -57,9 +57,9 @@ def _holds_nothing_of(store: ShardStore, thread: str) -> bool:
 def test_items_are_accounted_as_their_bytes_plus_the_record_overhead() -> None:
     store = _store("noeviction", budget=10**9)
     _item(store, "k0", None)
-    assert store.used_memory == ITEM_COST == RECORD_OVERHEAD + 2 + 2 + len(b'{"v":"') + 102
+    assert store.used_memory == ITEM_COST == ITEM_RECORD_OVERHEAD + 2 + 2 + len(b'{"v":"') + 102
     store.put_item(NOW, Item(namespace=("ns",), key="k0", value={}, vectors=[[1.0, 2.0]]), None)
-    assert store.used_memory == RECORD_OVERHEAD + 2 + 2 + 16  # two float64s, no value
+    assert store.used_memory == ITEM_RECORD_OVERHEAD + 2 + 2 + 16  # two float64s, no value
     assert store.delete_item(NOW, ("ns",), "k0")
     assert store.used_memory == 0
     store._check()
