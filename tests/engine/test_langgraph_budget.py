@@ -227,3 +227,19 @@ def test_the_row_loaders_refuse_items() -> None:
     assert store.load(NOW, replace(item, created_at=NOW, updated_at=NOW), None)
     assert len(store.items) == 1
     store._check()
+
+
+def test_a_new_policy_takes_the_stored_items_and_threads() -> None:
+    store = _store("noeviction")
+    _thread(store, "t", 10.0, steps=1)
+    for i in range(5):
+        _item(store, f"k{i}", None)
+    store.reconfigure(EngineConfig(shards=1, max_memory=BUDGET, eviction_policy="volatile-lru"))
+    for i in range(5, 12):  # only the thread has a TTL: it goes, then writes are refused
+        try:
+            _item(store, f"k{i}", None)
+        except MemoryLimitExceeded:
+            break
+    assert _holds_nothing_of(store, "t") and store.evicted == 1
+    assert len(store.items) == 9
+    store._check()
