@@ -28,6 +28,7 @@ from engine._core._items import ChannelBlob, Checkpoint, PendingWrite
 
 __all__ = [
     "C_CREATED",
+    "C_METADATA",
     "C_RUN",
     "C_VERSIONS",
     "blob_of",
@@ -43,6 +44,7 @@ __all__ = [
 Row = tuple[Any, ...]
 
 C_CREATED: Final = 0
+C_METADATA: Final = 6
 C_VERSIONS: Final = 7
 C_RUN: Final = 8
 
@@ -104,7 +106,7 @@ def checkpoint_of(key: tuple[str, str, str], row: Row) -> Checkpoint:
         row[3],
         row[4],
         row[5],
-        decode_payload(row[6]),
+        decode_payload(row[C_METADATA]),
         _trusted(dict(version_pairs(row[C_VERSIONS]))),
         row[C_RUN],
         row[C_CREATED],

@@ -21,14 +21,26 @@ from engine._core._checkpoint_rows import C_RUN, C_VERSIONS, rows_size, version_
 from engine._store._chunked import ChunkedSortedList
 from engine._store._eviction import RECORD_OVERHEAD
 
-__all__ = ["T_COST", "T_LANES", "CheckpointTable"]
+__all__ = [
+    "BLOB",
+    "CHECKPOINT",
+    "T_COST",
+    "T_LANES",
+    "WRITES",
+    "CheckpointTable",
+    "cost",
+    "writes_cost",
+]
 
 Row = tuple[Any, ...]
 Key = tuple[str, str, str]
 
 T_COST: Final = 1
 T_LANES: Final = 2
-_CHECKPOINT, _BLOB, _WRITES = 0, 1, 2
+#: The tags of the index's keys: ``(thread_id, checkpoint_ns, tag, ...)``.
+CHECKPOINT: Final = 0
+BLOB: Final = 1
+WRITES: Final = 2
 
 
 def cost(key: Row, row: Row) -> int:
@@ -81,7 +93,9 @@ class CheckpointTable:
         """The tagged keys of a lane's entries, in order (checkpoints by id, blobs,
         writes). The lane must not change while the iterator is in use."""
         return self.index.irange(
-            (thread_id, checkpoint_ns), (thread_id, checkpoint_ns, 3), inclusive=(True, False)
+            (thread_id, checkpoint_ns),
+            (thread_id, checkpoint_ns, WRITES + 1),
+            inclusive=(True, False),
         )
 
     def drop(self, thread_id: str) -> Row | None:
@@ -92,10 +106,10 @@ class CheckpointTable:
         for ns in row[T_LANES]:
             for tagged in list(self.lane_keys(thread_id, ns)):
                 self.index.remove(tagged)
-                if tagged[2] == _CHECKPOINT:
+                if tagged[2] == CHECKPOINT:
                     key = (thread_id, ns, tagged[3])
                     self._unindex(key, self.checkpoints.pop(key))
-                elif tagged[2] == _BLOB:
+                elif tagged[2] == BLOB:
                     del self.blobs[(thread_id, ns, tagged[3], tagged[4])]
                 else:
                     del self.writes[(thread_id, ns, tagged[3])]
@@ -115,7 +129,7 @@ class CheckpointTable:
         if old is not None:
             self._unindex(key, old)
         else:
-            self.index.add((key[0], key[1], _CHECKPOINT, key[2]))
+            self.index.add((key[0], key[1], CHECKPOINT, key[2]))
         self.checkpoints[key] = row
         run_id = row[C_RUN]
         if run_id is not None:
@@ -125,7 +139,7 @@ class CheckpointTable:
     def remove_checkpoint(self, key: Key) -> int:
         """Remove a checkpoint and its pending writes."""
         row = self.checkpoints.pop(key)
-        self.index.remove((key[0], key[1], _CHECKPOINT, key[2]))
+        self.index.remove((key[0], key[1], CHECKPOINT, key[2]))
         self._unindex(key, row)
         return self.set_writes(key, ()) + self._account(key[0], key[1], -cost(key, row))
 
@@ -145,11 +159,11 @@ class CheckpointTable:
 
     def ids(self, thread_id: str, checkpoint_ns: str, before: str | None) -> Iterator[str]:
         """A lane's checkpoint ids below ``before`` (all when ``None``), newest first."""
-        upper: Row = (thread_id, checkpoint_ns, _BLOB)
+        upper: Row = (thread_id, checkpoint_ns, BLOB)
         if before is not None:
-            upper = (thread_id, checkpoint_ns, _CHECKPOINT, before)
+            upper = (thread_id, checkpoint_ns, CHECKPOINT, before)
         tagged = self.index.irange(
-            (thread_id, checkpoint_ns, _CHECKPOINT), upper, inclusive=(True, False), reverse=True
+            (thread_id, checkpoint_ns, CHECKPOINT), upper, inclusive=(True, False), reverse=True
         )
         return (entry[3] for entry in tagged)
 
@@ -164,7 +178,7 @@ class CheckpointTable:
         """Insert or replace a channel blob."""
         delta = self.blob_cost(key, row)
         if key not in self.blobs:
-            self.index.add((key[0], key[1], _BLOB, key[2], key[3]))
+            self.index.add((key[0], key[1], BLOB, key[2], key[3]))
         self.blobs[key] = row
         return self._account(key[0], key[1], delta)
 
@@ -182,10 +196,10 @@ class CheckpointTable:
         used: set[tuple[str, str]] = set()
         unused: list[Row] = []
         for tagged in list(self.lane_keys(thread_id, checkpoint_ns)):
-            if tagged[2] == _CHECKPOINT:
+            if tagged[2] == CHECKPOINT:
                 versions = self.checkpoints[(thread_id, checkpoint_ns, tagged[3])][C_VERSIONS]
                 used.update(version_pairs(versions))
-            elif tagged[2] == _BLOB and tagged[3:] not in used:
+            elif tagged[2] == BLOB and tagged[3:] not in used:
                 unused.append(tagged)
         delta = 0
         for tagged in unused:
@@ -203,7 +217,7 @@ class CheckpointTable:
     def set_writes(self, key: Key, rows: Row) -> int:
         """Replace the pending writes of the checkpoint at ``key`` (``()``: none)."""
         old = self.writes.get(key)
-        tagged = (key[0], key[1], _WRITES, key[2])
+        tagged = (key[0], key[1], WRITES, key[2])
         if not rows:
             if old is None:
                 return 0
@@ -228,10 +242,10 @@ class CheckpointTable:
         for tagged in self.index:
             tid, ns, tag = tagged[:3]
             lanes[tid].add(ns)
-            if tag == _CHECKPOINT:
+            if tag == CHECKPOINT:
                 key = (tid, ns, tagged[3])
                 seen[tid] += cost(key, self.checkpoints[key])
-            elif tag == _BLOB:
+            elif tag == BLOB:
                 key4 = (tid, ns, tagged[3], tagged[4])
                 seen[tid] += cost(key4, self.blobs[key4])
             else:

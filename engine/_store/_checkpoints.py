@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from engine._core._checkpoint_rows import (
+    C_METADATA,
     C_VERSIONS,
     blob_of,
     blob_row,
@@ -28,7 +29,7 @@ from engine._core._items import ChannelBlob, Checkpoint, PendingWrite
 from engine._core._records import replace
 from engine._core._rows import EXPIRES
 from engine._store._base import TTL
-from engine._store._checkpoint_table import T_LANES, cost, writes_cost
+from engine._store._checkpoint_table import BLOB, CHECKPOINT, T_LANES, cost, writes_cost
 from engine._store._record_kinds import THREAD, RecordKinds
 
 __all__ = ["CheckpointEntry", "CheckpointOps"]
@@ -184,7 +185,7 @@ class CheckpointOps(RecordKinds):
                     key = (tid, ns, cid)
                     row = table.checkpoints[key]
                     if filter:
-                        metadata = decode_payload(row[6])
+                        metadata = decode_payload(row[C_METADATA])
                         if any(metadata.get(name) != value for name, value in filter.items()):
                             continue
                     found.append(((cid, tid, ns), self._entry(key, row)))
@@ -245,10 +246,10 @@ class CheckpointOps(RecordKinds):
         table = self.threads
         for ns in table.threads[thread_id][T_LANES]:
             for tagged in list(table.lane_keys(thread_id, ns)):
-                if tagged[2] == 0:
+                if tagged[2] == CHECKPOINT:
                     key = (thread_id, ns, tagged[3])
                     yield checkpoint_of(key, table.checkpoints[key])
-                elif tagged[2] == 1:
+                elif tagged[2] == BLOB:
                     blob_key = (thread_id, ns, tagged[3], tagged[4])
                     yield blob_of(blob_key, table.blobs[blob_key])
                 else:
