@@ -35,7 +35,9 @@ __all__ = [
     "blob_row",
     "checkpoint_of",
     "checkpoint_row",
-    "rows_size",
+    "blob_size",
+    "checkpoint_size",
+    "write_size",
     "version_pairs",
     "write_of",
     "write_row",
@@ -142,14 +144,28 @@ def write_of(key: tuple[str, str, str], row: Row) -> PendingWrite:
     return write
 
 
-def rows_size(values: Row) -> int:
-    """The characters and bytes of the ``str``/``bytes`` values of ``values`` and of
-    its nested tuples (the payload the memory budget counts). O(values)."""
-    size = 0
-    for value in values:
-        kind = type(value)
-        if kind is str or kind is bytes:
-            size += len(value)
-        elif kind is tuple:
-            size += rows_size(value)
-    return size
+def _optional(text: str | bytes | None) -> int:
+    return 0 if text is None else len(text)
+
+
+def checkpoint_size(key: tuple[str, str, str], row: Row) -> int:
+    """The characters and bytes of a checkpoint's key and row (the payload the memory
+    budget counts). O(channels), in C."""
+    return (
+        sum(map(len, key))
+        + sum(map(len, row[2:6]))
+        + sum(map(len, row[C_VERSIONS]))
+        + _optional(row[1])
+        + _optional(row[C_METADATA])
+        + _optional(row[C_RUN])
+    )
+
+
+def blob_size(key: tuple[str, str, str, str], row: Row) -> int:
+    """The characters and bytes of a channel blob's key and row."""
+    return sum(map(len, key)) + len(row[0]) + len(row[1])
+
+
+def write_size(row: Row) -> int:
+    """The characters and bytes of a pending write's row (its key is its checkpoint's)."""
+    return len(row[0]) + len(row[2]) + len(row[3]) + len(row[4]) + len(row[5])

@@ -17,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Final
 
-from engine._core._checkpoint_rows import C_RUN, C_VERSIONS, rows_size, version_pairs
+from engine._core._checkpoint_rows import (
+    C_RUN,
+    C_VERSIONS,
+    blob_size,
+    checkpoint_size,
+    version_pairs,
+    write_size,
+)
 from engine._store._chunked import ChunkedSortedList
 from engine._store._eviction import RECORD_OVERHEAD
 
@@ -44,15 +51,17 @@ WRITES: Final = 2
 
 
 def cost(key: Row, row: Row) -> int:
-    """The bytes one checkpoint or blob accounts for: ``RECORD_OVERHEAD`` plus the
-    characters and bytes of its key and row."""
-    return RECORD_OVERHEAD + rows_size(key) + rows_size(row)
+    """The bytes one checkpoint (a 3-part key) or blob (a 4-part key) accounts for:
+    ``RECORD_OVERHEAD`` plus the characters and bytes of its key and row."""
+    if len(key) == 3:
+        return RECORD_OVERHEAD + checkpoint_size(key, row)
+    return RECORD_OVERHEAD + blob_size(key, row)
 
 
 def writes_cost(rows: Row) -> int:
     """The bytes a checkpoint's pending writes account for: per write
     ``RECORD_OVERHEAD`` plus its characters and bytes."""
-    return RECORD_OVERHEAD * len(rows) + rows_size(rows)
+    return RECORD_OVERHEAD * len(rows) + sum(map(write_size, rows))
 
 
 class CheckpointTable:
