@@ -19,7 +19,9 @@ from actors import CommitFailed
 from engine._api._clock import EngineClock
 from engine._core._errors import JournalUnavailable
 from engine._core._ops import (
+    DELETE_CHECKPOINT_THREAD,
     DELETE_DOC,
+    DELETE_ITEM,
     DELETE_MEMORY,
     DELETE_SESSIONS,
     DELETE_WORKING,
@@ -43,6 +45,8 @@ _EVICTION_ENTRIES: Final[tuple[Callable[[Any], tuple[Op, tuple[Any, ...]]], ...]
     lambda key: (DELETE_MEMORY, key),
     lambda key: (DELETE_WORKING, key),
     lambda doc_id: (DELETE_DOC, (doc_id,)),
+    lambda ident: (DELETE_ITEM, ident),  # an item: (namespace, key)
+    lambda thread_id: (DELETE_CHECKPOINT_THREAD, (thread_id,)),  # a whole thread
 )
 
 

@@ -1,26 +1,44 @@
 """Shard store operations on checkpoints (LangGraph's ``BaseCheckpointSaver`` shape).
 
-A thread's checkpoints, blobs and writes live on the shard of its ``thread_id``. A
-thread may have a TTL (seconds): every write restarts it, and when it runs out the
-expiry index removes the whole thread.
+A thread's checkpoints, blobs and writes live on the shard of its ``thread_id``, as
+rows (``engine._core._checkpoint_rows``) built into records on read. A thread may
+have a TTL (seconds): every write restarts it, and when it runs out the expiry index
+removes the whole thread. A thread is also the unit of the memory budget: a write
+that does not fit evicts other records (never a part of a thread), or raises
+``MemoryLimitExceeded``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from engine._core._checkpoint_rows import (
+    C_METADATA,
+    C_VERSIONS,
+    blob_of,
+    blob_row,
+    checkpoint_of,
+    checkpoint_row,
+    write_of,
+    write_row,
+)
+from engine._core._encoded import decode_payload
 from engine._core._errors import InvalidArgument
 from engine._core._items import ChannelBlob, Checkpoint, PendingWrite
 from engine._core._records import replace
+from engine._core._rows import EXPIRES
 from engine._store._base import TTL
-from engine._store._checkpoint_table import Lane
-from engine._store._items import THREAD, RecordKinds
+from engine._store._checkpoint_table import BLOB, CHECKPOINT, T_LANES, cost, writes_cost
+from engine._store._record_kinds import THREAD, RecordKinds
 
 __all__ = ["CheckpointEntry", "CheckpointOps"]
 
 #: What a read returns per checkpoint: the checkpoint, its channel blobs, its writes.
 CheckpointEntry = tuple[Checkpoint, tuple[ChannelBlob, ...], tuple[PendingWrite, ...]]
+Record = Checkpoint | ChannelBlob | PendingWrite
+Key = tuple[str, str, str]
+Row = tuple[Any, ...]
 
 STRATEGIES = ("keep_latest", "delete")
 
@@ -28,74 +46,113 @@ STRATEGIES = ("keep_latest", "delete")
 class CheckpointOps(RecordKinds):
     """Checkpoints by ``(thread_id, checkpoint_ns, checkpoint_id)``."""
 
-    def _keep_alive(self, now: float, thread_id: str, ttl: TTL) -> None:
-        state = self.threads.thread(thread_id)
-        expires = self._deadline(now, ttl)
-        self._set_deadline(THREAD, thread_id, ttl, expires)
-        state.expires_at = expires
-
-    def _lane(self, now: float, thread_id: str, checkpoint_ns: str) -> Lane | None:
-        state = self._live(THREAD, thread_id, now)
-        return None if state is None else state.lanes.get(checkpoint_ns)
+    def _keep_alive(self, now: float, thread_id: str, ttl: TTL, delta: int) -> None:
+        self._set_thread_deadline(thread_id, ttl, self._deadline(now, ttl))
+        self._thread_changed(thread_id, delta)
 
     def put_checkpoint(
         self, now: float, checkpoint: Checkpoint, blobs: tuple[ChannelBlob, ...], ttl: TTL
     ) -> Checkpoint:
         """Store a checkpoint and the channel blobs it introduces; restart the thread's
-        TTL. O(log n + blobs)."""
+        TTL. O(log n + blobs). May evict other records for the memory budget.
+
+        Raises:
+            InvalidArgument: for a blob of another thread or namespace.
+            MemoryLimitExceeded: when the thread cannot fit (see ``docs/memory.md``).
+        """
+        thread_id, ns = checkpoint.thread_id, checkpoint.checkpoint_ns
         for blob in blobs:
-            if (blob.thread_id, blob.checkpoint_ns) != (
-                checkpoint.thread_id,
-                checkpoint.checkpoint_ns,
-            ):
+            if (blob.thread_id, blob.checkpoint_ns) != (thread_id, ns):
                 raise InvalidArgument("put_checkpoint: a blob of another thread or namespace")
-        self._live(THREAD, checkpoint.thread_id, now)  # an expired thread starts afresh
+        self._live(THREAD, thread_id, now)  # an expired thread starts afresh
         stored = replace(checkpoint, created_at=now)
-        lane = self.threads.thread(checkpoint.thread_id).lane(checkpoint.checkpoint_ns)
-        for blob in blobs:
-            lane.blobs[(blob.channel, blob.version)] = blob
-        self.threads.put_checkpoint(stored)
-        self._keep_alive(now, checkpoint.thread_id, ttl)
+        key = (thread_id, ns, checkpoint.checkpoint_id)
+        row = checkpoint_row(stored)
+        blob_rows = {(thread_id, ns, b.channel, b.version): blob_row(b) for b in blobs}
+        table = self.threads
+        grow = table.checkpoint_cost(key, row)
+        grow += sum(table.blob_cost(blob_key, r) for blob_key, r in blob_rows.items())
+        self._fit_thread(thread_id, grow)
+        delta = sum(table.put_blob(blob_key, r) for blob_key, r in blob_rows.items())
+        delta += table.put_checkpoint(key, row)
+        self._keep_alive(now, thread_id, ttl, delta)
         return stored
 
     def put_checkpoint_writes(self, now: float, writes: tuple[PendingWrite, ...], ttl: TTL) -> int:
         """Store pending writes; a write whose ``(checkpoint_id, task_id, idx)`` is
         stored already is skipped when ``idx >= 0`` (idempotent retries) and replaced
-        when ``idx < 0`` (LangGraph's special channels). Returns how many were stored."""
+        when ``idx < 0`` (LangGraph's special channels). Returns how many were stored.
+
+        Raises:
+            InvalidArgument: for writes of more than one thread.
+            MemoryLimitExceeded: when the thread cannot fit (see ``docs/memory.md``).
+        """
         if not writes:
             return 0
         thread_id = writes[0].thread_id
         if any(w.thread_id != thread_id for w in writes):
             raise InvalidArgument("put_checkpoint_writes: writes of more than one thread")
         self._live(THREAD, thread_id, now)
-        state = self.threads.thread(thread_id)
+        plans, stored = self._plan_writes(writes, skip_stored=True)
+        table = self.threads
+        grow = sum(writes_cost(rows) - writes_cost(table.writes_of(k)) for k, rows in plans.items())
+        self._fit_thread(thread_id, grow)
+        delta = sum(table.set_writes(key, rows) for key, rows in plans.items())
+        self._keep_alive(now, thread_id, ttl, delta)
+        return stored
+
+    def _plan_writes(
+        self, writes: Iterable[PendingWrite], skip_stored: bool
+    ) -> tuple[dict[Key, Row], int]:
+        """The pending write rows per checkpoint after adding ``writes`` (a stored
+        ``(task_id, idx)`` keeps its place; with ``skip_stored``, kept as it is when
+        ``idx >= 0``), and how many of ``writes`` are stored."""
+        plans: dict[Key, list[Row]] = {}
+        slots: dict[Key, dict[tuple[str, int], int]] = {}
         stored = 0
         for write in writes:
-            lane = state.lane(write.checkpoint_ns)
-            slots = lane.writes.setdefault(write.checkpoint_id, {})
-            slot = (write.task_id, write.idx)
-            if write.idx >= 0 and slot in slots:
+            key = (write.thread_id, write.checkpoint_ns, write.checkpoint_id)
+            rows = plans.get(key)
+            if rows is None:
+                rows = plans[key] = list(self.threads.writes_of(key))
+                slots[key] = {(r[0], r[1]): i for i, r in enumerate(rows)}
+            position = slots[key].get((write.task_id, write.idx))
+            if position is None:
+                slots[key][(write.task_id, write.idx)] = len(rows)
+                rows.append(write_row(write))
+            elif skip_stored and write.idx >= 0:
                 continue
-            slots[slot] = write
+            else:
+                rows[position] = write_row(write)
             stored += 1
-        self._keep_alive(now, thread_id, ttl)
-        return stored
+        return {key: tuple(rows) for key, rows in plans.items()}, stored
+
+    def _entry(self, key: Key, row: Row) -> CheckpointEntry:
+        table = self.threads
+        blobs = tuple([blob_of(k, r) for k, r in table.blobs_of(key, row[C_VERSIONS])])
+        return (
+            checkpoint_of(key, row),
+            blobs,
+            tuple([write_of(key, w) for w in table.writes_of(key)]),
+        )
 
     def get_checkpoint(
         self, now: float, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None
     ) -> CheckpointEntry | None:
         """A checkpoint (the latest when ``checkpoint_id`` is ``None``) with its blobs
-        and writes, or ``None``. O(log n)."""
-        lane = self._lane(now, thread_id, checkpoint_ns)
-        if lane is None or not lane.checkpoints:
+        and writes, or ``None``. O(log n + size)."""
+        if self._live(THREAD, thread_id, now) is None:
             return None
         if checkpoint_id is None:
-            checkpoint = lane.checkpoints.peekitem(-1)[1]
-        else:
-            checkpoint = lane.checkpoints.get(checkpoint_id)
-            if checkpoint is None:
+            checkpoint_id = self.threads.latest(thread_id, checkpoint_ns)
+            if checkpoint_id is None:
                 return None
-        return checkpoint, lane.blobs_of(checkpoint), lane.writes_of(checkpoint.checkpoint_id)
+        key = (thread_id, checkpoint_ns, checkpoint_id)
+        row = self.threads.checkpoints.get(key)
+        if row is None:
+            return None
+        self._eviction.read((THREAD, thread_id))
+        return self._entry(key, row)
 
     def list_checkpoints(
         self,
@@ -117,23 +174,21 @@ class CheckpointOps(RecordKinds):
         else:
             threads = [thread_id] if self._live(THREAD, thread_id, now) is not None else []
         found: list[tuple[tuple[str, str, str], CheckpointEntry]] = []
+        table = self.threads
         for tid in threads:
-            state = self.threads.threads[tid]
-            for ns, lane in state.lanes.items():
+            for ns in table.threads[tid][T_LANES]:
                 if checkpoint_ns is not None and ns != checkpoint_ns:
                     continue
-                for cid in lane.checkpoints.irange(
-                    maximum=before, inclusive=(True, False), reverse=True
-                ):
+                for cid in table.ids(tid, ns, before):
                     if checkpoint_id is not None and cid != checkpoint_id:
                         continue
-                    checkpoint = lane.checkpoints[cid]
-                    if filter and any(
-                        checkpoint.metadata.get(key) != value for key, value in filter.items()
-                    ):
-                        continue
-                    entry = (checkpoint, lane.blobs_of(checkpoint), lane.writes_of(cid))
-                    found.append(((cid, tid, ns), entry))
+                    key = (tid, ns, cid)
+                    row = table.checkpoints[key]
+                    if filter:
+                        metadata = decode_payload(row[C_METADATA])
+                        if any(metadata.get(name) != value for name, value in filter.items()):
+                            continue
+                    found.append(((cid, tid, ns), self._entry(key, row)))
                     if thread_id is not None and limit is not None and len(found) >= limit:
                         break
         found.sort(key=lambda pair: pair[0], reverse=True)
@@ -149,16 +204,16 @@ class CheckpointOps(RecordKinds):
     def delete_checkpoint_runs(self, now: float, run_ids: tuple[str, ...]) -> int:
         """Delete the checkpoints (and their writes) made by any of ``run_ids``, and the
         blobs no remaining checkpoint names; return how many checkpoints went."""
+        table = self.threads
         removed = 0
         touched: set[tuple[str, str]] = set()
         for run_id in run_ids:
-            for thread_id, ns, cid in sorted(self.threads.runs.get(run_id, ())):
-                lane = self.threads.threads[thread_id].lanes[ns]
-                self.threads.remove_checkpoint(lane, lane.checkpoints[cid])
-                touched.add((thread_id, ns))
+            for key in sorted(table.runs.get(run_id, ())):
+                self.used_memory += table.remove_checkpoint(key)
+                touched.add(key[:2])
                 removed += 1
         for thread_id, ns in touched:
-            self.threads.threads[thread_id].lanes[ns].collect_blobs()
+            self.used_memory += table.collect_blobs(thread_id, ns)
         return removed
 
     def prune_checkpoints(self, now: float, thread_ids: tuple[str, ...], strategy: str) -> int:
@@ -166,87 +221,122 @@ class CheckpointOps(RecordKinds):
         blobs); ``delete``: delete the threads. Returns the checkpoints removed."""
         if strategy not in STRATEGIES:
             raise InvalidArgument(f"prune: expected strategy in {STRATEGIES}, got {strategy!r}")
+        table = self.threads
         removed = 0
         for thread_id in thread_ids:
-            state = self._live(THREAD, thread_id, now)
-            if state is None:
+            row = self._live(THREAD, thread_id, now)
+            if row is None:
                 continue
             if strategy == "delete":
-                removed += sum(len(lane.checkpoints) for lane in state.lanes.values())
+                removed += sum(
+                    sum(1 for _ in table.ids(thread_id, ns, None)) for ns in row[T_LANES]
+                )
                 self._remove(THREAD, thread_id)
                 continue
-            for lane in state.lanes.values():
-                for checkpoint in list(lane.checkpoints.values())[:-1]:
-                    self.threads.remove_checkpoint(lane, checkpoint)
+            for ns in row[T_LANES]:
+                for cid in list(table.ids(thread_id, ns, None))[1:]:
+                    self.used_memory += table.remove_checkpoint((thread_id, ns, cid))
                     removed += 1
-                lane.collect_blobs()
+                self.used_memory += table.collect_blobs(thread_id, ns)
         return removed
 
-    def export_checkpoint_thread(
-        self, now: float, thread_id: str
-    ) -> tuple[Checkpoint | ChannelBlob | PendingWrite, ...]:
-        """Every record of a thread (checkpoints, blobs, writes). O(thread size)."""
-        state = self._live(THREAD, thread_id, now)
-        if state is None:
-            return ()
-        records: list[Checkpoint | ChannelBlob | PendingWrite] = []
-        for lane in state.lanes.values():
-            records.extend(lane.checkpoints.values())
-            records.extend(lane.blobs.values())
-            for writes in lane.writes.values():
-                records.extend(writes.values())
-        return tuple(records)
+    def _thread_records(self, thread_id: str) -> Iterator[Record]:
+        """Every record of a stored thread: per lane its checkpoints (by id), blobs and
+        writes."""
+        table = self.threads
+        for ns in table.threads[thread_id][T_LANES]:
+            for tagged in list(table.lane_keys(thread_id, ns)):
+                if tagged[2] == CHECKPOINT:
+                    key = (thread_id, ns, tagged[3])
+                    yield checkpoint_of(key, table.checkpoints[key])
+                elif tagged[2] == BLOB:
+                    blob_key = (thread_id, ns, tagged[3], tagged[4])
+                    yield blob_of(blob_key, table.blobs[blob_key])
+                else:
+                    key = (thread_id, ns, tagged[3])
+                    yield from (write_of(key, w) for w in table.writes_of(key))
 
-    def import_checkpoint_thread(
-        self,
-        now: float,
-        records: tuple[Checkpoint | ChannelBlob | PendingWrite, ...],
-        ttl: TTL,
-    ) -> int:
+    def export_checkpoint_thread(self, now: float, thread_id: str) -> tuple[Record, ...]:
+        """Every record of a thread (checkpoints, blobs, writes). O(thread size)."""
+        if self._live(THREAD, thread_id, now) is None:
+            return ()
+        return tuple(self._thread_records(thread_id))
+
+    def _dump_checkpoints(self, now: float) -> Iterator[Record]:
+        """Every record of every live thread."""
+        for thread_id, row in self.threads.threads.items():
+            if self._alive(row, now):
+                yield from self._thread_records(thread_id)
+
+    def import_checkpoint_thread(self, now: float, records: tuple[Record, ...], ttl: TTL) -> int:
         """Add exported records (all of one thread, e.g. renamed by ``copy_thread``),
-        keeping checkpoints' times; restart the thread's TTL. Returns how many."""
+        keeping checkpoints' times; restart the thread's TTL. Returns how many.
+
+        Raises:
+            InvalidArgument: for records of more than one thread.
+            MemoryLimitExceeded: when the thread cannot fit (see ``docs/memory.md``).
+        """
         threads = {record.thread_id for record in records}
         if len(threads) > 1:
             raise InvalidArgument("import_checkpoint_thread: records of more than one thread")
         if not threads:
             return 0
-        self._restore(records)
-        self._keep_alive(now, threads.pop(), ttl)
+        thread_id = threads.pop()
+        self._live(THREAD, thread_id, now)
+        self._fit_thread(thread_id, sum(map(_size, records)))
+        self._keep_alive(now, thread_id, ttl, self._restore(records))
         return len(records)
 
-    def _restore(self, records: Iterable[Checkpoint | ChannelBlob | PendingWrite]) -> None:
+    def _restore(self, records: Iterable[Record]) -> int:
+        """Put records back (a checkpoint or blob replaces its like, a write takes the
+        place of its ``(task_id, idx)``); return the bytes added."""
+        table = self.threads
+        delta = 0
+        writes: list[PendingWrite] = []
         for record in records:
-            lane = self.threads.thread(record.thread_id).lane(record.checkpoint_ns)
             if isinstance(record, Checkpoint):
-                self.threads.put_checkpoint(record)
+                key = (record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+                delta += table.put_checkpoint(key, checkpoint_row(record))
             elif isinstance(record, ChannelBlob):
-                lane.blobs[(record.channel, record.version)] = record
+                key4 = (record.thread_id, record.checkpoint_ns, record.channel, record.version)
+                delta += table.put_blob(key4, blob_row(record))
             else:
-                lane.writes.setdefault(record.checkpoint_id, {})[(record.task_id, record.idx)] = (
-                    record
-                )
+                writes.append(record)
+        plans, _ = self._plan_writes(writes, skip_stored=False)
+        return delta + sum(table.set_writes(key, rows) for key, rows in plans.items())
 
-    def _load_checkpoint_record(
-        self, now: float, record: Checkpoint | ChannelBlob | PendingWrite, ttl: TTL
-    ) -> bool:
+    def _load_checkpoint_record(self, now: float, record: Record, ttl: TTL) -> bool:
         """Put back one snapshotted record; a thread's deadline is its newest
         checkpoint's time plus ``ttl``. ``False`` if that has passed at ``now``."""
+        thread_id = record.thread_id
+        row = self.threads.threads.get(thread_id)
+        expires = None if row is None else row[EXPIRES]
         if isinstance(record, Checkpoint) and ttl is not None:
-            state = self.threads.threads.get(record.thread_id)
             expires = record.created_at + ttl  # type: ignore[operator]
-            if state is not None and state.expires_at is not None:
-                expires = max(expires, state.expires_at)
+            if row is not None and row[EXPIRES] is not None:
+                expires = max(expires, row[EXPIRES])
             if expires <= now:
                 return False
-            self._restore((record,))
-            self._set_deadline(THREAD, record.thread_id, ttl, expires)
-            self.threads.threads[record.thread_id].expires_at = expires
-            return True
-        if ttl is not None and record.thread_id not in self.threads.threads:
+        elif ttl is not None and row is None:
             return False  # its thread expired (checkpoints come first in a dump)
-        self._restore((record,))
+        self._fit_thread(thread_id, _size(record))
+        delta = self._restore((record,))
+        self._set_thread_deadline(thread_id, None if expires is None else ttl, expires)
+        self._thread_changed(thread_id, delta)
         return True
 
     def _thread_ttl(self, thread_id: str) -> TTL:
         """The TTL (seconds) a thread was last written with, or ``None``."""
         return self._ttls.get((THREAD, thread_id))
+
+
+def _size(record: Record) -> int:
+    """The bytes ``record`` accounts for once stored (at most: a replaced record's
+    share is not subtracted)."""
+    if isinstance(record, Checkpoint):
+        key = (record.thread_id, record.checkpoint_ns, record.checkpoint_id)
+        return cost(key, checkpoint_row(record))
+    if isinstance(record, ChannelBlob):
+        blob_key = (record.thread_id, record.checkpoint_ns, record.channel, record.version)
+        return cost(blob_key, blob_row(record))
+    return writes_cost((write_row(record),))

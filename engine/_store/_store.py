@@ -11,6 +11,7 @@ from collections.abc import Hashable, Sequence
 from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
+from engine._core._item_rows import item_of
 from engine._core._items import ChannelBlob, Checkpoint, Item, PendingWrite
 from engine._core._records import (
     KnowledgeDoc,
@@ -32,7 +33,7 @@ from engine._core._statistics import StoreCounts
 from engine._store._base import ACCOUNTED, KNOWLEDGE, MEMORY, SESSION, WORKING
 from engine._store._checkpoints import CheckpointOps
 from engine._store._eviction import row_cost
-from engine._store._items import ITEM, ItemOps
+from engine._store._items import ITEM, THREAD, ItemOps
 from engine._store._knowledge import KnowledgeOps
 from engine._store._memories import MemoryOps
 from engine._store._sessions import SessionOps
@@ -89,7 +90,7 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         self.memories.clear()
         self.working.clear()
         self.knowledge.clear()
-        count += sum(self._current(item, now) for item in self.items.records.values())
+        count += sum(self._alive(row, now) for row in self.items.records.values())
         self.items.clear()
         self.threads.clear()
         self.expiry.clear()
@@ -104,7 +105,7 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         ``knowledge``, ``items``, ``checkpoints``, ``channel_blobs``, ``pending_writes``;
         a thread's checkpoints come before its blobs and writes).
 
-        O(n): every record but items and checkpoints is built from its row.
+        O(n): every record is built from its row.
         """
         dump: dict[str, list[Any]] = {
             name: [decode(r) for r in self._records_of(kind).values() if self._alive(r, now)]
@@ -119,13 +120,13 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         return dump
 
     def _unrowed(self, now: float) -> dict[str, list[Any]]:
-        """The live records not stored as rows (:meth:`dump`'s ``items``,
-        ``checkpoints``, ``channel_blobs``, ``pending_writes``)."""
+        """The live records a durable snapshot keeps as records, not rows
+        (:meth:`dump`'s ``items``, ``checkpoints``, ``channel_blobs``,
+        ``pending_writes``), built from their rows."""
         dump: dict[str, list[Any]] = {
-            "items": [r for r in self.items.records.values() if self._current(r, now)]
+            "items": [item_of(r) for r in self.items.records.values() if self._alive(r, now)]
         }
-        live = {t for t, state in self.threads.threads.items() if self._current(state, now)}
-        records = [r for r in self.threads.records() if r.thread_id in live]
+        records = list(self._dump_checkpoints(now))
         for name, cls in (
             ("checkpoints", Checkpoint),
             ("channel_blobs", ChannelBlob),
@@ -356,12 +357,12 @@ class ShardStore(SessionOps, MemoryOps, WorkingOps, KnowledgeOps, ItemOps, Check
         self.items._check()
         self.threads._check()
         self.expiry._check()
-        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE, ITEM):
+        for kind in (SESSION, MEMORY, WORKING, KNOWLEDGE, ITEM, THREAD):
             for key, record in self._records_of(kind).items():
                 assert self.expiry.deadline(kind, key) == self._expires(kind, record)
         assert set(self._ttls) <= set(self.expiry._deadlines)
         for kind, key in self.expiry._deadlines:
             assert key in self._records_of(kind), "a deadline without its record"
-        assert self.used_memory == sum(
+        assert self.used_memory == self._langgraph_used() + sum(
             row_cost(row) for kind in ACCOUNTED for row in self._records_of(kind).values()
         )

@@ -168,7 +168,7 @@ def test_table_invariants_after_runs_are_deleted() -> None:
     store._check()
     assert store.delete_checkpoint_runs(5.0, ("r1",)) == 2
     store._check()
-    assert sorted(store.threads.threads["t"].lanes[""].blobs) == [("ch", "v002"), ("ch", "v004")]
+    assert sorted(store.threads.blobs) == [("t", "", "ch", "v002"), ("t", "", "ch", "v004")]
 
 
 async def test_checkpoints_replay_and_compact(tmp_path: Path) -> None:
