@@ -11,7 +11,10 @@ half with ``bisect``'s ``lo``/``hi`` bounds, then the ids of equal timestamps.
 :class:`PairChunks` keeps a big sorted run as a list of flat chunks (as
 :class:`~engine._store._chunked.ChunkedSortedList` keeps tuple chunks): the collector
 visits one pointer per chunk, and an insert or a removal rebuilds one chunk of at most
-:data:`PAIR_CHUNK` pairs.
+:data:`PAIR_CHUNK` pairs. Entries past the end (timestamps mostly grow) open a new
+chunk once the last is full instead of splitting it, so an append-only run keeps its
+chunks full (a split leaves two half-full chunks, and appends never refill the
+first): 16 bytes per entry, not ~24 to 32.
 """
 
 from __future__ import annotations
@@ -103,9 +106,8 @@ class PairChunks:
 
     def __init__(self, pairs: Iterable[tuple[Any, Any]] = ()) -> None:
         ordered = sorted(pairs)
-        half = PAIR_CHUNK // 2
         self._chunks: list[Flat] = [
-            flat_of(ordered[i : i + half]) for i in range(0, len(ordered), half)
+            flat_of(ordered[i : i + PAIR_CHUNK]) for i in range(0, len(ordered), PAIR_CHUNK)
         ]
         #: each chunk's last pair, for bisection (one tuple per chunk)
         self._maxes: list[tuple[Any, Any]] = [
@@ -131,7 +133,14 @@ class PairChunks:
             self._maxes.append((timestamp, ident))
             self._len = 1
             return
-        index = min(bisect_right(self._maxes, (timestamp, ident)), len(chunks) - 1)
+        index = bisect_right(self._maxes, (timestamp, ident))
+        if index == len(chunks):  # past the end (the usual case: timestamps grow)
+            index -= 1
+            if len(chunks[index]) >> 1 == PAIR_CHUNK:  # full: open a chunk, keep it full
+                chunks.append((timestamp, ident))
+                self._maxes.append((timestamp, ident))
+                self._len += 1
+                return
         grown = flat_insert(chunks[index], timestamp, ident)
         pairs = len(grown) >> 1
         if pairs > PAIR_CHUNK:  # split: two half-full chunks

@@ -7,6 +7,7 @@ import gc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine._store._chunked import CHUNK, ChunkedSortedList
 from engine._store._pairs import (
     PAIR_CHUNK,
     PairChunks,
@@ -87,3 +88,17 @@ def test_pair_chunks_split_and_stay_untracked() -> None:
     for i in range(5 * PAIR_CHUNK):
         assert chunks.take(float(i % 7), f"id{i:05}")
     assert not chunks and not chunks._chunks
+
+
+def test_appends_keep_chunks_full() -> None:
+    """Timestamps mostly grow: entries past the end open a new chunk once the last is
+    full, so an append-only run has no half-full chunk but the last."""
+    chunks, values = PairChunks(), ChunkedSortedList()
+    for i in range(5 * PAIR_CHUNK + 3):
+        chunks.add(float(i), f"id{i}")
+        values.add((float(i), f"id{i}"))
+    chunks._check()
+    values._check()
+    assert [len(chunk) >> 1 for chunk in chunks._chunks] == [PAIR_CHUNK] * 5 + [3]
+    assert [len(chunk) for chunk in values._chunks] == [CHUNK] * (5 * PAIR_CHUNK // CHUNK) + [3]
+    assert list(chunks) == list(values)
