@@ -14,7 +14,8 @@ visits one pointer per chunk, and an insert or a removal rebuilds one chunk of a
 :data:`PAIR_CHUNK` pairs. Entries past the end (timestamps mostly grow) open a new
 chunk once the last is full instead of splitting it, so an append-only run keeps its
 chunks full (a split leaves two half-full chunks, and appends never refill the
-first): 16 bytes per entry, not ~24 to 32.
+first): half as many chunks to bisect and to visit. (The bytes per entry do not
+depend on the fill: a tuple is allocated to its exact size.)
 """
 
 from __future__ import annotations
