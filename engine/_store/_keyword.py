@@ -257,9 +257,9 @@ def _score_live(
     dropped for good: its final score is below the k-th. The k-th score is
     recomputed over the live documents (the top k are always among them) while they
     are many. A dict posting shorter than the live set is walked, else each live
-    document is looked up in it: O(live + min(posting, live)) per term. Every live document still
-    receives every term's contribution in the same order as without pruning, so the
-    scores are bit-for-bit those of the exhaustive ranking.
+    document is looked up in it: O(live + min(posting, live)) per term. Every live
+    document still receives every term's contribution in the same order as without
+    pruning, so its score is bit-for-bit what scoring every posting gives.
     """
     terms, remaining = tail
     k1_b, k1b = norms

@@ -182,12 +182,12 @@ class PairChunks:
         chunks = self._chunks
         start = 0 if since is None else bisect_left(self._maxes, (since,))
         end = len(chunks) if until is None else bisect_left(self._maxes, (until,)) + 1
-        if descending:
-            for chunk in reversed(chunks[start:end]):
-                yield from flat_pairs(chunk, *flat_between(chunk, since, until), True)
-        else:
-            for chunk in chunks[start:end]:
-                yield from flat_pairs(chunk, *flat_between(chunk, since, until), False)
+        end = min(end, len(chunks))
+        # by index, not over a slice: no O(chunks) copy before the first pair
+        order = range(end - 1, start - 1, -1) if descending else range(start, end)
+        for index in order:
+            chunk = chunks[index]
+            yield from flat_pairs(chunk, *flat_between(chunk, since, until), descending)
 
     def _check(self) -> None:
         """Assert invariants (for tests). O(n)."""
