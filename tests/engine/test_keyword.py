@@ -3,6 +3,7 @@ and the engine."""
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from collections import Counter
@@ -490,3 +491,24 @@ async def test_engine_keyword_search_without_a_limit_returns_every_match(
         assert len(await mem.memories.search("u", method="last_n", limit=None)) == 13
         found = await mem.memories.search("u", "tea", limit=None)
         assert sorted(m.memory_id for m in found) == sorted(f"m{i}" for i in range(12))
+
+
+def test_what_the_keyword_index_holds_is_untracked_by_the_gc() -> None:
+    """Every posting form (bare id, flat pairs, dict) holds only atomic values, and so
+    do the per-user maps of a user whose postings are all inline: a full collection
+    never walks them. (CPython keeps a dict that holds a dict tracked: a user with a
+    posting of more than SMALL_POSTING memories costs the collector one dict.)"""
+    store = ShardStore(EngineConfig())
+    for i in range(SMALL_POSTING + 3):  # "tea" becomes a dict posting
+        words = "tea" if i % 2 else "tea green"
+        store.upsert_memory(START, memory(f"m{i}", f"{words} w{i}", "drinks"), None)
+        store.upsert_memory(START, memory(f"m{i}", f"{words} w{i}", user=f"v{i % 3}"), None)
+    index = store.memories.keywords
+    assert {type(p) for p in index._postings["u"].values()} == {str, tuple, dict}
+    assert {type(p) for p in index._postings["v0"].values()} == {str, tuple}
+    gc.collect()
+    gc.collect()  # a container is untracked by the first collection that sees it whole
+    for user, postings in index._postings.items():
+        assert not gc.is_tracked(index._lengths[user])
+        assert not any(gc.is_tracked(p) for p in postings.values())
+        assert gc.is_tracked(postings) == (user == "u")
