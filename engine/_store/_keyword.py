@@ -176,7 +176,7 @@ class KeywordIndex:
         for i, (idf, posting) in enumerate(terms):
             # No score can exceed remaining[0] - remaining[i] yet: prune only past that.
             if len(scores) >= limit and remaining[i] <= remaining[0] - remaining[i]:
-                threshold = heapq.nlargest(limit, scores.values())[-1]
+                threshold = _kth(list(scores.values()), limit)
                 if remaining[i] <= threshold:
                     tail = (terms[i:], remaining[i:])
                     _score_live(scores, tail, threshold, limit, lengths, (k1_b, k1b))
@@ -184,7 +184,7 @@ class KeywordIndex:
             for doc, frequency in posting_items(posting):
                 norm = k1_b + k1b * lengths[doc]
                 scores[doc] = get(doc, 0.0) + idf * frequency * (K1 + 1.0) / (frequency + norm)
-        return heapq.nlargest(limit, ((score, doc) for doc, score in scores.items()))
+        return _best(scores, limit)
 
     def search_exhaustive(self, user: str, query: str, limit: int) -> list[tuple[float, str]]:
         """The same ranking as :meth:`search` by scoring every posting (for tests)."""
@@ -227,6 +227,26 @@ class KeywordIndex:
                     assert frequency > 0
                     counted[doc] += frequency  # KeyError: a posting of an unknown doc
             assert counted == lengths, "postings and document lengths disagree"
+
+
+#: Up to this many candidates, a C sort beats ``heapq.nlargest``'s Python loop.
+_SORT_BELOW = 256
+
+
+def _kth(values: list[float], k: int) -> float:
+    """The ``k``-th largest of ``values`` (``len(values) >= k``)."""
+    if len(values) < _SORT_BELOW:
+        values.sort()
+        return values[-k]
+    return heapq.nlargest(k, values)[-1]
+
+
+def _best(scores: dict[str, float], limit: int) -> list[tuple[float, str]]:
+    """The ``limit`` greatest ``(score, doc)``, greatest first (equal scores: the
+    greater doc): ``heapq.nlargest``'s result, by a C sort while the scores are few."""
+    if len(scores) < _SORT_BELOW:
+        return sorted([(score, doc) for doc, score in scores.items()], reverse=True)[:limit]
+    return heapq.nlargest(limit, ((score, doc) for doc, score in scores.items()))
 
 
 def _canonical(items: list[tuple[str, int]], posting: Posting) -> Posting:
@@ -285,4 +305,4 @@ def _score_live(
                         scores[doc] += idf * frequency * (K1 + 1.0) / (frequency + norm)
             live = kept
         if len(live) > 4 * limit:  # raise the k-th score: it prunes the next terms more
-            threshold = max(threshold, sorted([scores[doc] for doc in live])[-limit])
+            threshold = max(threshold, _kth([scores[doc] for doc in live], limit))
