@@ -7,7 +7,9 @@ collection's time at a million records. Here each chunk is a ``tuple``: a tuple 
 untracked entries (``(timestamp, id)``, ``(deadline, kind, key)``: atomic values) is
 untracked by the collector, so a collection visits one pointer per chunk, not one per
 entry. The price: an insert or a removal rebuilds its chunk (a copy of at most
-:data:`CHUNK` pointers), which costs about what a list insert's memmove does.
+:data:`CHUNK` pointers), which costs about what a list insert's memmove does. A value
+past the end (deadlines and timestamps mostly grow) opens a new chunk once the last is
+full, instead of splitting it into two half-full chunks that appends never refill.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class ChunkedSortedList:
     def __init__(self, values: Iterable[Any] = ()) -> None:
         ordered = sorted(values)
         self._chunks: list[tuple[Any, ...]] = [
-            tuple(ordered[i : i + CHUNK // 2]) for i in range(0, len(ordered), CHUNK // 2)
+            tuple(ordered[i : i + CHUNK]) for i in range(0, len(ordered), CHUNK)
         ]
         self._maxes: list[Any] = [chunk[-1] for chunk in self._chunks]
         self._len = len(ordered)
@@ -81,8 +83,13 @@ class ChunkedSortedList:
             self._len = 1
             return
         index = bisect_right(maxes, value)
-        if index == len(chunks):
+        if index == len(chunks):  # past the end (deadlines mostly grow)
             index -= 1
+            if len(chunks[index]) == CHUNK:  # full: open a chunk, keep this one full
+                chunks.append((value,))
+                maxes.append(value)
+                self._len += 1
+                return
         chunk = chunks[index]
         position = bisect_right(chunk, value)
         grown = (*chunk[:position], value, *chunk[position:])

@@ -214,7 +214,7 @@ class MemoryTable:
                     topics[topic] = rest
             if not topics:
                 del self.by_topic[user]
-        self.keywords.remove(user, mid)
+        self.keywords.remove(user, mid, memory_terms(memory[M_MEMORY], memory[M_TOPICS]))
 
     def user_keys(self, user: str) -> list[MemoryKey]:
         """Every ``(user, memory_id)`` of ``user``, oldest update first. O(k)."""
@@ -280,7 +280,7 @@ class MemoryTable:
             len(members(ids)) for topics in self.by_topic.values() for ids in topics.values()
         )
         assert topic_total == sum(len(set(m[M_TOPICS])) for m in self.records.values())
-        indexed = {(user, doc) for user, docs in self.keywords._doc_terms.items() for doc in docs}
+        indexed = {(user, doc) for user, docs in self.keywords._lengths.items() for doc in docs}
         assert indexed == self.records.keys(), "keyword index and records disagree"
         for (user, mid), memory in self.records.items():
             assert memory[M_USER] == user and memory[M_ID] == mid

@@ -1,36 +1,49 @@
-"""Ordered secondary indexes: per-group sorted lists of ``(timestamp, id)``."""
+"""Ordered secondary indexes: per group, the ids of its records sorted by a timestamp,
+packed as flat tuples (``engine._store._pairs``)."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Iterable, Iterator
-from itertools import islice, pairwise
+from itertools import pairwise
 from typing import Any, Final
 
-from engine._store._chunked import ChunkedSortedList
+from engine._store._pairs import (
+    PairChunks,
+    flat_between,
+    flat_find,
+    flat_insert,
+    flat_of,
+    flat_pairs,
+    flat_without,
+)
 
 __all__ = ["SMALL_GROUP", "OrderedGroups"]
 
-#: A group holds a sorted ``tuple`` up to this many entries, a
-#: :class:`~engine._store._chunked.ChunkedSortedList` beyond (its entries in tuple
-#: chunks). Tuples of untracked entries are untracked by the cyclic GC, so a full
-#: collection never walks an index's entries; most groups (a user's sessions, an
-#: agent's) are small, and rebuilding a tuple this short on an insert or a removal
-#: costs about what a sorted-list insert does.
+#: A group holds a flat tuple ``(t0, ..., id0, ...)`` up to this many entries, a
+#: :class:`~engine._store._pairs.PairChunks` beyond (flat chunks). Flat tuples of
+#: atomic values are untracked by the cyclic GC, so a full collection never walks an
+#: index's entries; most groups (a user's sessions, an agent's) are small, and
+#: rebuilding a tuple this short on an insert or a removal costs about what a
+#: sorted-list insert does.
 SMALL_GROUP: Final = 64
 
-Entries = Any  # tuple[tuple[float, Any], ...] | ChunkedSortedList
+Entries = Any  # tuple[float | id, ...] (flat) | PairChunks
 
 
 class OrderedGroups:
     """For each group key, the ids of its records sorted by a timestamp.
 
-    Entries are ``(timestamp, id)`` tuples, unique because ids are unique within a
-    table. An entry's timestamp never changes while stored: callers remove the old
-    entry and add a new one. An emptied group is dropped.
+    Entries are ``(timestamp, id)`` pairs, unique because ids are unique within a
+    table, stored without a tuple per entry: a group is a flat tuple of its
+    timestamps then its ids (two pointers per entry, to the objects the row holds),
+    or flat chunks when big. An entry's timestamp never changes while stored:
+    callers remove the old entry and add a new one. An emptied group is dropped.
 
-    Complexity (n entries in a group): add/remove O(log n) (O(n) memmove of at most
-    :data:`SMALL_GROUP` pointers while the group is small); iterating k entries in
+    Memory: 16 bytes per entry and group (a record in g groups: 16 g bytes), plus
+    one tuple header per small group or chunk.
+
+    Complexity (n entries in a group): add/remove O(log n) (O(n) copy of at most
+    :data:`SMALL_GROUP` pairs while the group is small); iterating k entries in
     order from either end O(log n + k).
     """
 
@@ -48,27 +61,22 @@ class OrderedGroups:
         self.remove_from((group,), timestamp, ident)
 
     def add_to(self, groups: Iterable[Hashable], timestamp: float, ident: Any) -> None:
-        """Add ``(timestamp, ident)`` to each of ``groups``.
-
-        One entry tuple is shared by every group (a record indexed in g groups costs
-        one tuple, not g). O(g log n).
-        """
-        entry = (timestamp, ident)
+        """Add ``(timestamp, ident)`` to each of ``groups``. O(g log n)."""
         registry = self._groups
         for group in groups:
             entries = registry.get(group)
             if entries is None:
-                registry[group] = (entry,)
+                registry[group] = (timestamp, ident)
             elif type(entries) is tuple:
-                if len(entries) < SMALL_GROUP:
-                    index = bisect_right(entries, entry)
-                    registry[group] = (*entries[:index], entry, *entries[index:])
+                if len(entries) < 2 * SMALL_GROUP:
+                    registry[group] = flat_insert(entries, timestamp, ident)
                 else:
-                    grown = ChunkedSortedList(entries)  # first: if this fails, nothing changed
-                    grown.add(entry)
+                    n = len(entries) >> 1
+                    grown = PairChunks(zip(entries[:n], entries[n:], strict=True))
+                    grown.add(timestamp, ident)  # first: if this fails, nothing changed
                     registry[group] = grown
             else:
-                entries.add(entry)
+                entries.add(timestamp, ident)
 
     def add_many(self, entries: Iterable[tuple[Iterable[Hashable], float, Any]]) -> None:
         """:meth:`add_to` for many ``(groups, timestamp, ident)``: each new group is
@@ -76,61 +84,66 @@ class OrderedGroups:
         fresh: dict[Hashable, list[tuple[float, Any]]] = {}
         registry = self._groups
         for groups, timestamp, ident in entries:
-            entry = (timestamp, ident)
             for group in groups:
                 if group in registry:
                     self.add_to((group,), timestamp, ident)
                 else:
                     bucket = fresh.get(group)
                     if bucket is None:
-                        fresh[group] = [entry]
+                        fresh[group] = [(timestamp, ident)]
                     else:
-                        bucket.append(entry)
+                        bucket.append((timestamp, ident))
         for group, bucket in fresh.items():
             bucket.sort()
-            registry[group] = (
-                tuple(bucket) if len(bucket) <= SMALL_GROUP else ChunkedSortedList(bucket)
-            )
+            registry[group] = flat_of(bucket) if len(bucket) <= SMALL_GROUP else PairChunks(bucket)
 
-    def _take(self, group: Hashable, entry: tuple[float, Any], strict: bool) -> None:
+    def _take(self, group: Hashable, timestamp: float, ident: Any, strict: bool) -> None:
         registry = self._groups
         entries = registry.get(group)
-        if entries is None:
-            if strict:
-                raise ValueError(f"{entry!r} not in group {group!r}")
-            return
-        if type(entries) is tuple:
-            index = bisect_left(entries, entry)
-            if index == len(entries) or entries[index] != entry:
-                if strict:
-                    raise ValueError(f"{entry!r} not in group {group!r}")
+        if entries is not None:
+            if type(entries) is tuple:
+                rest = flat_without(entries, timestamp, ident)
+                if rest is not None:
+                    if rest:
+                        registry[group] = rest
+                    else:
+                        del registry[group]
+                    return
+            elif entries.take(timestamp, ident):
+                if not entries:
+                    del registry[group]
                 return
-            entries = registry[group] = entries[:index] + entries[index + 1 :]
-        elif strict:
-            entries.remove(entry)
-        else:
-            entries.discard(entry)
-        if not entries:
-            del registry[group]
+        if strict:
+            raise ValueError(f"{(timestamp, ident)!r} not in group {group!r}")
 
     def remove_from(self, groups: Iterable[Hashable], timestamp: float, ident: Any) -> None:
         """Remove ``(timestamp, ident)`` from each of ``groups``; raises ``ValueError``
         if one lacks it. O(g log n)."""
-        entry = (timestamp, ident)
         for group in groups:
-            self._take(group, entry, True)
+            self._take(group, timestamp, ident, True)
 
     def discard_from(self, groups: Iterable[Hashable], timestamp: float, ident: Any) -> None:
         """Remove ``(timestamp, ident)`` from those of ``groups`` that hold it: the
         tolerant removal a rollback uses on a half-indexed record. O(g log n)."""
-        entry = (timestamp, ident)
         for group in groups:
-            self._take(group, entry, False)
+            self._take(group, timestamp, ident, False)
 
     def size(self, group: Hashable) -> int:
         """How many entries ``group`` has. O(1)."""
         entries = self._groups.get(group)
-        return 0 if entries is None else len(entries)
+        if entries is None:
+            return 0
+        return len(entries) >> 1 if type(entries) is tuple else len(entries)
+
+    def contains(self, group: Hashable, timestamp: float, ident: Any) -> bool:
+        """Whether ``group`` holds ``(timestamp, ident)``. O(log n)."""
+        entries = self._groups.get(group)
+        if entries is None:
+            return False
+        if type(entries) is tuple:
+            return flat_find(entries, timestamp, ident)
+        found: bool = entries.has(timestamp, ident)
+        return found
 
     def scan(
         self,
@@ -140,27 +153,22 @@ class OrderedGroups:
         since: float | None = None,
         until: float | None = None,
     ) -> Iterator[tuple[float, Any]]:
-        """Iterate ``group``'s entries in timestamp order, ``since <= t < until``.
+        """Iterate ``group``'s entries as ``(timestamp, id)`` in timestamp order,
+        ``since <= t < until``.
 
         The group must not change while the iterator is in use.
         """
         entries = self._groups.get(group)
         if entries is None:
             return iter(())
-        if since is None and until is None:
-            return reversed(entries) if descending else iter(entries)
         if type(entries) is tuple:
-            low = 0 if since is None else bisect_left(entries, (since,))
-            high = len(entries) if until is None else bisect_left(entries, (until,))
-            if descending:
-                return (entries[i] for i in range(high - 1, low - 1, -1))
-            return islice(entries, low, high)
-        lower = None if since is None else (since,)
-        upper = None if until is None else (until,)
-        iterator: Iterator[tuple[float, Any]] = entries.irange(
-            lower, upper, inclusive=(True, False), reverse=descending
-        )
+            return flat_pairs(entries, *flat_between(entries, since, until), descending)
+        iterator: Iterator[tuple[float, Any]] = entries.scan(descending, since, until)
         return iterator
+
+    def groups(self) -> Iterator[Hashable]:
+        """Every group key (for tests and diagnostics)."""
+        return iter(self._groups)
 
     def clear(self) -> None:
         """Remove every group."""
@@ -171,7 +179,10 @@ class OrderedGroups:
         for entries in self._groups.values():
             assert entries
             if type(entries) is tuple:
-                assert len(entries) <= SMALL_GROUP
-                assert all(a < b for a, b in pairwise(entries))
+                n = len(entries) >> 1
+                assert len(entries) % 2 == 0 and n <= SMALL_GROUP
+                pairs = list(zip(entries[:n], entries[n:], strict=True))
+                assert all(a < b for a, b in pairwise(pairs))
             else:
+                assert len(entries) > 0
                 entries._check()

@@ -213,5 +213,5 @@ class SessionTable:
             assert group_size == len(self.records)
         for row in self.records.values():
             for group in _groups(row):
-                assert (row[UPDATED], row[S_ID]) in self.by_updated._groups[group]
-                assert (row[CREATED], row[S_ID]) in self.by_created._groups[group]
+                assert self.by_updated.contains(group, row[UPDATED], row[S_ID])
+                assert self.by_created.contains(group, row[CREATED], row[S_ID])

@@ -3,6 +3,7 @@ and the engine."""
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from collections import Counter
@@ -165,22 +166,21 @@ def test_re_adding_a_document_replaces_its_terms() -> None:
 def test_removal_cleans_every_posting_and_statistic() -> None:
     index = index_of({"a": "green tea", "b": "tea coffee", "c": "dog"})
     index.add("v", "a", memory_terms("tea", ()))
-    index.remove("u", "a")
+    index.remove("u", "a", memory_terms("green tea", ()))  # O(its terms)
     assert "green" not in index._postings["u"]
-    assert index._postings["u"]["tea"] == ("b", 1)  # one document left: inline again
+    assert index._postings["u"]["tea"] == "b"  # one document, once: the bare id
     assert {doc for _, doc in index.search("u", "green tea", 10)} == {"b"}
     index._check()
     index.remove("u", "b")
     index.remove("u", "c")
     index.remove("u", "c")  # absent: nothing happens
     index.remove("nobody", "x")
-    assert index._postings == {"v": {"tea": ("a", 1)}}
-    assert "u" not in index._doc_terms and "u" not in index._user_length
+    assert index._postings == {"v": {"tea": "a"}}
+    assert "u" not in index._user_length
     assert "u" not in index._lengths
     assert index.search("u", "tea", 10) == []
     index.remove("v", "a")
-    assert not index._postings and not index._doc_terms
-    assert not index._user_length and not index._lengths
+    assert not index._postings and not index._user_length and not index._lengths
     index._check()
 
 
@@ -201,16 +201,19 @@ def test_clear() -> None:
     index = index_of({"a": "tea", "b": "coffee"})
     index.clear()
     assert index.search("u", "tea", 10) == []
-    assert not index._postings and not index._doc_terms and not index._lengths
+    assert not index._postings and not index._lengths
     index._check()
 
 
 def test_a_term_of_a_few_documents_is_inline_and_becomes_a_dict_when_common() -> None:
     index = index_of({"a": "green tea"})
-    assert index._postings["u"] == {"green": ("a", 1), "tea": ("a", 1)}
+    assert index._postings["u"] == {"green": "a", "tea": "a"}
     index.add("u", "b", memory_terms("tea tea", ()))
     assert index._postings["u"]["tea"] == ("a", 1, "b", 2)
-    assert index._postings["u"]["green"] == ("a", 1)
+    assert index._postings["u"]["green"] == "a"
+    index.add("u", "c", memory_terms("coffee coffee", ()))
+    assert index._postings["u"]["coffee"] == ("c", 2)  # one document, twice: a pair
+    index.remove("u", "c", ["coffee"])
     index._check()
     assert [doc for _, doc in index.search("u", "tea", 2)] == ["b", "a"]
     assert index.search("u", "green tea", 2) == index.search_exhaustive("u", "green tea", 2)
@@ -222,8 +225,11 @@ def test_a_term_of_a_few_documents_is_inline_and_becomes_a_dict_when_common() ->
     for n in range(SMALL_POSTING):  # down to half the bound: inline again
         index.remove("u", f"x{n}")
     index.remove("u", "b")
-    assert index._postings["u"]["tea"] == ("a", 1)
+    assert index._postings["u"]["tea"] == "a"
     index._check()
+    index._postings["u"]["tea"] = ("a", 1)  # must be the bare id
+    with pytest.raises(AssertionError):
+        index._check()
     index._postings["u"]["tea"] = {"a": 1}  # a one-document dict breaks the invariant
     with pytest.raises(AssertionError):
         index._check()
@@ -231,14 +237,14 @@ def test_a_term_of_a_few_documents_is_inline_and_becomes_a_dict_when_common() ->
 
 def test_check_detects_a_wrong_posting() -> None:
     index = index_of({"a": "tea tea", "b": "coffee"})
-    index._postings["u"]["tea"] = ("a", 1)  # the document has it twice
+    index._postings["u"]["tea"] = "a"  # the document has it twice
     with pytest.raises(AssertionError):
         index._check()
 
 
 def test_check_detects_a_stray_posting() -> None:
     index = index_of({"a": "tea"})
-    index._postings["u"]["ghost"] = ("a", 1)
+    index._postings["u"]["ghost"] = "a"
     with pytest.raises(AssertionError):
         index._check()
 
@@ -291,6 +297,39 @@ def assert_same_ranking(
         worst = got[-1][0]
         left_out = set(reference) - {doc for _, doc in got}
         assert all(reference[doc] <= worst * (1 + 1e-9) for doc in left_out)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    corpus=CORPORA,
+    removals=st.lists(st.tuples(st.sampled_from([f"m{i}" for i in range(30)]), st.booleans())),
+    query=st.lists(st.sampled_from([*WORDS, "pets", "food"]), max_size=5).map(" ".join),
+    limit=st.integers(1, 12),
+)
+def test_packed_postings_survive_removals_and_re_adds(
+    corpus: dict[str, tuple[str, list[str]]],
+    removals: list[tuple[str, bool]],
+    query: str,
+    limit: int,
+) -> None:
+    """Postings move between their forms (bare id, flat pairs, dict) as documents come
+    and go; removal by the document's terms and by a vocabulary walk agree."""
+    index = KeywordIndex()
+    docs = {doc: memory_terms(text, topics) for doc, (text, topics) in corpus.items()}
+    for doc, terms in docs.items():
+        index.add("u", doc, terms)
+    for step, (doc, by_terms) in enumerate(removals):
+        if doc in docs:
+            terms = docs.pop(doc)
+            index.remove("u", doc, terms if by_terms else None)
+        elif step % 3 == 0:
+            docs[doc] = memory_terms(f"tea {doc} green", ["pets"])
+            index.add("u", doc, docs[doc])
+        index._check()
+    if docs and any(docs.values()):
+        assert_same_ranking(index, docs, query, limit)
+    else:
+        assert index.search("u", query, limit) == []
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -452,3 +491,24 @@ async def test_engine_keyword_search_without_a_limit_returns_every_match(
         assert len(await mem.memories.search("u", method="last_n", limit=None)) == 13
         found = await mem.memories.search("u", "tea", limit=None)
         assert sorted(m.memory_id for m in found) == sorted(f"m{i}" for i in range(12))
+
+
+def test_what_the_keyword_index_holds_is_untracked_by_the_gc() -> None:
+    """Every posting form (bare id, flat pairs, dict) holds only atomic values, and so
+    do the per-user maps of a user whose postings are all inline: a full collection
+    never walks them. (CPython keeps a dict that holds a dict tracked: a user with a
+    posting of more than SMALL_POSTING memories costs the collector one dict.)"""
+    store = ShardStore(EngineConfig())
+    for i in range(SMALL_POSTING + 3):  # "tea" becomes a dict posting
+        words = "tea" if i % 2 else "tea green"
+        store.upsert_memory(START, memory(f"m{i}", f"{words} w{i}", "drinks"), None)
+        store.upsert_memory(START, memory(f"m{i}", f"{words} w{i}", user=f"v{i % 3}"), None)
+    index = store.memories.keywords
+    assert {type(p) for p in index._postings["u"].values()} == {str, tuple, dict}
+    assert {type(p) for p in index._postings["v0"].values()} == {str, tuple}
+    gc.collect()
+    gc.collect()  # a container is untracked by the first collection that sees it whole
+    for user, postings in index._postings.items():
+        assert not gc.is_tracked(index._lengths[user])
+        assert not any(gc.is_tracked(p) for p in postings.values())
+        assert gc.is_tracked(postings) == (user == "u")

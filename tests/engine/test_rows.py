@@ -32,6 +32,7 @@ from engine._core._rows import (
 from engine._store._chunked import ChunkedSortedList
 from engine._store._memory_table import SMALL_TOPIC
 from engine._store._ordered import OrderedGroups
+from engine._store._pairs import PairChunks
 from engine._store._store import ShardStore
 
 NOW = 1_000.0
@@ -101,10 +102,18 @@ def test_stored_rows_are_untracked_by_the_cyclic_gc() -> None:
     assert len(rows) == 1200
     assert not any(gc.is_tracked(row) for row in rows)
     # the indexes hold ids (strings, tuples of strings), never records or rows
-    for entries in store.sessions.by_updated._groups.values():
+    for group in store.sessions.by_updated.groups():
+        entries = list(store.sessions.by_updated.scan(group, descending=False))
         assert all(type(sid) is str for _, sid in entries)
-    for entries in store.memories.by_created._groups.values():
+    for group in store.memories.by_created.groups():
+        entries = list(store.memories.by_created.scan(group, descending=False))
         assert all(type(key) is tuple and len(key) == 2 for _, key in entries)
+    # what the indexes hold (flat tuples, chunk lists' tuples) is untracked too
+    for table in (store.sessions, store.memories, store.knowledge):
+        for index in (table.by_updated, table.by_created):
+            for packed in index._groups.values():
+                chunks = packed._chunks if isinstance(packed, PairChunks) else [packed]
+                assert not any(gc.is_tracked(chunk) for chunk in chunks)
     store._check()
 
 
@@ -209,9 +218,12 @@ def test_bulk_loading_builds_what_loading_one_by_one_builds() -> None:
     assert bulk._ttls == store._ttls and bulk.used_memory == store.used_memory
     for table in ("sessions", "memories", "knowledge"):
         for index in ("by_updated", "by_created"):
-            ours = getattr(getattr(bulk, table), index)._groups
-            theirs = getattr(getattr(store, table), index)._groups
-            assert {g: list(e) for g, e in ours.items()} == {g: list(e) for g, e in theirs.items()}
+            ours = getattr(getattr(bulk, table), index)
+            theirs = getattr(getattr(store, table), index)
+            assert set(ours.groups()) == set(theirs.groups())
+            for g in ours.groups():
+                mine = list(ours.scan(g, descending=False))
+                assert mine == list(theirs.scan(g, descending=False))
     assert bulk.memories.by_topic == store.memories.by_topic
     assert list(bulk.expiry._by_deadline) == list(store.expiry._by_deadline)
     later = NOW + 31  # the sessions with a 30 s TTL are skipped

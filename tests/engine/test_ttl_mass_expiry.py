@@ -158,7 +158,6 @@ async def test_100k_records_expire_by_the_sweep_alone(
             assert not store.memories.by_created._groups
             assert not store.memories.by_topic
             assert not store.memories.keywords._postings
-            assert not store.memories.keywords._doc_terms
             assert not store.memories.keywords._lengths
             assert not store.working
         # ... and from the API.
