@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import trio
 import trio.testing
@@ -120,3 +122,22 @@ async def test_pipeline_on_a_closed_engine() -> None:
     with pytest.raises(EngineClosed):
         async with mem.pipeline() as p:
             p.working.retrieve("c")
+
+
+async def test_a_finished_pipeline_leaves_no_cyclic_garbage(mem: MemoryEngine) -> None:
+    # The facades (p.sessions, ...) point back at their pipeline; the exit drops them,
+    # so each turn's pipeline is freed by reference counting, not by the collector
+    # (which the host's own objects would otherwise pay for; docs/benchmarks.md).
+    await mem.sessions.upsert(Session(session_id="s1", user_id="alice"))
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(20):
+            async with mem.pipeline() as p:
+                p.sessions.append_run("s1", run(f"r{i}", "hi"), user_id="alice")
+                p.working.store("s1", "scratch", ttl=60)
+                p.memories.search("alice", "tea")
+                p.knowledge.get("doc")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
