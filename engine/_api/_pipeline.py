@@ -19,7 +19,7 @@ from engine._api._memories import Memories, MemoryRequests
 from engine._api._session_requests import SessionRequests
 from engine._api._sessions import Sessions
 from engine._api._working import Working, WorkingRequests
-from engine._core._ops import Call
+from engine._core._ops import Op
 
 __all__ = ["PIPELINED", "Pipeline", "PipelineResult"]
 
@@ -148,8 +148,9 @@ class Pipeline:
     def __len__(self) -> int:
         return len(self._results)
 
-    def _queue(self, call: Call) -> PipelineResult[Any]:
-        """Queue a built call in the part of its key's shard; return its result."""
+    def _queue(self, call: tuple[Op, tuple[Any, ...], str | None]) -> PipelineResult[Any]:
+        """Queue a built call (a ``Call`` or its plain tuple) in the part of its key's
+        shard; return its result."""
         key: str = call[2]  # type: ignore[assignment]  # pipelined calls have a key
         # shard_of(key, shards), inline: once per queued operation
         shard = _crc32(key.encode("utf-8", "surrogatepass")) % self._shards

@@ -191,19 +191,35 @@ class StoreBase:
             grow = row_cost(row) - (0 if old is None else row_cost(old))
         if grow <= 0 or self.used_memory + grow <= budget:
             return
+        self._fit(kind, key, row_cost(row), grow, "a record")
+
+    def _fit(self, kind: int, key: Any, size: int, grow: int, what: str) -> None:
+        """Evict per the policy until ``grow`` more bytes fit the shard's budget, for
+        the unit at ``(kind, key)`` (``what``, e.g. ``"a record"``, for the messages)
+        of ``size`` bytes once written; never evicts that unit. O(log n) per record
+        evicted.
+
+        Raises:
+            MemoryLimitExceeded: as :meth:`_make_room`.
+        """
+        budget = self._budget
+        if budget is None or not self.enforce_budget:
+            return
+        if grow <= 0 or self.used_memory + grow <= budget:
+            return
         policy = self._eviction.policy
-        cost = row_cost(row)
-        if cost > budget:
+        if size > budget:
             raise MemoryLimitExceeded(
-                f"a {cost}-byte record cannot fit the shard's memory budget of {budget} bytes "
-                f"(EngineConfig.max_memory split over {self._config.shards} shards)"
+                f"{what} of {size} bytes cannot fit the shard's memory budget of {budget} "
+                f"bytes (EngineConfig.max_memory split over {self._config.shards} shards)"
             )
         while self.used_memory + grow > budget:
             victim = self._eviction.victim(self.expiry, (kind, key))
             if victim is None:
                 raise MemoryLimitExceeded(
                     f"memory budget spent: {self.used_memory} of {budget} bytes used in this "
-                    f"shard, a write of {grow} more bytes refused (eviction_policy={policy!r}"
+                    f"shard, a write of {grow} more bytes to {what} refused "
+                    f"(eviction_policy={policy!r}"
                     + (")" if policy == "noeviction" else ": no record left to evict)")
                 )
             self._evict(*victim)

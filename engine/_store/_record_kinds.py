@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Final
 
 from engine._core._config import EngineConfig
-from engine._core._errors import MemoryLimitExceeded
 from engine._core._rows import EXPIRES
 from engine._store._base import ACCOUNTED, TTL, StoreBase
 from engine._store._checkpoint_table import T_COST, CheckpointTable
@@ -73,48 +72,23 @@ class RecordKinds(StoreBase):
 
     # -- the budget ---------------------------------------------------------------
 
-    def _fit(self, kind: int, key: Any, size: int, grow: int) -> None:
-        """Evict per the policy until ``grow`` more bytes fit the shard's budget, for
-        a unit (an item, a thread) of ``size`` bytes once written; never evicts that
-        unit. O(log n) per record evicted.
-
-        Raises:
-            MemoryLimitExceeded: as :meth:`StoreBase._make_room`.
-        """
-        budget = self._budget
-        if budget is None or not self.enforce_budget:
-            return
-        if grow <= 0 or self.used_memory + grow <= budget:
-            return
-        policy = self._eviction.policy
-        what = "an item" if kind == ITEM else "a checkpoint thread"
-        if size > budget:
-            raise MemoryLimitExceeded(
-                f"{what} of {size} bytes cannot fit the shard's memory budget of {budget} "
-                f"bytes (EngineConfig.max_memory split over {self._config.shards} shards)"
-            )
-        while self.used_memory + grow > budget:
-            victim = self._eviction.victim(self.expiry, (kind, key))
-            if victim is None:
-                raise MemoryLimitExceeded(
-                    f"memory budget spent: {self.used_memory} of {budget} bytes used in this "
-                    f"shard, a write of {grow} more bytes to {what} refused "
-                    f"(eviction_policy={policy!r}"
-                    + (")" if policy == "noeviction" else ": no record left to evict)")
-                )
-            self._evict(*victim)
-
     def _make_room(self, kind: int, key: Any, row: Any, grow: int | None = None) -> None:
         if kind != ITEM:
             super()._make_room(kind, key, row, grow)
             return
         old = self.items.records.get(key)
         size = item_cost(row)
-        self._fit(ITEM, key, size, size - (0 if old is None else item_cost(old)))
+        self._fit(ITEM, key, size, size - (0 if old is None else item_cost(old)), "an item")
 
     def _fit_thread(self, thread_id: str, grow: int) -> None:
         row = self.threads.threads.get(thread_id)
-        self._fit(THREAD, thread_id, grow + (0 if row is None else row[T_COST]), grow)
+        self._fit(
+            THREAD,
+            thread_id,
+            grow + (0 if row is None else row[T_COST]),
+            grow,
+            "a checkpoint thread",
+        )
 
     def _thread_changed(self, thread_id: str, delta: int) -> None:
         """Account a thread's change of ``delta`` bytes; count it as written."""
