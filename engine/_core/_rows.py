@@ -5,6 +5,9 @@ A store keeps every record as a *row*: a plain ``tuple`` whose items are ``str``
 such a tuple the first time it examines it (``gc.is_tracked(row)`` is then ``False``),
 so stored records cost a full collection nothing but the dict slot that holds them.
 Payloads (``state``, ``metadata``, runs, a summary) are kept as orjson-encoded bytes.
+Strings many rows repeat (user, agent, team and workflow ids, the session type, topics,
+a working memory's type, a document's status) are stored as their :func:`shared`
+(interned) object: one ``str`` per distinct value, not one copy per row.
 
 Every row starts with ``(expires_at, created_at, updated_at)`` (:data:`EXPIRES`,
 :data:`CREATED`, :data:`UPDATED`), so liveness and ordering never decode anything.
@@ -30,6 +33,7 @@ An empty payload is ``None`` (no bytes object at all).
 from __future__ import annotations
 
 import sys
+import sysconfig
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -71,9 +75,12 @@ __all__ = [
 
 Row = tuple[Any, ...]
 
-# CPython 3.12 made every interned string immortal (3.11 and 3.13+ free one nobody
-# references any more): interning there would keep every user id ever seen alive.
-_INTERNS: Final = sys.version_info[:2] != (3, 12)
+# sys.intern'd strings are freed once nobody references them on CPython 3.11, 3.12.6+
+# and 3.13+; 3.12.0-3.12.5 and free-threaded builds make them immortal (CPython
+# gh-113993), so interning there would keep every user id ever seen alive.
+_INTERNS: Final = not (
+    (3, 12) <= sys.version_info < (3, 12, 6) or sysconfig.get_config_var("Py_GIL_DISABLED")
+)
 _intern: Final = sys.intern
 
 
@@ -81,7 +88,8 @@ def shared(value: str | None) -> str | None:
     """The canonical (interned) object of a string many rows repeat (a user, agent,
     team or workflow id, a session type, a topic), so rows of one user hold one
     ``str`` instead of one copy each; ``None`` as it is. Equal strings, so no result
-    changes. Identity on CPython 3.12 (interned strings are immortal there). O(len)."""
+    changes. Identity where interned strings are immortal (CPython 3.12.0-3.12.5,
+    free-threaded builds). O(len)."""
     if _INTERNS and type(value) is str:  # not None, and not a subclass: intern refuses
         return _intern(value)
     return value
