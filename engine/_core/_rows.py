@@ -5,6 +5,9 @@ A store keeps every record as a *row*: a plain ``tuple`` whose items are ``str``
 such a tuple the first time it examines it (``gc.is_tracked(row)`` is then ``False``),
 so stored records cost a full collection nothing but the dict slot that holds them.
 Payloads (``state``, ``metadata``, runs, a summary) are kept as orjson-encoded bytes.
+Strings many rows repeat (user, agent, team and workflow ids, the session type, topics,
+a working memory's type, a document's status) are stored as their :func:`shared`
+(interned) object: one ``str`` per distinct value, not one copy per row.
 
 Every row starts with ``(expires_at, created_at, updated_at)`` (:data:`EXPIRES`,
 :data:`CREATED`, :data:`UPDATED`), so liveness and ordering never decode anything.
@@ -29,6 +32,8 @@ An empty payload is ``None`` (no bytes object at all).
 
 from __future__ import annotations
 
+import sys
+import sysconfig
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -61,6 +66,7 @@ __all__ = [
     "memory_of",
     "memory_row",
     "row_of",
+    "shared",
     "session_of",
     "session_row",
     "working_of",
@@ -68,6 +74,32 @@ __all__ = [
 ]
 
 Row = tuple[Any, ...]
+
+# sys.intern'd strings are freed once nobody references them on CPython 3.11, 3.12.6+
+# and 3.13+; 3.12.0-3.12.5 and free-threaded builds make them immortal (CPython
+# gh-113993), so interning there would keep every user id ever seen alive.
+_INTERNS: Final = not (
+    (3, 12) <= sys.version_info < (3, 12, 6) or sysconfig.get_config_var("Py_GIL_DISABLED")
+)
+_intern: Final = sys.intern
+
+
+def shared(value: str | None) -> str | None:
+    """The canonical (interned) object of a string many rows repeat (a user, agent,
+    team or workflow id, a session type, a topic), so rows of one user hold one
+    ``str`` instead of one copy each; ``None`` as it is. Equal strings, so no result
+    changes. Identity where interned strings are immortal (CPython 3.12.0-3.12.5,
+    free-threaded builds). O(len)."""
+    if _INTERNS and type(value) is str:  # not None, and not a subclass: intern refuses
+        return _intern(value)
+    return value
+
+
+def _shared_all(values: tuple[str, ...]) -> tuple[str, ...]:
+    if not values or not _INTERNS:
+        return values
+    return tuple([_intern(value) if type(value) is str else value for value in values])
+
 
 EXPIRES: Final = 0
 CREATED: Final = 1
@@ -117,11 +149,11 @@ def session_row(session: Session) -> Row:
         session.created_at,
         session.updated_at,
         session.session_id,
-        session.user_id,
-        session.session_type,
-        session.agent_id,
-        session.team_id,
-        session.workflow_id,
+        shared(session.user_id),
+        shared(session.session_type),
+        shared(session.agent_id),
+        shared(session.team_id),
+        shared(session.workflow_id),
         session.name,
         encode_payload(session.state),
         encode_payload(session.metadata),
@@ -182,13 +214,13 @@ def memory_row(memory: UserMemory) -> Row:
         memory.expires_at,
         memory.created_at,
         memory.updated_at,
-        memory.user_id,
+        shared(memory.user_id),
         memory.memory_id,
         memory.memory,
-        memory.topics,
+        _shared_all(memory.topics),
         memory.input,
-        memory.agent_id,
-        memory.team_id,
+        shared(memory.agent_id),
+        shared(memory.team_id),
     )
 
 
@@ -222,7 +254,7 @@ def working_row(record: WorkingMemory) -> Row:
         record.created_at,
         record.updated_at,
         record.conversation_id,
-        record.memory_type,
+        shared(record.memory_type),
         record.data,
         encode_payload(record.metadata),
     )
@@ -266,7 +298,7 @@ def doc_row(doc: KnowledgeDoc) -> Row:
         doc.name,
         doc.description,
         doc.content_hash,
-        doc.status,
+        shared(doc.status),
         encode_payload(doc.metadata),
     )
 

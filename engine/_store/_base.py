@@ -15,6 +15,7 @@ from engine._store._expiry import ExpiryIndex
 from engine._store._knowledge_table import KnowledgeTable
 from engine._store._memory_table import MemoryTable
 from engine._store._session_table import SessionTable
+from engine._store._ttls import TTLs
 
 __all__ = [
     "ACCOUNTED",
@@ -78,7 +79,7 @@ class StoreBase:
         self.expiry = ExpiryIndex()
         #: The runs history reads decoded last (bounded; see ``engine._store._decoded``).
         self.decoded = DecodedRuns()
-        self._ttls: dict[tuple[int, Hashable], float] = {}
+        self._ttls = TTLs()
         self._expired = [0, 0, 0, 0]
         #: Reads that restarted a TTL (refresh_on_read): state changes to journal.
         self.touches = 0

@@ -9,7 +9,7 @@ from engine._core._records import (
     WorkingMemory,
     replace,
 )
-from engine._core._rows import CREATED, EXPIRES, working_of, working_row
+from engine._core._rows import CREATED, EXPIRES, shared, working_of, working_row
 from engine._core._validate import DEFAULT, Default
 from engine._store._base import TTL, WORKING, StoreBase
 
@@ -21,7 +21,7 @@ class WorkingOps(StoreBase):
 
     def store_working(self, now: float, record: WorkingMemory, ttl: TTL) -> WorkingMemory:
         """Insert or replace working memory; ``created_at`` kept from the stored one."""
-        key = (record.conversation_id, record.memory_type)
+        key = (record.conversation_id, shared(record.memory_type))
         old = self._live_row(self.working, WORKING, key, now)
         created = old[CREATED] if old is not None else now
         expires = None if ttl is None else now + ttl

@@ -53,7 +53,7 @@ def test_set_same_deadline_is_a_no_op() -> None:
     index.set(S, "a", 10.0)
     index.set(S, "a", 10.0)
     assert len(index) == 1
-    assert len(index._by_deadline) == 1
+    assert len(index._by_kind[S][1]) == 1
     index._check()
 
 
@@ -138,7 +138,7 @@ def test_clear() -> None:
 def test_check_detects_a_stale_map_entry() -> None:
     index = ExpiryIndex()
     index.set(S, "a", 1.0)
-    index._deadlines[(S, "a")] = 2.0  # the map disagrees with the sorted list
+    index._by_kind[S][0]["a"] = 2.0  # the map disagrees with the sorted pairs
     with pytest.raises(AssertionError):
         index._check()
 
@@ -147,7 +147,7 @@ def test_check_detects_a_missing_map_entry() -> None:
     index = ExpiryIndex()
     index.set(S, "a", 1.0)
     index.set(S, "b", 1.0)
-    del index._deadlines[(S, "b")]
+    del index._by_kind[S][0]["b"]
     with pytest.raises(AssertionError):
         index._check()
 
@@ -155,7 +155,7 @@ def test_check_detects_a_missing_map_entry() -> None:
 def test_check_detects_an_orphan_sorted_entry() -> None:
     index = ExpiryIndex()
     index.set(S, "a", 1.0)
-    index._by_deadline.add((9.0, S, "ghost"))
+    index._by_kind[S][1].add(9.0, "ghost")
     with pytest.raises((AssertionError, KeyError)):
         index._check()
 
@@ -202,3 +202,62 @@ def test_agrees_with_a_dict(operations: list[tuple[str, int, str, float | None]]
         assert index.next_deadline() == min(model.values(), default=None)
         for (k, key), d in model.items():
             assert index.deadline(k, key) == d
+
+
+# A property over the packed per-kind structure: many keys (chunks split and empty),
+# str and tuple keys, bulk loads, and the merged order, against a plain dict.
+KIND_KEYS = {S: [f"k{i:03}" for i in range(300)], M: [(f"u{i % 7}", f"m{i}") for i in range(300)]}
+BIG_OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("set"), KIND, st.integers(0, 299), DEADLINES),
+        st.tuples(st.just("discard"), KIND, st.integers(0, 299), st.none()),
+        st.tuples(st.just("pop"), st.integers(0, 50), st.just(0), st.integers(0, 20).map(float)),
+        st.tuples(st.just("add_many"), KIND, st.integers(0, 299), st.integers(1, 200).map(float)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(BIG_OPERATIONS)
+def test_packed_index_agrees_with_a_reference(
+    operations: list[tuple[str, int, int, float | None]],
+) -> None:
+    """``add_many`` gives every key of the kind from ``start`` on that has no deadline
+    a deadline spread below ``deadline``; ``pop`` carries ``(limit, _, now)``."""
+    index = ExpiryIndex()
+    model: dict[tuple[int, object], float] = {}
+    for name, kind, number, deadline in operations:
+        if name == "pop":
+            limit, now = kind, deadline
+            assert now is not None
+            due = sorted(
+                ((d, k, key) for (k, key), d in model.items() if d <= now),
+                key=lambda entry: (entry[0], entry[1], entry[2]),
+            )[:limit]
+            assert index.pop_due(now, limit) == [(k, key) for _, k, key in due]
+            for _, k, key in due:
+                del model[(k, key)]
+        elif name == "add_many":
+            assert deadline is not None
+            keys = [key for key in KIND_KEYS[kind][number:] if (kind, key) not in model]
+            entries = [(float(i % int(deadline)), kind, key) for i, key in enumerate(keys)]
+            index.add_many(entries)
+            model.update({(k, key): d for d, k, key in entries})
+            if entries:  # a second load of any of them is refused, and changes nothing
+                with pytest.raises(ValueError, match="already has a deadline"):
+                    index.add_many([(1.0, M if kind == S else S, "x"), entries[0]])
+                assert index.deadline(M if kind == S else S, "x") is None
+        else:
+            key = KIND_KEYS[kind][number]
+            index.set(kind, key, deadline) if name == "set" else index.discard(kind, key)
+            if deadline is None or name == "discard":
+                model.pop((kind, key), None)
+            else:
+                model[(kind, key)] = deadline
+        index._check()
+        assert len(index) == len(model)
+        assert index._deadlines == model
+        assert index.next_deadline() == min(model.values(), default=None)
+        expected = sorted((d, k, key) for (k, key), d in model.items())
+        assert list(index.in_order()) == [(k, key) for _, k, key in expected]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,12 @@ from engine import (
 )
 from engine._core._encoded import encode_run, run_of
 from engine._core._rows import (
+    _INTERNS,
+    M_TEAM,
+    M_TOPICS,
+    M_USER,
+    S_AGENT,
+    S_USER,
     doc_of,
     doc_row,
     memory_of,
@@ -114,6 +121,50 @@ def test_stored_rows_are_untracked_by_the_cyclic_gc() -> None:
             for packed in index._groups.values():
                 chunks = packed._chunks if isinstance(packed, PairChunks) else [packed]
                 assert not any(gc.is_tracked(chunk) for chunk in chunks)
+    # so are the expiry index's packed (deadline, key) chunks
+    for _, pairs in store.expiry._by_kind.values():
+        assert pairs and not any(gc.is_tracked(chunk) for chunk in pairs._chunks)
+    store._check()
+
+
+def _fresh(text: str) -> str:
+    """An equal string that is a new object (not the literal's interned one)."""
+    return "".join(list(text))
+
+
+@pytest.mark.skipif(not _INTERNS, reason="interned strings are immortal here: not interned")
+def test_equal_ids_of_different_records_share_one_object() -> None:
+    store = ShardStore(EngineConfig())
+    for i in range(2):
+        store.upsert_session(
+            NOW,
+            Session(session_id=f"s{i}", user_id=_fresh("user-7"), agent_id=_fresh("helper-a")),
+            None,
+        )
+        store.upsert_memory(
+            NOW,
+            UserMemory(
+                user_id=_fresh("user-7"),
+                memory_id=f"m{i}",
+                memory="likes tea",
+                topics=(_fresh("drinks-x"),),
+                team_id=_fresh("team-q"),
+            ),
+            None,
+        )
+    assert _fresh("user-7") is not _fresh("user-7")
+    sessions = [store.sessions.records[f"s{i}"] for i in range(2)]
+    memories = [store.memories.records[(_fresh("user-7"), f"m{i}")] for i in range(2)]
+    users = [row[S_USER] for row in sessions] + [row[M_USER] for row in memories]
+    assert users == ["user-7"] * 4 and all(user is users[0] for user in users)
+    assert sessions[0][S_AGENT] is sessions[1][S_AGENT] == "helper-a"
+    assert memories[0][M_TOPICS][0] is memories[1][M_TOPICS][0] == "drinks-x"
+    assert memories[0][M_TEAM] is memories[1][M_TEAM] == "team-q"
+    # equal strings: what a read returns is unchanged
+    memory = store.get_memory(NOW, "user-7", "m1")
+    assert memory is not None and memory.topics == ("drinks-x",) and memory.team_id == "team-q"
+    session = store.get_session(NOW, "s0", None, None)
+    assert session is not None and session.user_id == "user-7" and session.agent_id == "helper-a"
     store._check()
 
 
@@ -225,7 +276,8 @@ def test_bulk_loading_builds_what_loading_one_by_one_builds() -> None:
                 mine = list(ours.scan(g, descending=False))
                 assert mine == list(theirs.scan(g, descending=False))
     assert bulk.memories.by_topic == store.memories.by_topic
-    assert list(bulk.expiry._by_deadline) == list(store.expiry._by_deadline)
+    assert list(bulk.expiry.in_order()) == list(store.expiry.in_order())
+    assert bulk.expiry._deadlines == store.expiry._deadlines
     later = NOW + 31  # the sessions with a 30 s TTL are skipped
     assert ShardStore(EngineConfig()).load_rows(later, items) == len(items) - 350
 
