@@ -27,6 +27,7 @@ from engine._store._postings import (
     Posting,
     posting_df,
     posting_items,
+    posting_merged,
     posting_tf,
     posting_with,
     posting_without,
@@ -83,6 +84,55 @@ class KeywordIndex:
         for term, frequency in terms.items():
             term = intern(term)
             postings[term] = posting_with(postings.get(term), doc, frequency)
+
+    def add_many(self, docs: Iterable[tuple[str, str, Mapping[str, int]]]) -> None:
+        """:meth:`add` for many ``(user, doc, terms)`` of documents not indexed yet, in
+        order, giving the same index: each term's new documents are gathered into one
+        flat list per user, then packed into the posting once
+        (:func:`~engine._store._postings.posting_merged`) instead of being copied into
+        a growing tuple per document. For bulk loading. O(total terms).
+
+        Raises:
+            ValueError: if a document is already indexed (or listed twice); the
+                documents before it are indexed (not all or nothing).
+        """
+        gathered: dict[str, dict[str, list[Any]]] = {}
+        try:
+            self._gather(docs, gathered)
+        finally:  # pack what was gathered, even up to a failure
+            intern = sys.intern
+            for user, lists in gathered.items():
+                self._user_length[user] = sum(self._lengths[user].values())
+                postings = self._postings[user]
+                get = postings.get
+                for term, flat in lists.items():
+                    postings[intern(term)] = posting_merged(get(term), flat)
+
+    def _gather(
+        self,
+        docs: Iterable[tuple[str, str, Mapping[str, int]]],
+        gathered: dict[str, dict[str, list[Any]]],
+    ) -> None:
+        """Record the documents' lengths and gather their postings in ``gathered``
+        (``user -> term -> [doc, tf, ...]``), for :meth:`add_many`."""
+        all_lengths, all_postings = self._lengths, self._postings
+        for user, doc, terms in docs:
+            lengths = all_lengths.get(user)
+            if lengths is None:
+                lengths = all_lengths[user] = {}
+                all_postings[user] = {}
+            elif doc in lengths:
+                raise ValueError(f"add_many: document {doc!r} of {user!r} is already indexed")
+            lengths[doc] = sum(terms.values())
+            lists = gathered.get(user)
+            if lists is None:
+                lists = gathered[user] = {}
+            for term, frequency in terms.items():
+                flat = lists.get(term)
+                if flat is None:
+                    lists[term] = [doc, frequency]
+                else:
+                    flat += (doc, frequency)
 
     def remove(self, user: str, doc: str, terms: Iterable[str] | None = None) -> None:
         """Forget ``doc`` of ``user`` if indexed.
