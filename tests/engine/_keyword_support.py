@@ -74,3 +74,16 @@ CORPORA = st.dictionaries(
 
 def memory(mid: str, text: str, *topics: str, user: str = "u") -> UserMemory:
     return UserMemory(user_id=user, memory_id=mid, memory=text, topics=topics)
+
+
+def layout(index: KeywordIndex) -> list[object]:
+    """Everything the index holds, in order, with each posting's form: two indexes
+    with equal layouts are the same structure (a dict compares in its order too)."""
+    return [
+        list(index._lengths.items()),
+        list(index._user_length.items()),
+        [
+            (user, [(t, type(p), list(p.items()) if type(p) is dict else p) for t, p in ps.items()])
+            for user, ps in index._postings.items()
+        ],
+    ]

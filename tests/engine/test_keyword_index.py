@@ -14,7 +14,16 @@ from engine import EngineConfig, ShardStore
 from engine._core._text import memory_terms
 from engine._store._keyword import SMALL_POSTING, KeywordIndex
 
-from ._keyword_support import CORPORA, START, WORDS, assert_same_ranking, index_of, memory
+from ._keyword_support import (
+    CORPORA,
+    START,
+    TEXTS,
+    WORDS,
+    assert_same_ranking,
+    index_of,
+    layout,
+    memory,
+)
 
 
 def test_re_adding_a_document_replaces_its_terms() -> None:
@@ -168,3 +177,101 @@ def test_what_the_keyword_index_holds_is_untracked_by_the_gc() -> None:
         assert not gc.is_tracked(index._lengths[user])
         assert not any(gc.is_tracked(p) for p in postings.values())
         assert gc.is_tracked(postings) == (user == "u")
+
+
+# ------------------------------------------------------------------ bulk build
+
+
+USERS = st.sampled_from(["u", "v", "w"])
+DOCS = st.lists(
+    st.tuples(
+        USERS,
+        st.sampled_from([f"m{i}" for i in range(24)]),
+        TEXTS,
+        st.lists(st.sampled_from(WORDS), max_size=2),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(before=DOCS, removed=st.sets(st.integers(0, 59)), docs=DOCS, query=TEXTS)
+def test_add_many_builds_the_index_adding_one_by_one_builds(
+    before: list[tuple[str, str, str, list[str]]],
+    removed: set[int],
+    docs: list[tuple[str, str, str, list[str]]],
+    query: str,
+) -> None:
+    """Into an empty index or one that already holds documents (some removed: a dict
+    posting that shrank stays a dict), ``add_many`` gives the same postings, in the
+    same forms and orders, lengths and rankings as ``add`` one document at a time."""
+    one_by_one, bulk = KeywordIndex(), KeywordIndex()
+    held: dict[tuple[str, str], object] = {}
+    for position, (user, doc, text, topics) in enumerate(before):
+        terms = memory_terms(text, topics)
+        for index in (one_by_one, bulk):
+            index.add(user, doc, terms)
+        held[(user, doc)] = terms
+        if position in removed:
+            for index in (one_by_one, bulk):
+                index.remove(user, doc, terms)
+            del held[(user, doc)]
+    fresh = []
+    for user, doc, text, topics in docs:
+        if (user, doc) not in held:
+            held[(user, doc)] = terms = memory_terms(text, topics)
+            fresh.append((user, doc, terms))
+            one_by_one.add(user, doc, terms)
+    bulk.add_many(iter(fresh))
+    bulk._check()
+    assert layout(bulk) == layout(one_by_one)
+    for user in ("u", "v", "w"):
+        for limit in (1, 3, 50):
+            assert bulk.search(user, query, limit) == one_by_one.search(user, query, limit)
+
+
+def test_add_many_of_a_stored_document_fails_keeping_the_documents_before_it() -> None:
+    index = index_of({"a": "green tea"})
+    docs = [("u", "b", memory_terms("tea", ())), ("v", "c", memory_terms("tea", ()))]
+    with pytest.raises(ValueError, match="'a' of 'u' is already indexed"):
+        index.add_many([*docs, ("u", "a", memory_terms("coffee", ()))])
+    index._check()
+    assert index._postings == {"u": {"green": "a", "tea": ("a", 1, "b", 1)}, "v": {"tea": "c"}}
+    with pytest.raises(ValueError, match="'d' of 'u' is already indexed"):
+        index.add_many([("u", "d", memory_terms("x", ())), ("u", "d", memory_terms("y", ()))])
+    index._check()
+    assert index._lengths["u"]["d"] == 1 and index._postings["u"]["x"] == "d"
+
+
+def test_add_many_makes_a_common_term_a_dict_at_once() -> None:
+    index = KeywordIndex()
+    index.add_many(("u", f"m{i}", memory_terms("tea", ())) for i in range(SMALL_POSTING + 1))
+    index.add_many([("u", "one", memory_terms("rare rare", ()))])
+    index._check()
+    assert index._postings["u"]["tea"] == {f"m{i}": 1 for i in range(SMALL_POSTING + 1)}
+    assert index._postings["u"]["rare"] == ("one", 2)
+    assert index._user_length == {"u": SMALL_POSTING + 3}
+
+
+@pytest.mark.parametrize("before", [0, 1, 2, SMALL_POSTING - 1, SMALL_POSTING, 2 * SMALL_POSTING])
+def test_add_many_grows_every_posting_form_as_add_does(before: int) -> None:
+    """A term's posting of each form (none, bare id, pairs, dict, a dict shrunk to
+    below the bound) grown by 1 to SMALL_POSTING + 2 documents at once is the posting
+    adding them one by one gives."""
+    for shrink in (0, before // 2 + 1) if before > SMALL_POSTING else (0,):
+        for added in range(1, SMALL_POSTING + 3):
+            one_by_one, bulk = KeywordIndex(), KeywordIndex()
+            for i in range(before):
+                for index in (one_by_one, bulk):
+                    index.add("u", f"old{i}", memory_terms("tea" if i % 3 else "tea tea", ()))
+            for i in range(shrink):
+                for index in (one_by_one, bulk):
+                    index.remove("u", f"old{i}")
+            fresh = [
+                ("u", f"new{i}", memory_terms("tea green" * (i % 2 + 1), ())) for i in range(added)
+            ]
+            for doc in fresh:
+                one_by_one.add(*doc)
+            bulk.add_many(fresh)
+            bulk._check()
+            assert layout(bulk) == layout(one_by_one), (before, shrink, added)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import random
+
+import attrs
+import pytest
 import trio
 
 from engine import EngineConfig, ShardStore, UserMemory, open_memory_engine
-from engine._store._memory_table import members
+from engine._core._queries import MemoryQuery
+from engine._core._rows import memory_row
+from engine._store._memory_table import MemoryTable, members
 
-from ._keyword_support import START, memory
+from ._keyword_support import START, layout, memory
 
 # ------------------------------------------------------------------ through the store
 
@@ -144,3 +150,49 @@ async def test_engine_keyword_search_without_a_limit_returns_every_match(
         assert len(await mem.memories.search("u", method="last_n", limit=None)) == 13
         found = await mem.memories.search("u", "tea", limit=None)
         assert sorted(m.memory_id for m in found) == sorted(f"m{i}" for i in range(12))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_bulk_load_of_memories_gives_the_table_puts_give(seed: int) -> None:
+    """``MemoryTable.load_many`` (recovery) into an empty table or one holding
+    memories: the same rows, topics, keyword postings (forms and orders) and
+    answers as putting them one at a time."""
+    rng = random.Random(seed)
+    words = ["tea", "green", "paris", "dog", "the", "Café", "walks"]
+    rows = [
+        memory_row(
+            attrs.evolve(
+                memory(
+                    f"m{i}",
+                    " ".join(rng.choices(words, k=rng.randint(0, 6))),
+                    *rng.sample(["food", "pets", "tea"], rng.randint(0, 2)),
+                    user=rng.choice(["u", "v", "w"]),
+                ),
+                created_at=START + rng.randint(0, 9),
+                updated_at=START + rng.randint(10, 19),
+            )
+        )
+        for i in range(rng.randint(20, 120))
+    ]
+    held = rng.randint(0, len(rows))
+    one_by_one, bulk = MemoryTable(), MemoryTable()
+    for row in rows[:held]:
+        one_by_one.put(row)
+        bulk.put(row)
+    for row in rows[held:]:
+        one_by_one.put(row)
+    bulk.load_many(rows[held:])
+    bulk._check()
+    assert bulk.records == one_by_one.records
+    assert bulk.by_topic == one_by_one.by_topic
+    assert layout(bulk.keywords) == layout(one_by_one.keywords)
+    for user in ("u", "v", "w", None):
+        for query in ("tea", "green paris dog", "café walks"):
+            if user is not None:
+                found = bulk.keywords.search(user, query, 5)
+                assert found == one_by_one.keywords.search(user, query, 5)
+        for order in ("updated_at", "created_at"):
+            asked = MemoryQuery(user_id=user, order_by=order, descending=rng.random() < 0.5)
+            assert list(bulk.scan(asked)) == list(one_by_one.scan(asked))
+    with pytest.raises(ValueError, match="already stored"):
+        bulk.load_many(rows[:1])
