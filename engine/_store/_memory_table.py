@@ -138,9 +138,10 @@ class MemoryTable:
     def load_many(self, rows: list[Row]) -> None:
         """Insert rows of memories not stored yet, building the indexes in bulk: each
         memory tokenized once and each user's postings packed once
-        (:meth:`KeywordIndex.add_many`), each ordered group sorted once. For
-        recovery: not all or nothing."""
+        (:meth:`KeywordIndex.add_many`, given each user's memories together, in
+        order), each ordered group sorted once. For recovery: not all or nothing."""
         records, by_topic = self.records, self.by_topic
+        by_user: dict[str, list[Row]] = {}  # each user's rows, in order: one run each
         for memory in rows:
             user, mid = memory[M_USER], memory[M_ID]
             if (user, mid) in records:
@@ -152,8 +153,15 @@ class MemoryTable:
                     topics = by_topic[user] = {}
                 for topic in memory[M_TOPICS]:
                     topics[topic] = _with(topics.get(topic), mid)
+            batch = by_user.get(user)
+            if batch is None:
+                by_user[user] = [memory]
+            else:
+                batch.append(memory)
         self.keywords.add_many(
-            (m[M_USER], m[M_ID], memory_terms(m[M_MEMORY], m[M_TOPICS])) for m in rows
+            (m[M_USER], m[M_ID], memory_terms(m[M_MEMORY], m[M_TOPICS]))
+            for batch in by_user.values()
+            for m in batch
         )
         for index, stamp in ((self.by_updated, UPDATED), (self.by_created, CREATED)):
             index.add_many(
