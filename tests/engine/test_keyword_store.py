@@ -194,5 +194,9 @@ def test_a_bulk_load_of_memories_gives_the_table_puts_give(seed: int) -> None:
         for order in ("updated_at", "created_at"):
             asked = MemoryQuery(user_id=user, order_by=order, descending=rng.random() < 0.5)
             assert list(bulk.scan(asked)) == list(one_by_one.scan(asked))
+    # the ordered indexes hold the very key tuples the records dict holds (no copy)
+    keys = {id(key) for key in bulk.records}
+    for index in (bulk.by_updated, bulk.by_created):
+        assert all(id(key) in keys for _, key in index.scan(("all",), descending=False))
     with pytest.raises(ValueError, match="already stored"):
         bulk.load_many(rows[:1])
