@@ -32,7 +32,7 @@ from engine._store._store import ROW_KEYS, ShardStore
 __all__ = ["Replay"]
 
 _DEADLINE = itemgetter(EXPIRES)
-_SET = partial(is_not, None)
+_NOT_NONE = partial(is_not, None)
 
 
 class Replay:
@@ -66,7 +66,7 @@ class Replay:
         for kind, (kind_rows, kind_ttls) in enumerate(zip(rows, ttls, strict=True)):
             if len(kind_rows) != len(kind_ttls):
                 raise ValueError(f"{len(kind_ttls)} TTLs for {len(kind_rows)} rows of kind {kind}")
-            if any(map(taken_at.__ge__, filter(_SET, map(_DEADLINE, kind_rows)))):
+            if any(map(taken_at.__ge__, filter(_NOT_NONE, map(_DEADLINE, kind_rows)))):
                 live = [
                     (row, ttl)
                     for row, ttl in zip(kind_rows, kind_ttls, strict=True)

@@ -99,17 +99,15 @@ class OrderedGroups:
         registry = self._groups
         for group, bucket in fresh.items():
             old = registry.get(group)
-            if old is None:
-                pass
-            elif type(old) is tuple:
+            if type(old) is tuple:
                 n = len(old) >> 1
                 bucket += zip(old[:n], old[n:], strict=True)
-            elif len(bucket) >= len(old) >> 3:
+            elif old is not None:
+                if len(bucket) < len(old) >> 3:  # few: insert them
+                    for timestamp, ident in bucket:
+                        old.add(timestamp, ident)
+                    continue
                 bucket += old
-            else:
-                for timestamp, ident in bucket:
-                    old.add(timestamp, ident)
-                continue
             if len(bucket) <= SMALL_GROUP:
                 bucket.sort()
                 registry[group] = flat_of(bucket)
