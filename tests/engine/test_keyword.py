@@ -42,6 +42,26 @@ def test_memory_terms_counts_topic_tokens_twice() -> None:
     )
 
 
+#: letters whose lower-casing depends on context (capital sigma), that grow (dotted I),
+#: case-ignorable marks (apostrophes, colon, combining accent, soft hyphen)
+SNIPPETS = st.text(alphabet="aΣ\u03c3\u03c2İI'\u2019.:-_ \u0301\u00adThe12", max_size=12)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=SNIPPETS, topics=st.lists(SNIPPETS, max_size=3))
+def test_memory_terms_are_the_text_tokens_then_each_topics_tokens_twice(
+    text: str, topics: list[str]
+) -> None:
+    """Topics tokenized together are each topic tokenized alone (a final sigma, a
+    case-ignorable character at a topic's edge): same counts, same key order."""
+    expected = Counter(tokenize(text))
+    for topic in topics:
+        for token in tokenize(topic):
+            expected[token] += 2
+    got = memory_terms(text, topics)
+    assert list(got.items()) == list(expected.items())
+
+
 # ------------------------------------------------------------------- ranking
 
 
