@@ -27,6 +27,7 @@ from engine._store._postings import (
     Posting,
     posting_df,
     posting_items,
+    posting_merged,
     posting_tf,
     posting_with,
     posting_without,
@@ -83,6 +84,56 @@ class KeywordIndex:
         for term, frequency in terms.items():
             term = intern(term)
             postings[term] = posting_with(postings.get(term), doc, frequency)
+
+    def add_many(self, docs: Iterable[tuple[str, str, Mapping[str, int]]]) -> None:
+        """:meth:`add` for many ``(user, doc, terms)`` of documents not indexed yet, in
+        order, giving the same index: over each run of documents of one user, each
+        term's new documents are gathered into one flat list, then packed into the
+        posting once (:func:`~engine._store._postings.posting_merged`) instead of
+        being copied into a growing tuple per document. Fastest when each user's
+        documents come together (one run per user: a small working set, and one
+        pack per term). For bulk loading. O(total terms).
+
+        Raises:
+            ValueError: if a document is already indexed (or listed twice); the
+                documents before it are indexed (not all or nothing).
+        """
+        run: _Run | None = None
+        try:
+            for user, doc, terms in docs:
+                if run is None or run.user != user:
+                    if run is not None:
+                        self._pack(run)
+                    lengths = self._lengths.get(user)
+                    if lengths is None:
+                        lengths = self._lengths[user] = {}
+                        self._postings[user] = {}
+                        self._user_length[user] = 0
+                    run = _Run(user, lengths)
+                lengths = run.lengths
+                if doc in lengths:
+                    raise ValueError(f"add_many: document {doc!r} of {user!r} is already indexed")
+                lengths[doc] = length = sum(terms.values())
+                run.length += length
+                lists = run.lists
+                get = lists.get
+                for term, frequency in terms.items():
+                    flat = get(term)
+                    if flat is None:
+                        lists[term] = [doc, frequency]
+                    else:
+                        flat += (doc, frequency)
+        finally:  # pack what was gathered, even up to a failure
+            if run is not None:
+                self._pack(run)
+
+    def _pack(self, run: _Run) -> None:
+        """Merge a run's gathered postings into its user's (for :meth:`add_many`)."""
+        self._user_length[run.user] += run.length
+        postings = self._postings[run.user]
+        get, intern = postings.get, sys.intern
+        for term, flat in run.lists.items():
+            postings[intern(term)] = posting_merged(get(term), flat)
 
     def remove(self, user: str, doc: str, terms: Iterable[str] | None = None) -> None:
         """Forget ``doc`` of ``user`` if indexed.
@@ -227,6 +278,19 @@ class KeywordIndex:
                     assert frequency > 0
                     counted[doc] += frequency  # KeyError: a posting of an unknown doc
             assert counted == lengths, "postings and document lengths disagree"
+
+
+class _Run:
+    """The documents of one user that :meth:`KeywordIndex.add_many` is gathering:
+    their total length and each term's ``[doc, tf, doc, tf, ...]``."""
+
+    __slots__ = ("length", "lengths", "lists", "user")
+
+    def __init__(self, user: str, lengths: dict[str, int]) -> None:
+        self.user = user
+        self.lengths = lengths
+        self.length = 0
+        self.lists: dict[str, list[Any]] = {}
 
 
 #: Up to this many candidates, a C sort beats ``heapq.nlargest``'s Python loop.

@@ -136,25 +136,42 @@ class MemoryTable:
         self.keywords.add(user, mid, terms)
 
     def load_many(self, rows: list[Row]) -> None:
-        """Insert rows of memories not stored yet, building the ordered indexes in
-        bulk (each new group sorted once). For recovery: not all or nothing."""
-        records = self.records
+        """Insert rows of memories not stored yet, building the indexes in bulk: each
+        memory tokenized once and each user's postings packed once
+        (:meth:`KeywordIndex.add_many`, given each user's memories together, in
+        order), each ordered group sorted once. For recovery: not all or nothing."""
+        records, by_topic = self.records, self.by_topic
+        by_user: dict[str, list[Row]] = {}  # each user's rows, in order: one run each
+        user_groups: dict[str, tuple[Hashable, ...]] = {}
+        entries: list[tuple[tuple[Hashable, ...], MemoryKey, Row]] = []  # key: as in records
         for memory in rows:
             user, mid = memory[M_USER], memory[M_ID]
-            if (user, mid) in records:
-                raise ValueError(f"load_many: memory {(user, mid)!r} is already stored")
-            records[(user, mid)] = memory
+            key = (user, mid)
+            if key in records:
+                raise ValueError(f"load_many: memory {key!r} is already stored")
+            records[key] = memory
             if memory[M_TOPICS]:
-                topics = self.by_topic.get(user)
+                topics = by_topic.get(user)
                 if topics is None:
-                    topics = self.by_topic[user] = {}
+                    topics = by_topic[user] = {}
                 for topic in memory[M_TOPICS]:
                     topics[topic] = _with(topics.get(topic), mid)
-            self.keywords.add(user, mid, memory_terms(memory[M_MEMORY], memory[M_TOPICS]))
-        for index, stamp in ((self.by_updated, UPDATED), (self.by_created, CREATED)):
-            index.add_many(
-                ((_ALL, ("user", m[M_USER])), m[stamp], (m[M_USER], m[M_ID])) for m in rows
-            )
+            batch = by_user.get(user)
+            groups: tuple[Hashable, ...]
+            if batch is None:
+                by_user[user] = [memory]
+                groups = user_groups[user] = (_ALL, ("user", user))
+            else:
+                batch.append(memory)
+                groups = user_groups[user]
+            entries.append((groups, key, memory))
+        self.keywords.add_many(
+            (m[M_USER], m[M_ID], memory_terms(m[M_MEMORY], m[M_TOPICS]))
+            for batch in by_user.values()
+            for m in batch
+        )
+        self.by_updated.add_many((groups, m[UPDATED], key) for groups, key, m in entries)
+        self.by_created.add_many((groups, m[CREATED], key) for groups, key, m in entries)
 
     def _scrub(self, memory: Row) -> None:
         """Remove every trace of ``memory`` from every index, tolerating a half-done

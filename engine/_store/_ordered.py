@@ -79,23 +79,40 @@ class OrderedGroups:
                 entries.add(timestamp, ident)
 
     def add_many(self, entries: Iterable[tuple[Iterable[Hashable], float, Any]]) -> None:
-        """:meth:`add_to` for many ``(groups, timestamp, ident)``: each new group is
-        sorted once (O(n log n) in C) instead of taking n inserts. For bulk loading."""
+        """:meth:`add_to` for many ``(groups, timestamp, ident)``: the same entries, each
+        group's new entries sorted once and merged in one pass (a C sort of the
+        already-sorted run and the new one) instead of taking one insert each. A big
+        group that receives few entries (fewer than an eighth of its size) takes
+        them one by one, so a bulk load of k entries costs O(k log k + the groups it
+        rebuilds), never O(n) per small load. For bulk loading.
+        """
         fresh: dict[Hashable, list[tuple[float, Any]]] = {}
-        registry = self._groups
+        get = fresh.get
         for groups, timestamp, ident in entries:
+            pair = (timestamp, ident)
             for group in groups:
-                if group in registry:
-                    self.add_to((group,), timestamp, ident)
+                bucket = get(group)
+                if bucket is None:
+                    fresh[group] = [pair]
                 else:
-                    bucket = fresh.get(group)
-                    if bucket is None:
-                        fresh[group] = [(timestamp, ident)]
-                    else:
-                        bucket.append((timestamp, ident))
+                    bucket.append(pair)
+        registry = self._groups
         for group, bucket in fresh.items():
-            bucket.sort()
-            registry[group] = flat_of(bucket) if len(bucket) <= SMALL_GROUP else PairChunks(bucket)
+            old = registry.get(group)
+            if type(old) is tuple:
+                n = len(old) >> 1
+                bucket += zip(old[:n], old[n:], strict=True)
+            elif old is not None:
+                if len(bucket) < len(old) >> 3:  # few: insert them
+                    for timestamp, ident in bucket:
+                        old.add(timestamp, ident)
+                    continue
+                bucket += old
+            if len(bucket) <= SMALL_GROUP:
+                bucket.sort()
+                registry[group] = flat_of(bucket)
+            else:
+                registry[group] = PairChunks(bucket)  # sorts it
 
     def _take(self, group: Hashable, timestamp: float, ident: Any, strict: bool) -> None:
         registry = self._groups

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine._store._chunked import CHUNK, ChunkedSortedList
+from engine._store._ordered import SMALL_GROUP, OrderedGroups
 from engine._store._pairs import (
     PAIR_CHUNK,
     PairChunks,
@@ -102,3 +104,42 @@ def test_appends_keep_chunks_full() -> None:
     assert [len(chunk) >> 1 for chunk in chunks._chunks] == [PAIR_CHUNK] * 5 + [3]
     assert [len(chunk) for chunk in values._chunks] == [CHUNK] * (5 * PAIR_CHUNK // CHUNK) + [3]
     assert list(chunks) == list(values)
+
+
+def _grouped(rng: random.Random, count: int, prefix: str) -> list[tuple[list[str], float, str]]:
+    return [
+        (sorted(rng.sample("abc", rng.randint(1, 3))), float(rng.randint(0, 40)), f"{prefix}{i}")
+        for i in range(count)
+    ]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**16),
+    big=st.sampled_from([0, SMALL_GROUP - 2, SMALL_GROUP + 1, 4 * SMALL_GROUP]),
+    before=st.integers(0, 40),
+    added=st.integers(0, 3 * SMALL_GROUP),
+)
+def test_add_many_holds_what_adding_one_by_one_holds(
+    seed: int, big: int, before: int, added: int
+) -> None:
+    """Into new groups, small (flat) ones and big (chunked) ones, receiving few or
+    many entries: the same entries, in order, as ``add_to`` one by one."""
+    rng = random.Random(seed)
+    one_by_one, bulk = OrderedGroups(), OrderedGroups()
+    olds = [(["a"], float(i % 50), f"big{i}") for i in range(big)] + _grouped(rng, before, "old")
+    for names, stamp, ident in olds:
+        for groups in (one_by_one, bulk):
+            groups.add_to(names, stamp, ident)
+    entries = _grouped(rng, added, "new")
+    for names, stamp, ident in entries:
+        one_by_one.add_to(names, stamp, ident)
+    bulk.add_many(iter(entries))
+    bulk._check()
+    assert sorted(bulk.groups()) == sorted(one_by_one.groups())
+    for group in one_by_one.groups():
+        for descending in (False, True):
+            assert list(bulk.scan(group, descending=descending)) == list(
+                one_by_one.scan(group, descending=descending)
+            )
+        assert bulk.size(group) == one_by_one.size(group)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -253,3 +254,26 @@ def test_a_run_of_fresh_rows_is_loaded_in_one_bulk_load(monkeypatch: Any) -> Non
     assert loads == [5, 3]
     assert sorted(store.knowledge.records) == ["d0", "d1", "d2", "d3", "d4", "e1", "e2"]
     assert store.knowledge.records["d0"][4] == "again"
+
+
+def test_seed_drops_rows_expired_at_the_snapshot_and_refuses_a_record_twice() -> None:
+    config = EngineConfig()
+    steps: list[Any] = [
+        (UPSERT_DOC, (KnowledgeDoc(doc_id=f"d{i}", name="x"), 5.0 if i % 2 else None))
+        for i in range(4)
+    ]
+    steps += [(UPSERT_MEMORY, (UserMemory(user_id="u", memory_id="m", memory="tea"), 5.0))]
+    written, _, _ = _journal(config, steps)
+    rows = written.export_rows(START)
+    store = ShardStore(config)
+    replay = Replay(store)
+    replay.seed(START + 5.0, rows.rows, rows.ttls)  # the TTL'd ones expired then
+    replay.flush()
+    assert sorted(store.knowledge.records) == ["d0", "d2"] and not store.memories.records
+    store._check()
+    doubled = [list(kind_rows) for kind_rows in rows.rows]
+    doubled[3].append(doubled[3][0])
+    with pytest.raises(ValueError, match=r"record \(3, 'd0'\) is already stored"):
+        Replay(ShardStore(config)).seed(START, doubled, [[None] * len(k) for k in doubled])
+    with pytest.raises(ValueError, match="1 TTLs for 4 rows of kind 3"):
+        Replay(ShardStore(config)).seed(START, rows.rows, [[], [None], [], [None]])
