@@ -148,6 +148,21 @@ def write_json_document(command: str, document: dict[str, object], path: str) ->
     return 0
 
 
+def stderr_progress(quiet: bool, prefix: str = "") -> Callable[[str], None] | None:
+    """A progress callback printing ``prefix + line`` dimmed on stderr, or ``None``
+    when ``quiet`` (``--no-progress``)."""
+    if quiet:
+        return None
+    from rich.console import Console  # the bench extra: imported when a benchmark runs
+
+    stderr = Console(stderr=True)
+
+    def say(line: str) -> None:
+        stderr.print(f"[dim]{prefix}{line}[/dim]", highlight=False)
+
+    return say
+
+
 def run_reported(
     command: str,
     measure: Callable[[], Any],

@@ -6,10 +6,8 @@ import argparse
 import os
 from typing import Any
 
-from rich.console import Console
-
 from bench._cli._args import FSYNC_POLICIES, positive_int, positive_seconds
-from bench._cli._data_dir import check_output, prepare_new_data_dir, run_reported
+from bench._cli._data_dir import check_output, prepare_new_data_dir, run_reported, stderr_progress
 from bench._durable._model import DurableOptions
 from bench._durable._report import durable_tables
 from bench._durable._run import run_durable
@@ -115,14 +113,10 @@ def run_bench_durable(args: argparse.Namespace) -> int:
         value_bytes=args.value_bytes,
         data_dir=args.data_dir,
     )
-    stderr = Console(stderr=True)
-
-    def announce(line: str) -> None:
-        stderr.print(f"[dim]measuring {line}[/dim]", highlight=False)
-
+    announce = stderr_progress(args.no_progress, "measuring ")
     return run_reported(
         command,
-        lambda: run_durable(options, announce=None if args.no_progress else announce),
+        lambda: run_durable(options, announce=announce),
         durable_tables,
         args.json,
     )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rich.console import Console
-
 from bench._cli._args import positive_int
-from bench._cli._data_dir import check_output, run_reported
+from bench._cli._data_dir import check_output, run_reported, stderr_progress
 from bench._memory._model import MemoryOptions
 from bench._memory._report import memory_tables
 from bench._memory._run import run_memory
@@ -112,14 +110,10 @@ def run_bench_memory(args: argparse.Namespace) -> int:
         shards=args.shards,
         repeats=args.repeats,
     )
-    stderr = Console(stderr=True)
-
-    def say(line: str) -> None:
-        stderr.print(f"[dim]{line}[/dim]", highlight=False)
-
+    say = stderr_progress(args.no_progress)
     return run_reported(
         command,
-        lambda: run_memory(options, say=None if args.no_progress else say),
+        lambda: run_memory(options, say=say),
         memory_tables,
         args.json,
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Iterator
-from typing import Any, Final, TypeVar
+from collections.abc import Hashable, Iterable
+from typing import Any, Final
 
 from engine._core._config import KIND_NAMES, EngineConfig
 from engine._core._errors import MemoryLimitExceeded
@@ -24,9 +24,7 @@ __all__ = [
     "SESSION",
     "TTL",
     "WORKING",
-    "Ranked",
     "StoreBase",
-    "take",
 ]
 
 SESSION: Final = 0
@@ -36,29 +34,7 @@ KNOWLEDGE: Final = 3
 #: The kinds held as rows, accounted by the memory budget and evictable.
 ACCOUNTED: Final = frozenset((SESSION, MEMORY, WORKING, KNOWLEDGE))
 
-R = TypeVar("R")
-Ranked = list[tuple[tuple[float, Any], R]]
 TTL = float | None
-
-
-def take(
-    entries: Iterator[tuple[float, Any, R]], k: int | None, now: float
-) -> tuple[Ranked[R], list[Any]]:
-    """Up to ``k`` live entries of ``entries`` as ``((timestamp, key), row)``, and
-    the keys of the expired rows met on the way."""
-    taken: Ranked[R] = []
-    expired: list[Any] = []
-    if k == 0:
-        return taken, expired
-    for timestamp, key, row in entries:
-        expires = row[EXPIRES]  # type: ignore[index]
-        if expires is not None and expires <= now:
-            expired.append(key)
-            continue
-        taken.append(((timestamp, key), row))
-        if k is not None and len(taken) >= k:
-            break
-    return taken, expired
 
 
 class StoreBase:

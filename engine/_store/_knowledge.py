@@ -8,7 +8,8 @@ from engine._core._records import (
     replace,
 )
 from engine._core._rows import CREATED, Row, doc_of, doc_row
-from engine._store._base import KNOWLEDGE, TTL, Ranked, StoreBase, take
+from engine._store._base import KNOWLEDGE, TTL, StoreBase
+from engine._store._take import Ranked, take
 
 __all__ = ["KnowledgeOps"]
 

@@ -11,8 +11,9 @@ from engine._core._records import (
     replace,
 )
 from engine._core._rows import CREATED, EXPIRES, Row, memory_of, memory_row
-from engine._store._base import MEMORY, TTL, Ranked, StoreBase, take
+from engine._store._base import MEMORY, TTL, StoreBase
 from engine._store._memory_table import members
+from engine._store._take import Ranked, take
 
 __all__ = ["MemoryOps"]
 

@@ -28,8 +28,9 @@ from engine._core._rows import (
     session_row,
 )
 from engine._core._stamps import stamp_run, stamp_runs
-from engine._store._base import SESSION, TTL, Ranked, StoreBase, take
+from engine._store._base import SESSION, TTL, StoreBase
 from engine._store._eviction import field_cost, run_cost
+from engine._store._take import Ranked, take
 
 __all__ = ["SessionOps"]
 
